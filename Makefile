@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. Both install what is
+# missing first (scripts/install-deps.sh) and build incrementally.
+BUILD      ?= build
+WASM_BUILD ?= build-wasm
+PORT       ?= 3001
+JOBS       ?= $(shell nproc)
+export NODE_PATH := /usr/share/nodejs
+
+.PHONY: all deps build native wasm test unit integration run bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps native wasm
+
+native:
+	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@cmake --build $(BUILD) -j $(JOBS)
+
+wasm:
+	@test -f $(WASM_BUILD)/build.ninja || emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(WASM_BUILD) -j $(JOBS)
+
+test: build unit integration
+
+unit:
+	@cd $(BUILD) && ctest --output-on-failure
+
+integration:
+	@node --test --test-concurrency=1 tests/integration/
+
+run: build
+	BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-web-demo} \
+	  $(BUILD)/bin/brolostack-server --port $(PORT)
+
+clean:
+	rm -rf $(BUILD) $(WASM_BUILD)

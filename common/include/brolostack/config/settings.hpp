@@ -1,0 +1,94 @@
+// Server settings: the environment profiles of DESIGN.md, overridden by
+// environment variables (or flags, which main() feeds through the same
+// lookup). Every limit a peer can push against lives here, with its default.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace brolostack::config {
+
+enum class Environment { Development, Test, Staging, Production };
+
+std::optional<Environment> parseEnvironment(std::string_view name);
+std::string_view environmentName(Environment env);
+
+/// A named API key; unnamed keys are named "1", "2", ... by position.
+struct ApiKey {
+    std::string name;
+    std::string secret;
+};
+
+struct Settings {
+    Environment environment = Environment::Development;
+
+    // Listening
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 3001;
+    std::string wsPath = "/ws";
+    std::string staticDir;  // served at "/" when set
+
+    // Profile rows (DESIGN.md)
+    bool compression = false;
+    std::int64_t heartbeatMs = 30000;
+    std::size_t maxConnections = 100;
+    std::uint32_t rateLimitRpm = 0;  // 0 = off
+    bool authRequired = false;
+    bool encryption = false;
+    std::string tlsCert;
+    std::string tlsKey;
+    bool anyOrigin = true;  // "*"
+    std::vector<std::string> allowedOrigins;
+    std::string logLevel = "debug";
+    bool detailedErrors = true;
+    std::size_t maxAgentsPerSession = 10;
+    std::int64_t taskTimeoutMs = 10 * 60 * 1000;
+
+    // Credentials
+    std::vector<ApiKey> apiKeys;
+    std::string jwtSecret;
+
+    // Peer-controlled limits
+    std::size_t maxMessageBytes = 1024 * 1024;      // larger frames close with 1009
+    unsigned maxJsonDepth = 32;                      // deeper JSON is bad_request
+    std::size_t maxRoomsPerConnection = 100;         // more joins are limit_exceeded
+    std::size_t historySize = 1000;                  // messages kept per room
+    std::int64_t historyTtlMs = 10 * 60 * 1000;      // and for how long
+    std::uint32_t maxHistoryLimit = 1000;            // largest `limit` a history call gets
+    std::int64_t midTtlMs = 10 * 60 * 1000;          // mid dedupe window
+    std::size_t maxRememberedMids = 1000000;         // dedupe memory bound (whole server)
+    std::int64_t helloTimeoutMs = 10000;             // no hello by then closes with 4008
+    unsigned protocolErrorLimit = 20;                // more bad frames than this...
+    std::int64_t protocolErrorWindowMs = 60000;      // ...within this closes with 4000
+    std::size_t maxBufferedBytes = 8 * 1024 * 1024;  // outgoing backlog that closes with 4090
+    std::int64_t drainTimeoutMs = 5000;              // shutdown waits this long for closes
+};
+
+/// What loadSettings found: settings, warnings to log, or a fatal problem
+/// (the server exits with status 78 and prints it).
+struct LoadResult {
+    Settings settings;
+    std::vector<std::string> warnings;
+    std::optional<std::string> fatal;
+};
+
+/// Looks a variable up (environment, or a flag given under the same name).
+using Lookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+LoadResult loadSettings(const Lookup& lookup);
+
+/// One configurable variable, for --help and the operations docs.
+struct SettingInfo {
+    const char* env;
+    const char* help;
+};
+const std::vector<SettingInfo>& settingCatalog();
+
+/// The effective configuration as `KEY=value` lines, secrets masked.
+std::vector<std::string> describe(const Settings& s);
+
+}  // namespace brolostack::config

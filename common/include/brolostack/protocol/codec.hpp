@@ -1,0 +1,48 @@
+// Encoding and strict decoding of every frame in frames.hpp. Pure functions:
+// text in, typed frame or Error out, nothing else touched.
+#pragma once
+
+#include "brolostack/protocol/frames.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace brolostack::protocol {
+
+/// Limits applied while decoding untrusted text.
+struct DecodeLimits {
+    std::size_t maxMessageBytes = 1024 * 1024;  // larger texts are `too_large`
+    unsigned maxJsonDepth = 32;                 // deeper nesting is `bad_request`
+};
+
+/// A decoded client frame, or the error to answer with. `op` and `ref` are
+/// filled in as far as they could be read, so a failure can still be
+/// answered as a reply to `ref`.
+struct DecodedClientFrame {
+    std::optional<ClientFrame> frame;
+    std::optional<Error> error;
+    std::string op;
+    std::uint64_t ref = 0;
+};
+
+struct DecodedServerFrame {
+    std::optional<ServerFrame> frame;
+    std::optional<Error> error;
+};
+
+DecodedClientFrame decodeClientFrame(std::string_view text, const DecodeLimits& limits = {});
+DecodedServerFrame decodeServerFrame(std::string_view text, const DecodeLimits& limits = {});
+
+std::string encodeClientFrame(const ClientFrame& frame);
+std::string encodeServerFrame(const ServerFrame& frame);
+
+/// The wire `op` of a frame, e.g. "publish".
+std::string_view opName(const ClientFrame& frame);
+std::string_view opName(const ServerFrame& frame);
+
+/// Largest integer a JavaScript client can hold exactly (refs, offsets).
+inline constexpr std::uint64_t kMaxSafeInteger = (1ull << 53) - 1;
+
+}  // namespace brolostack::protocol

@@ -1,0 +1,81 @@
+// Rooms and their members, with both indexes (room -> members and
+// member -> rooms) so that a disconnect touches only the member's rooms.
+// Members are opaque ids; the hub maps connections to them at the edge.
+#pragma once
+
+#include "brolostack/rooms/history_ring.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace brolostack::rooms {
+
+using MemberId = std::uint64_t;
+
+struct MemberEntry {
+    std::string sid;
+    std::optional<std::string> user;
+    std::string infoJson = "{}";
+};
+
+struct Room {
+    Room(std::string id, std::string epoch, std::size_t historySize, std::int64_t historyTtlMs)
+        : id(std::move(id)), epoch(std::move(epoch)), history(historySize, historyTtlMs) {}
+
+    std::string id;
+    std::string name;
+    std::string epoch;
+    std::uint64_t lastOffset = 0;
+    std::map<MemberId, MemberEntry> members;  // ordered: join order of ids
+    HistoryRing history;
+    std::int64_t lastActivity = 0;
+};
+
+struct RoomSettings {
+    std::size_t historySize = 1000;
+    std::int64_t historyTtlMs = 10 * 60 * 1000;
+};
+
+class RoomRegistry {
+public:
+    /// `newEpoch` names each new incarnation of a room; it must not repeat.
+    RoomRegistry(RoomSettings settings, std::function<std::string()> newEpoch)
+        : settings_(settings), newEpoch_(std::move(newEpoch)) {}
+
+    /// The room, created (with a fresh epoch) if it does not exist.
+    Room& obtain(const std::string& roomId, std::int64_t now);
+    Room* find(const std::string& roomId);
+    const Room* find(const std::string& roomId) const;
+
+    /// Adds the member; false when it was a member already (nothing changes).
+    bool join(Room& room, MemberId member, MemberEntry entry, std::int64_t now);
+    /// Removes the member; false when it was not a member.
+    bool leave(const std::string& roomId, MemberId member, std::int64_t now);
+    /// Rooms the member is in, in id order.
+    const std::set<std::string>& roomsOf(MemberId member) const;
+    bool isMember(const std::string& roomId, MemberId member) const;
+
+    /// Assigns the next offset and appends the frame built for it to history.
+    /// `build` receives the offset and returns the serialized frame.
+    std::uint64_t append(Room& room, std::int64_t now, const std::function<SharedFrame(std::uint64_t)>& build,
+                         SharedFrame* builtOut = nullptr);
+
+    /// Expires history and forgets rooms with neither members nor history.
+    void expire(std::int64_t now);
+
+    std::size_t roomCount() const { return rooms_.size(); }
+
+private:
+    RoomSettings settings_;
+    std::function<std::string()> newEpoch_;
+    std::unordered_map<std::string, Room> rooms_;
+    std::unordered_map<MemberId, std::set<std::string>> memberRooms_;
+};
+
+}  // namespace brolostack::rooms

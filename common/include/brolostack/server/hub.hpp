@@ -1,0 +1,149 @@
+// The server core: connections, hello, rooms, presence, publish, history,
+// recovery, liveness and limits, with no I/O. The I/O layer tells it what
+// happened (a connection opened, a text frame arrived, time passed) and
+// performs the actions it returns in an Outbox. One Hub runs on one thread.
+#pragma once
+
+#include "brolostack/config/settings.hpp"
+#include "brolostack/protocol/codec.hpp"
+#include "brolostack/rooms/mid_dedupe.hpp"
+#include "brolostack/rooms/room_registry.hpp"
+#include "brolostack/server/auth.hpp"
+#include "brolostack/server/outbox.hpp"
+#include "brolostack/server/rate_limiter.hpp"
+#include "brolostack/server/stats.hpp"
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+namespace brolostack::server {
+
+/// What the I/O layer learned from the HTTP upgrade request.
+struct UpgradeRequest {
+    std::optional<std::string> origin;
+    std::string remoteAddress;
+    std::optional<std::string> bearer;  // Authorization: Bearer, or ?token=
+    std::optional<std::string> apiKey;  // X-API-Key, or ?apiKey=
+};
+
+/// The answer to an upgrade request: 101 goes ahead, anything else is the
+/// HTTP status to refuse it with.
+struct Admission {
+    int status = 101;
+    std::string reason;
+    std::int64_t retryAfterSeconds = 0;
+    bool admitted() const { return status == 101; }
+};
+
+/// Where a server-side publish landed.
+struct Published {
+    std::string room;
+    std::uint64_t offset = 0;
+    std::string epoch;
+};
+
+class Hub {
+public:
+    /// `newId` returns a fresh random identifier (hex) for sids and epochs.
+    Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now);
+
+    // ---- connection lifecycle --------------------------------------------
+    /// Checks origin, connection limit and upgrade credentials, in that
+    /// order. An admitted request holds a connection slot until open() or
+    /// abandon() is called for it.
+    Admission admit(const UpgradeRequest& request, std::int64_t now);
+    /// Releases the slot of an admitted request whose handshake then failed.
+    void abandon();
+    void open(ConnId conn, const UpgradeRequest& request, std::int64_t now);
+    void receiveText(ConnId conn, std::string_view text, std::int64_t now, Outbox& out);
+    void receiveBinary(ConnId conn, std::size_t bytes, std::int64_t now, Outbox& out);
+    /// Any sign of life that is not a data frame (a pong).
+    void activity(ConnId conn, std::int64_t now);
+    /// The outgoing buffer of `conn` passed its limit.
+    void slowConsumer(ConnId conn, Outbox& out);
+    void closed(ConnId conn, std::int64_t now, Outbox& out);
+    /// Timers: hello timeout, pings, idle peers, history and dedupe expiry.
+    void tick(std::int64_t now, Outbox& out);
+    /// Stops admitting and closes every connection with 1001.
+    void drain(Outbox& out);
+    bool draining() const { return draining_; }
+    std::size_t connectionCount() const { return connections_.size(); }
+
+    // ---- server API (HTTP) -----------------------------------------------
+    /// Publishes as the server; an Error for bad input.
+    std::variant<Published, protocol::Error> publish(const std::string& room, const std::string& event,
+                                                     const std::string& dataJson, std::int64_t now, Outbox& out);
+    /// `{"room","members","memberCount"}`, or not_found.
+    std::variant<std::string, protocol::Error> membersJson(const std::string& room) const;
+    /// `{"room","epoch","offset","messages","complete"}`.
+    std::variant<std::string, protocol::Error> historyJson(const std::string& room,
+                                                           const std::optional<protocol::StreamPosition>& since,
+                                                           std::optional<std::uint32_t> limit) const;
+    /// Closes with 4003 every connection of `user` (or the one with `sid`);
+    /// returns how many were closed.
+    std::size_t disconnect(const std::optional<std::string>& user, const std::optional<std::string>& sid,
+                           Outbox& out);
+    Stats stats(std::int64_t now) const;
+    const config::Settings& settings() const { return settings_; }
+    const Authenticator& authenticator() const { return auth_; }
+
+private:
+    struct Connection {
+        ConnId id = 0;
+        std::string sid;
+        std::optional<Identity> identity;   // set once authenticated
+        std::optional<AuthResult> upgradeAuth;
+        bool helloDone = false;
+        bool closing = false;
+        std::string dedupeKey;              // whose mids this connection shares
+        std::int64_t openedAt = 0;
+        std::int64_t lastSeen = 0;
+        std::int64_t lastPing = 0;
+        std::deque<std::int64_t> protocolErrors;  // times of recent bad frames
+        RateLimiter rate;
+    };
+
+    // dispatch (hub.cpp)
+    void handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out);
+    void handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t now, Outbox& out);
+    // rooms (hub_rooms.cpp)
+    std::variant<std::string, protocol::Error> joinRoom(Connection& c, const protocol::JoinFrame& f,
+                                                        std::int64_t now, Outbox& out);
+    void handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t now, Outbox& out);
+    void handleLeave(Connection& c, const protocol::LeaveFrame& f, std::int64_t now, Outbox& out);
+    void handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t now, Outbox& out);
+    void handleHistory(Connection& c, const protocol::HistoryFrame& f, Outbox& out);
+    void handleMembers(Connection& c, const protocol::MembersFrame& f, Outbox& out);
+    void leaveRoom(Connection& c, const std::string& room, std::int64_t now, Outbox& out);
+    Published fanOut(rooms::Room& room, const protocol::Sender& from, const std::string& event,
+                     std::string dataJson, const std::optional<std::string>& mid, ConnId skip, std::int64_t now,
+                     Outbox& out);
+    // replies (hub_replies.cpp)
+    void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
+    void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
+              Outbox& out);
+    void send(Connection& c, SharedFrame frame, Outbox& out);
+    void closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out);
+    protocol::Error redact(protocol::Error error) const;
+    bool countProtocolError(Connection& c, std::int64_t now);
+    std::string welcomeJson(const Connection& c, const std::string& roomsJson) const;
+    Connection* find(ConnId conn);
+
+    config::Settings settings_;
+    std::function<std::string()> newId_;
+    Authenticator auth_;
+    protocol::DecodeLimits decodeLimits_;
+    rooms::RoomRegistry rooms_;
+    rooms::MidDedupe mids_;
+    std::unordered_map<ConnId, Connection> connections_;
+    std::size_t pendingAdmissions_ = 0;
+    bool draining_ = false;
+    std::int64_t startedAt_ = 0;
+    Stats counters_;
+};
+
+}  // namespace brolostack::server

@@ -1,0 +1,28 @@
+// What the server core asks its I/O layer to do. The core never touches a
+// socket: it appends actions here and the I/O layer performs them in order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace brolostack::server {
+
+/// The I/O layer's handle for one WebSocket connection.
+using ConnId = std::uint64_t;
+/// One serialized frame; a broadcast shares one instance across recipients.
+using SharedFrame = std::shared_ptr<const std::string>;
+
+struct Action {
+    enum class Kind { Send, Close, Ping };
+    Kind kind = Kind::Send;
+    ConnId conn = 0;
+    SharedFrame frame;        // Send
+    std::uint16_t code = 0;   // Close
+    std::string reason;       // Close
+};
+
+using Outbox = std::vector<Action>;
+
+}  // namespace brolostack::server

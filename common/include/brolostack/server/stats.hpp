@@ -1,0 +1,34 @@
+// Server counters (PROTOCOL.md section 10).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace brolostack::server {
+
+struct Stats {
+    std::string environment;
+    std::uint64_t activeSessions = 0;
+    std::uint64_t connectedClients = 0;
+    std::uint64_t totalAgents = 0;
+    std::uint64_t activeStreams = 0;
+    std::uint64_t totalTasks = 0;
+    std::uint64_t completedTasks = 0;
+    double errorRate = 0;          // failed tasks, percent of finished ones
+    double avgExecutionTime = 0;   // ms
+    std::int64_t uptime = 0;       // ms
+    std::uint64_t rooms = 0;
+    std::uint64_t messagesIn = 0;
+    std::uint64_t messagesOut = 0;
+    std::uint64_t bytesIn = 0;
+    std::uint64_t bytesOut = 0;
+    std::uint64_t droppedMessages = 0;
+    std::uint64_t slowConsumerDisconnects = 0;
+    std::uint64_t protocolErrors = 0;
+    std::uint64_t rejectedConnections = 0;
+};
+
+/// The stats as the JSON object of GET /api/v1/stats.
+std::string statsToJson(const Stats& s);
+
+}  // namespace brolostack::server

@@ -1,0 +1,314 @@
+#include "brolostack/config/settings.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+
+namespace brolostack::config {
+namespace {
+
+struct Profile {
+    bool compression;
+    std::int64_t heartbeatMs;
+    std::size_t maxConnections;
+    std::uint32_t rateLimitRpm;
+    bool authRequired;
+    bool encryption;
+    const char* logLevel;
+    bool detailedErrors;
+    std::size_t maxAgentsPerSession;
+    std::int64_t taskTimeoutMs;
+};
+
+// The table of DESIGN.md, one row per environment.
+Profile profileOf(Environment env) {
+    switch (env) {
+        case Environment::Development: return {false, 30000, 100, 0, false, false, "debug", true, 10, 600000};
+        case Environment::Test: return {false, 60000, 50, 0, false, false, "warn", true, 10, 600000};
+        case Environment::Staging: return {true, 30000, 1000, 10000, true, true, "debug", false, 50, 300000};
+        case Environment::Production: return {true, 15000, 10000, 1000, true, true, "warn", false, 50, 300000};
+    }
+    return profileOf(Environment::Development);
+}
+
+class Reader {
+public:
+    Reader(const Lookup& lookup, LoadResult& result) : lookup_(lookup), result_(result) {}
+
+    std::optional<std::string> raw(const char* name) {
+        auto v = lookup_(name);
+        if (v && v->empty()) return std::nullopt;
+        return v;
+    }
+
+    void text(const char* name, std::string& out) {
+        if (auto v = raw(name)) out = *v;
+    }
+
+    template <class Int>
+    void integer(const char* name, Int& out, long long minValue, long long maxValue) {
+        auto v = raw(name);
+        if (!v) return;
+        errno = 0;
+        char* end = nullptr;
+        long long parsed = std::strtoll(v->c_str(), &end, 10);
+        if (errno != 0 || end == v->c_str() || *end != '\0' || parsed < minValue || parsed > maxValue) {
+            fail(std::string(name) + " must be an integer from " + std::to_string(minValue) + " to " +
+                 std::to_string(maxValue) + " (got '" + *v + "')");
+            return;
+        }
+        out = static_cast<Int>(parsed);
+    }
+
+    /// Returns whether the variable was given at all.
+    bool boolean(const char* name, bool& out) {
+        auto v = raw(name);
+        if (!v) return false;
+        if (*v == "true" || *v == "1" || *v == "yes" || *v == "on") out = true;
+        else if (*v == "false" || *v == "0" || *v == "no" || *v == "off") out = false;
+        else fail(std::string(name) + " must be true or false (got '" + *v + "')");
+        return true;
+    }
+
+    void fail(std::string message) {
+        if (!result_.fatal) result_.fatal = std::move(message);
+    }
+
+private:
+    const Lookup& lookup_;
+    LoadResult& result_;
+};
+
+std::vector<std::string> splitList(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto first = item.find_first_not_of(" \t");
+        auto last = item.find_last_not_of(" \t");
+        if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
+    }
+    return out;
+}
+
+std::vector<ApiKey> parseApiKeys(const std::string& text) {
+    std::vector<ApiKey> keys;
+    for (const auto& item : splitList(text)) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0) keys.push_back({std::to_string(keys.size() + 1), item});
+        else keys.push_back({item.substr(0, eq), item.substr(eq + 1)});
+    }
+    return keys;
+}
+
+void applyProfile(Settings& s, const Profile& p) {
+    s.compression = p.compression;
+    s.heartbeatMs = p.heartbeatMs;
+    s.maxConnections = p.maxConnections;
+    s.rateLimitRpm = p.rateLimitRpm;
+    s.authRequired = p.authRequired;
+    s.encryption = p.encryption;
+    s.logLevel = p.logLevel;
+    s.detailedErrors = p.detailedErrors;
+    s.maxAgentsPerSession = p.maxAgentsPerSession;
+    s.taskTimeoutMs = p.taskTimeoutMs;
+}
+
+constexpr long long kMaxMs = 7LL * 24 * 3600 * 1000;
+
+void readOverrides(Reader& r, Settings& s) {
+    r.text("HOST", s.host);
+    r.integer("PORT", s.port, 0, 65535);
+    r.text("WS_PATH", s.wsPath);
+    r.text("STATIC_DIR", s.staticDir);
+    r.boolean("ENABLE_COMPRESSION", s.compression);
+    r.integer("HEARTBEAT_MS", s.heartbeatMs, 1000, kMaxMs);
+    r.integer("MAX_CONNECTIONS", s.maxConnections, 1, 10000000);
+    r.integer("RATE_LIMIT_RPM", s.rateLimitRpm, 0, 100000000);
+    r.boolean("API_KEY_REQUIRED", s.authRequired);
+    r.text("TLS_CERT", s.tlsCert);
+    r.text("TLS_KEY", s.tlsKey);
+    r.text("LOG_LEVEL", s.logLevel);
+    r.boolean("DETAILED_ERRORS", s.detailedErrors);
+    r.integer("MAX_AGENTS_PER_SESSION", s.maxAgentsPerSession, 1, 1000000);
+    r.integer("TASK_TIMEOUT_MS", s.taskTimeoutMs, 1, kMaxMs);
+    r.text("JWT_SECRET", s.jwtSecret);
+    if (auto keys = r.raw("API_KEYS")) s.apiKeys = parseApiKeys(*keys);
+    r.integer("MAX_MESSAGE_BYTES", s.maxMessageBytes, 1024, 64LL * 1024 * 1024);
+    r.integer("MAX_JSON_DEPTH", s.maxJsonDepth, 2, 256);
+    r.integer("MAX_ROOMS_PER_CONNECTION", s.maxRoomsPerConnection, 1, 100000);
+    r.integer("HISTORY_SIZE", s.historySize, 0, 10000000);
+    r.integer("HISTORY_TTL_MS", s.historyTtlMs, 1, kMaxMs);
+    r.integer("MAX_HISTORY_LIMIT", s.maxHistoryLimit, 1, 100000);
+    r.integer("MID_TTL_MS", s.midTtlMs, 1, kMaxMs);
+    r.integer("MAX_REMEMBERED_MIDS", s.maxRememberedMids, 1, 100000000);
+    r.integer("HELLO_TIMEOUT_MS", s.helloTimeoutMs, 1, kMaxMs);
+    r.integer("PROTOCOL_ERROR_LIMIT", s.protocolErrorLimit, 1, 1000000);
+    r.integer("MAX_BUFFERED_BYTES", s.maxBufferedBytes, 1024, 1LL << 34);
+    r.integer("DRAIN_TIMEOUT_MS", s.drainTimeoutMs, 0, 600000);
+}
+
+void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
+    Settings& s = result.settings;
+    bool strict = s.environment == Environment::Staging || s.environment == Environment::Production;
+    if (s.wsPath.empty() || s.wsPath.front() != '/') r.fail("WS_PATH must start with '/' (got '" + s.wsPath + "')");
+    if (s.encryption) {
+        if (s.tlsCert.empty() || s.tlsKey.empty()) {
+            r.fail(std::string(environmentName(s.environment)) +
+                   " requires TLS: set TLS_CERT and TLS_KEY, or set ENABLE_ENCRYPTION=false when a proxy in "
+                   "front of the server ends TLS");
+        } else {
+            r.fail("TLS_CERT is set, but this server does not end TLS itself yet: put a TLS-ending proxy in "
+                   "front of it and set ENABLE_ENCRYPTION=false");
+        }
+    } else if (strict && encryptionGiven) {
+        result.warnings.push_back("ENABLE_ENCRYPTION=false in " + std::string(environmentName(s.environment)) +
+                                  ": traffic must be encrypted by a proxy in front of this server");
+    }
+    if (strict && s.authRequired && s.apiKeys.empty()) {
+        if (s.environment == Environment::Production)
+            r.fail("production requires credentials: set API_KEYS (e.g. API_KEYS=web=<secret>)");
+        else
+            result.warnings.push_back("staging without API_KEYS: every connection will be refused");
+    }
+    if (strict && s.allowedOrigins.empty() && !s.anyOrigin)
+        result.warnings.push_back("ALLOWED_ORIGINS is unset: browser connections (with an Origin header) are refused");
+    if (!s.jwtSecret.empty())
+        result.warnings.push_back("JWT_SECRET is set, but JWT verification is not available in this version; "
+                                  "tokens are refused, use API_KEYS");
+}
+
+}  // namespace
+
+std::optional<Environment> parseEnvironment(std::string_view name) {
+    if (name == "development") return Environment::Development;
+    if (name == "test") return Environment::Test;
+    if (name == "staging") return Environment::Staging;
+    if (name == "production") return Environment::Production;
+    return std::nullopt;
+}
+
+std::string_view environmentName(Environment env) {
+    switch (env) {
+        case Environment::Development: return "development";
+        case Environment::Test: return "test";
+        case Environment::Staging: return "staging";
+        case Environment::Production: return "production";
+    }
+    return "development";
+}
+
+LoadResult loadSettings(const Lookup& lookup) {
+    LoadResult result;
+    Reader r(lookup, result);
+    Settings& s = result.settings;
+
+    auto envName = r.raw("BROLOSTACK_ENV");
+    if (!envName) envName = r.raw("NODE_ENV");
+    if (envName) {
+        auto env = parseEnvironment(*envName);
+        if (!env) {
+            r.fail("unknown environment '" + *envName +
+                   "' in BROLOSTACK_ENV/NODE_ENV: use development, test, staging or production");
+            return result;
+        }
+        s.environment = *env;
+    }
+    applyProfile(s, profileOf(s.environment));
+    bool strict = s.environment == Environment::Staging || s.environment == Environment::Production;
+    s.anyOrigin = !strict;
+    if (auto origins = r.raw("ALLOWED_ORIGINS")) {
+        s.allowedOrigins = splitList(*origins);
+        s.anyOrigin = false;
+        for (const auto& o : s.allowedOrigins)
+            if (o == "*") s.anyOrigin = true;
+    }
+    readOverrides(r, s);
+    bool encryptionGiven = r.boolean("ENABLE_ENCRYPTION", s.encryption);
+    if (!result.fatal) checkRequirements(r, result, encryptionGiven);
+    return result;
+}
+
+const std::vector<SettingInfo>& settingCatalog() {
+    static const std::vector<SettingInfo> catalog{
+        {"BROLOSTACK_ENV", "environment profile: development, test, staging, production (else NODE_ENV)"},
+        {"HOST", "address to listen on (default 0.0.0.0)"},
+        {"PORT", "port to listen on (default 3001)"},
+        {"WS_PATH", "WebSocket endpoint path (default /ws)"},
+        {"STATIC_DIR", "folder served at / (the web demo)"},
+        {"ENABLE_COMPRESSION", "permessage-deflate (profile; not yet available, logged when on)"},
+        {"HEARTBEAT_MS", "WebSocket ping interval; silent peers close after twice this (profile)"},
+        {"MAX_CONNECTIONS", "open connections at most; more get HTTP 503 (profile)"},
+        {"RATE_LIMIT_RPM", "frames per minute per connection, 0 = off (profile)"},
+        {"API_KEY_REQUIRED", "refuse anonymous connections (profile)"},
+        {"API_KEYS", "accepted API keys: name=secret or secret, comma-separated"},
+        {"JWT_SECRET", "HS256 secret for JWTs"},
+        {"ENABLE_ENCRYPTION", "require TLS (profile)"},
+        {"TLS_CERT", "TLS certificate file"},
+        {"TLS_KEY", "TLS private key file"},
+        {"ALLOWED_ORIGINS", "allowed browser origins, comma-separated, * = any (profile)"},
+        {"LOG_LEVEL", "trace, debug, info, warn, error, off (profile)"},
+        {"DETAILED_ERRORS", "error messages with details (profile)"},
+        {"MAX_AGENTS_PER_SESSION", "agents per ARGS session (profile)"},
+        {"TASK_TIMEOUT_MS", "default ARGS task stage timeout (profile)"},
+        {"MAX_MESSAGE_BYTES", "largest frame; larger closes with 1009 (default 1048576)"},
+        {"MAX_JSON_DEPTH", "deepest JSON nesting accepted (default 32)"},
+        {"MAX_ROOMS_PER_CONNECTION", "rooms one connection may join (default 100)"},
+        {"HISTORY_SIZE", "messages kept per room (default 1000)"},
+        {"HISTORY_TTL_MS", "how long room messages are kept (default 600000)"},
+        {"MAX_HISTORY_LIMIT", "most messages one history call returns (default 1000)"},
+        {"MID_TTL_MS", "how long message ids are remembered for dedupe (default 600000)"},
+        {"MAX_REMEMBERED_MIDS", "message ids remembered at most, server-wide (default 1000000)"},
+        {"HELLO_TIMEOUT_MS", "time allowed for the hello frame (default 10000)"},
+        {"PROTOCOL_ERROR_LIMIT", "bad frames per minute before close 4000 (default 20)"},
+        {"MAX_BUFFERED_BYTES", "outgoing backlog per connection before close 4090 (default 8388608)"},
+        {"DRAIN_TIMEOUT_MS", "how long shutdown waits for clients to close (default 5000)"},
+    };
+    return catalog;
+}
+
+std::vector<std::string> describe(const Settings& s) {
+    auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+    std::string origins = s.anyOrigin ? "*" : "";
+    for (const auto& o : s.allowedOrigins)
+        if (o != "*") origins += (origins.empty() ? "" : ",") + o;
+    std::string keys;
+    for (const auto& k : s.apiKeys) keys += (keys.empty() ? "" : ",") + k.name + "=****";
+    return {
+        "BROLOSTACK_ENV=" + std::string(environmentName(s.environment)),
+        "HOST=" + s.host,
+        "PORT=" + std::to_string(s.port),
+        "WS_PATH=" + s.wsPath,
+        "STATIC_DIR=" + s.staticDir,
+        "ENABLE_COMPRESSION=" + b(s.compression),
+        "HEARTBEAT_MS=" + std::to_string(s.heartbeatMs),
+        "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),
+        "RATE_LIMIT_RPM=" + std::to_string(s.rateLimitRpm),
+        "API_KEY_REQUIRED=" + b(s.authRequired),
+        "API_KEYS=" + keys,
+        "JWT_SECRET=" + std::string(s.jwtSecret.empty() ? "" : "****"),
+        "ENABLE_ENCRYPTION=" + b(s.encryption),
+        "TLS_CERT=" + s.tlsCert,
+        "TLS_KEY=" + std::string(s.tlsKey.empty() ? "" : "****"),
+        "ALLOWED_ORIGINS=" + origins,
+        "LOG_LEVEL=" + s.logLevel,
+        "DETAILED_ERRORS=" + b(s.detailedErrors),
+        "MAX_AGENTS_PER_SESSION=" + std::to_string(s.maxAgentsPerSession),
+        "TASK_TIMEOUT_MS=" + std::to_string(s.taskTimeoutMs),
+        "MAX_MESSAGE_BYTES=" + std::to_string(s.maxMessageBytes),
+        "MAX_JSON_DEPTH=" + std::to_string(s.maxJsonDepth),
+        "MAX_ROOMS_PER_CONNECTION=" + std::to_string(s.maxRoomsPerConnection),
+        "HISTORY_SIZE=" + std::to_string(s.historySize),
+        "HISTORY_TTL_MS=" + std::to_string(s.historyTtlMs),
+        "MAX_HISTORY_LIMIT=" + std::to_string(s.maxHistoryLimit),
+        "MID_TTL_MS=" + std::to_string(s.midTtlMs),
+        "MAX_REMEMBERED_MIDS=" + std::to_string(s.maxRememberedMids),
+        "HELLO_TIMEOUT_MS=" + std::to_string(s.helloTimeoutMs),
+        "PROTOCOL_ERROR_LIMIT=" + std::to_string(s.protocolErrorLimit),
+        "MAX_BUFFERED_BYTES=" + std::to_string(s.maxBufferedBytes),
+        "DRAIN_TIMEOUT_MS=" + std::to_string(s.drainTimeoutMs),
+    };
+}
+
+}  // namespace brolostack::config

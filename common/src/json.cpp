@@ -1,0 +1,95 @@
+#include "brolostack/json.hpp"
+
+#include <atomic>
+
+namespace brolostack::json {
+namespace {
+
+std::atomic<std::uint64_t> g_asserts{0};
+
+// Forwards SAX events to the Document while counting nesting, so a hostile
+// `[[[[...` is refused before any recursive code (Accept, destructors) sees it.
+class DepthLimitedHandler {
+public:
+    DepthLimitedHandler(Document& doc, unsigned maxDepth) : doc_(doc), maxDepth_(maxDepth) {}
+    bool tooDeep() const { return tooDeep_; }
+
+    bool Null() { return doc_.Null(); }
+    bool Bool(bool b) { return doc_.Bool(b); }
+    bool Int(int i) { return doc_.Int(i); }
+    bool Uint(unsigned u) { return doc_.Uint(u); }
+    bool Int64(int64_t i) { return doc_.Int64(i); }
+    bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+    bool Double(double d) { return doc_.Double(d); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+    bool StartObject() { return enter() && doc_.StartObject(); }
+    bool EndObject(rapidjson::SizeType n) { --depth_; return doc_.EndObject(n); }
+    bool StartArray() { return enter() && doc_.StartArray(); }
+    bool EndArray(rapidjson::SizeType n) { --depth_; return doc_.EndArray(n); }
+
+private:
+    bool enter() {
+        if (++depth_ > maxDepth_) { tooDeep_ = true; return false; }
+        return true;
+    }
+    Document& doc_;
+    unsigned maxDepth_;
+    unsigned depth_ = 0;
+    bool tooDeep_ = false;
+};
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+}  // namespace
+
+void noteInternalAssert() { g_asserts.fetch_add(1, std::memory_order_relaxed); }
+std::uint64_t internalAssertCount() { return g_asserts.load(std::memory_order_relaxed); }
+
+ParseResult parseStrict(std::string_view text, Document& doc, std::size_t maxBytes, unsigned maxDepth,
+                        bool requireObject) {
+    ParseResult result;
+    if (text.size() > maxBytes) {
+        result.failure = ParseFailure::TooLarge;
+        result.reason = "message larger than " + std::to_string(maxBytes) + " bytes";
+        return result;
+    }
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    rapidjson::Reader reader;
+    bool tooDeep = false;
+    auto generator = [&](Document& target) {
+        DepthLimitedHandler handler(target, maxDepth);
+        reader.Parse<kParseFlags>(stream, handler);
+        tooDeep = handler.tooDeep();
+        return !reader.HasParseError();
+    };
+    doc.Populate(generator);
+    if (reader.HasParseError()) {
+        result.offset = reader.GetErrorOffset();
+        if (tooDeep) {
+            result.failure = ParseFailure::TooDeep;
+            result.reason = "JSON nested deeper than " + std::to_string(maxDepth) + " levels";
+        } else {
+            result.failure = ParseFailure::Syntax;
+            result.reason = std::string("invalid JSON: ") + rapidjson::GetParseError_En(reader.GetParseErrorCode()) +
+                            " at byte " + std::to_string(result.offset);
+        }
+        doc.SetNull();
+        return result;
+    }
+    if (requireObject && !doc.IsObject()) {
+        result.failure = ParseFailure::NotAnObject;
+        result.reason = "a frame must be a JSON object";
+    }
+    return result;
+}
+
+std::string toString(const Value& value) {
+    rapidjson::StringBuffer buffer;
+    Writer writer(buffer);
+    value.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace brolostack::json

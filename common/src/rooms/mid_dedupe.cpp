@@ -1,0 +1,47 @@
+#include "brolostack/rooms/mid_dedupe.hpp"
+
+namespace brolostack::rooms {
+
+std::optional<PublishedAt> MidDedupe::find(const std::string& publisher, const std::string& mid,
+                                           std::int64_t now) const {
+    auto p = byPublisher_.find(publisher);
+    if (p == byPublisher_.end()) return std::nullopt;
+    auto m = p->second.find(mid);
+    if (m == p->second.end() || m->second.expiresAt <= now) return std::nullopt;
+    return m->second.at;
+}
+
+void MidDedupe::remember(const std::string& publisher, const std::string& mid, PublishedAt at, std::int64_t now) {
+    std::int64_t expiresAt = now + windowMs_;
+    auto& mids = byPublisher_[publisher];
+    auto [it, inserted] = mids.try_emplace(mid, Entry{std::move(at), expiresAt});
+    if (!inserted) {
+        it->second.expiresAt = expiresAt;
+        // The older queue entry stays; forget() checks expiry before erasing.
+    }
+    order_.push_back(Key{publisher, mid, expiresAt});
+    while (order_.size() > maxEntries_) {
+        if (order_.front().expiresAt > now) ++evictedEarly_;
+        forget(order_.front());
+        order_.pop_front();
+    }
+}
+
+void MidDedupe::expire(std::int64_t now) {
+    while (!order_.empty() && order_.front().expiresAt <= now) {
+        forget(order_.front());
+        order_.pop_front();
+    }
+}
+
+void MidDedupe::forget(const Key& key) {
+    auto p = byPublisher_.find(key.publisher);
+    if (p == byPublisher_.end()) return;
+    auto m = p->second.find(key.mid);
+    // A mid remembered again later has a later expiry: only its last queue
+    // entry may erase it.
+    if (m != p->second.end() && m->second.expiresAt == key.expiresAt) p->second.erase(m);
+    if (p->second.empty()) byPublisher_.erase(p);
+}
+
+}  // namespace brolostack::rooms

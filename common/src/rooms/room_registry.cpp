@@ -1,0 +1,80 @@
+#include "brolostack/rooms/room_registry.hpp"
+
+namespace brolostack::rooms {
+
+namespace {
+const std::set<std::string> kNoRooms;
+}
+
+Room& RoomRegistry::obtain(const std::string& roomId, std::int64_t now) {
+    auto it = rooms_.find(roomId);
+    if (it == rooms_.end()) {
+        it = rooms_.try_emplace(roomId, roomId, newEpoch_(), settings_.historySize, settings_.historyTtlMs).first;
+        it->second.lastActivity = now;
+    }
+    return it->second;
+}
+
+Room* RoomRegistry::find(const std::string& roomId) {
+    auto it = rooms_.find(roomId);
+    return it == rooms_.end() ? nullptr : &it->second;
+}
+
+const Room* RoomRegistry::find(const std::string& roomId) const {
+    auto it = rooms_.find(roomId);
+    return it == rooms_.end() ? nullptr : &it->second;
+}
+
+bool RoomRegistry::join(Room& room, MemberId member, MemberEntry entry, std::int64_t now) {
+    room.lastActivity = now;
+    if (!room.members.emplace(member, std::move(entry)).second) return false;
+    memberRooms_[member].insert(room.id);
+    return true;
+}
+
+bool RoomRegistry::leave(const std::string& roomId, MemberId member, std::int64_t now) {
+    Room* room = find(roomId);
+    if (!room || room->members.erase(member) == 0) return false;
+    room->lastActivity = now;
+    auto it = memberRooms_.find(member);
+    if (it != memberRooms_.end()) {
+        it->second.erase(roomId);
+        if (it->second.empty()) memberRooms_.erase(it);
+    }
+    return true;
+}
+
+const std::set<std::string>& RoomRegistry::roomsOf(MemberId member) const {
+    auto it = memberRooms_.find(member);
+    return it == memberRooms_.end() ? kNoRooms : it->second;
+}
+
+bool RoomRegistry::isMember(const std::string& roomId, MemberId member) const {
+    const Room* room = find(roomId);
+    return room && room->members.count(member) > 0;
+}
+
+std::uint64_t RoomRegistry::append(Room& room, std::int64_t now,
+                                   const std::function<SharedFrame(std::uint64_t)>& build, SharedFrame* builtOut) {
+    std::uint64_t offset = ++room.lastOffset;
+    SharedFrame frame = build(offset);
+    room.history.push(HistoryEntry{offset, now, frame});
+    room.lastActivity = now;
+    if (builtOut) *builtOut = std::move(frame);
+    return offset;
+}
+
+void RoomRegistry::expire(std::int64_t now) {
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+        Room& room = it->second;
+        room.history.expire(now);
+        // An empty room with no history left has nothing a client could
+        // recover; its next incarnation gets a new epoch, which tells
+        // clients still holding old offsets to resync.
+        bool idle = room.members.empty() && room.history.empty() &&
+                    now - room.lastActivity >= settings_.historyTtlMs;
+        it = idle ? rooms_.erase(it) : std::next(it);
+    }
+}
+
+}  // namespace brolostack::rooms

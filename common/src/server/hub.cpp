@@ -1,0 +1,354 @@
+// Hub: connection lifecycle, hello, dispatch and timers.
+#include "brolostack/server/hub.hpp"
+
+#include "brolostack/json.hpp"
+#include "brolostack/protocol/json_writers.hpp"
+
+#include <algorithm>
+
+namespace brolostack::server {
+
+using protocol::close_code::kGoingAway;
+using protocol::close_code::kProtocolError;
+using protocol::close_code::kRateLimited;
+using protocol::close_code::kSlowConsumer;
+using protocol::close_code::kTimeout;
+using protocol::close_code::kUnauthorized;
+using protocol::Error;
+using protocol::ErrorCode;
+
+namespace {
+
+// A connection refused for rate limiting this long without a frame getting
+// through is closed (PROTOCOL.md section 4).
+constexpr std::int64_t kRateLimitGraceMs = 10000;
+
+Error makeError(ErrorCode code, std::string message) {
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    return e;
+}
+
+}  // namespace
+
+Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now)
+    : settings_(std::move(settings)),
+      newId_(std::move(newId)),
+      auth_(settings_.apiKeys),
+      rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs}, [this] { return newId_(); }),
+      mids_(settings_.midTtlMs, settings_.maxRememberedMids),
+      startedAt_(now) {
+    decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;
+    decodeLimits_.maxJsonDepth = settings_.maxJsonDepth;
+    counters_.environment = std::string(config::environmentName(settings_.environment));
+}
+
+Admission Hub::admit(const UpgradeRequest& request, std::int64_t) {
+    Admission a;
+    auto refuse = [&](int status, std::string reason) {
+        a.status = status;
+        a.reason = std::move(reason);
+        ++counters_.rejectedConnections;
+        return a;
+    };
+    if (draining_) {
+        a.retryAfterSeconds = 5;
+        return refuse(503, "server is shutting down");
+    }
+    if (request.origin && !settings_.anyOrigin &&
+        std::find(settings_.allowedOrigins.begin(), settings_.allowedOrigins.end(), *request.origin) ==
+            settings_.allowedOrigins.end())
+        return refuse(403, "origin not allowed");
+    if (connections_.size() + pendingAdmissions_ >= settings_.maxConnections) {
+        a.retryAfterSeconds = 5;
+        return refuse(503, "connection limit reached");
+    }
+    if (request.bearer && auth_.checkBearer(*request.bearer).outcome == AuthOutcome::Invalid)
+        return refuse(401, "invalid credentials");
+    if (request.apiKey && auth_.checkApiKey(*request.apiKey).outcome == AuthOutcome::Invalid)
+        return refuse(401, "invalid API key");
+    ++pendingAdmissions_;
+    return a;
+}
+
+void Hub::abandon() {
+    if (pendingAdmissions_ > 0) --pendingAdmissions_;
+}
+
+void Hub::open(ConnId conn, const UpgradeRequest& request, std::int64_t now) {
+    abandon();
+    Connection c;
+    c.id = conn;
+    c.sid = "c-" + newId_();
+    c.dedupeKey = "s:" + c.sid;
+    c.openedAt = c.lastSeen = c.lastPing = now;
+    c.rate = RateLimiter(settings_.rateLimitRpm, now);
+    if (request.bearer) c.upgradeAuth = auth_.checkBearer(*request.bearer);
+    else if (request.apiKey) c.upgradeAuth = auth_.checkApiKey(*request.apiKey);
+    connections_[conn] = std::move(c);
+}
+
+Hub::Connection* Hub::find(ConnId conn) {
+    auto it = connections_.find(conn);
+    return it == connections_.end() ? nullptr : &it->second;
+}
+
+void Hub::receiveText(ConnId conn, std::string_view text, std::int64_t now, Outbox& out) {
+    Connection* c = find(conn);
+    if (!c || c->closing) return;
+    c->lastSeen = now;
+    ++counters_.messagesIn;
+    counters_.bytesIn += text.size();
+
+    auto decoded = protocol::decodeClientFrame(text, decodeLimits_);
+    if (!c->helloDone) {
+        bool isHello = decoded.frame && std::holds_alternative<protocol::HelloFrame>(*decoded.frame);
+        if (!isHello) {
+            Error e = decoded.op == "hello" && decoded.error
+                          ? *decoded.error
+                          : makeError(ErrorCode::BadRequest, "the first frame must be hello");
+            fail(*c, decoded.ref, decoded.op, std::move(e), now, out);
+            closeWith(*c, kProtocolError, "expected hello", out);
+            return;
+        }
+    }
+    bool isPing = decoded.frame && std::holds_alternative<protocol::PingFrame>(*decoded.frame);
+    if (!isPing && !c->rate.take(now)) {
+        if (now - c->rate.limitedSince() >= kRateLimitGraceMs) {
+            closeWith(*c, kRateLimited, "rate limit exceeded", out);
+            return;
+        }
+        Error e = makeError(ErrorCode::RateLimited, "rate limit exceeded");
+        e.detailsJson = "{\"retryAfterMs\":" + std::to_string(c->rate.retryAfterMs(now)) + "}";
+        fail(*c, decoded.ref, decoded.op, std::move(e), now, out);
+        return;
+    }
+    if (!decoded.frame) {
+        fail(*c, decoded.ref, decoded.op, *decoded.error, now, out);
+        return;
+    }
+    handleFrame(*c, *decoded.frame, now, out);
+}
+
+void Hub::receiveBinary(ConnId conn, std::size_t bytes, std::int64_t now, Outbox& out) {
+    Connection* c = find(conn);
+    if (!c || c->closing) return;
+    c->lastSeen = now;
+    ++counters_.messagesIn;
+    counters_.bytesIn += bytes;
+    if (!c->helloDone) {
+        fail(*c, 0, "", makeError(ErrorCode::BadRequest, "the first frame must be hello"), now, out);
+        closeWith(*c, kProtocolError, "expected hello", out);
+        return;
+    }
+    fail(*c, 0, "", makeError(ErrorCode::BadRequest, "binary frames carry stream chunks, and no stream is open"),
+         now, out);
+}
+
+void Hub::handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out) {
+    using namespace protocol;
+    if (auto* hello = std::get_if<HelloFrame>(&frame)) {
+        if (c.helloDone) {
+            fail(c, hello->ref, "hello", makeError(ErrorCode::BadRequest, "hello was already sent"), now, out);
+            return;
+        }
+        handleHello(c, *hello, now, out);
+    } else if (auto* ping = std::get_if<PingFrame>(&frame)) {
+        PongFrame pong{ping->tsJson, now};
+        send(c, std::make_shared<const std::string>(encodeServerFrame(pong)), out);
+    } else if (auto* join = std::get_if<JoinFrame>(&frame)) {
+        handleJoin(c, *join, now, out);
+    } else if (auto* leave = std::get_if<LeaveFrame>(&frame)) {
+        handleLeave(c, *leave, now, out);
+    } else if (auto* publish = std::get_if<PublishFrame>(&frame)) {
+        handlePublish(c, *publish, now, out);
+    } else if (auto* history = std::get_if<HistoryFrame>(&frame)) {
+        handleHistory(c, *history, out);
+    } else if (auto* members = std::get_if<MembersFrame>(&frame)) {
+        handleMembers(c, *members, out);
+    } else if (auto* sendFrame = std::get_if<SendFrame>(&frame)) {
+        fail(c, sendFrame->ref, "send",
+             makeError(ErrorCode::NotFound, "no handler for event '" + sendFrame->event +
+                                                "': no backend webhook is configured"),
+             now, out);
+    } else if (auto* args = std::get_if<ArgsFrame>(&frame)) {
+        fail(c, args->ref, "args", makeError(ErrorCode::Unavailable, "ARGS sessions are not enabled on this server"),
+             now, out);
+    } else if (auto* refresh = std::get_if<RefreshFrame>(&frame)) {
+        fail(c, refresh->ref, "refresh",
+             makeError(ErrorCode::Unauthorized, "this server does not verify JWTs, so there is nothing to refresh"),
+             now, out);
+    }
+}
+
+void Hub::handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t now, Outbox& out) {
+    std::optional<AuthResult> auth = c.upgradeAuth;
+    if (hello.apiKey) auth = auth_.checkApiKey(*hello.apiKey);
+    else if (hello.token) auth = auth_.checkBearer(*hello.token);
+    if (auth && auth->outcome == AuthOutcome::Invalid) {
+        fail(c, hello.ref, "hello", makeError(ErrorCode::Unauthorized, auth->reason), now, out);
+        closeWith(c, kUnauthorized, "invalid credentials", out);
+        return;
+    }
+    bool authenticated = auth && auth->outcome == AuthOutcome::Authenticated;
+    if (settings_.authRequired && !authenticated) {
+        fail(c, hello.ref, "hello", makeError(ErrorCode::Unauthorized, "credentials are required"), now, out);
+        closeWith(c, kUnauthorized, "credentials required", out);
+        return;
+    }
+    if (authenticated) {
+        c.identity = auth->identity;
+        c.dedupeKey = "u:" + auth->identity.userId;
+    } else if (hello.resume && !hello.resume->sid.empty()) {
+        // An anonymous client resuming keeps its earlier connection's mid
+        // namespace, so publishes it retries after a reconnect dedupe.
+        c.dedupeKey = "s:" + hello.resume->sid;
+    }
+    c.helloDone = true;
+
+    std::string roomsJson = "{}";
+    if (hello.resume && !hello.resume->rooms.empty()) {
+        rapidjson::StringBuffer buffer;
+        json::Writer w(buffer);
+        w.StartObject();
+        for (auto& [room, since] : hello.resume->rooms) {
+            protocol::JoinFrame join;
+            join.room = room;
+            join.since = since;
+            json::writeKey(w, room);
+            auto joined = joinRoom(c, join, now, out);
+            if (auto* data = std::get_if<std::string>(&joined)) {
+                json::writeRaw(w, *data);
+            } else {
+                w.StartObject();
+                json::writeKey(w, "recovered");
+                w.Bool(false);
+                json::writeKey(w, "error");
+                protocol::writeError(w, redact(std::get<Error>(joined)));
+                w.EndObject();
+            }
+        }
+        w.EndObject();
+        roomsJson.assign(buffer.GetString(), buffer.GetSize());
+    }
+    reply(c, hello.ref, welcomeJson(c, roomsJson), out);
+}
+
+std::string Hub::welcomeJson(const Connection& c, const std::string& roomsJson) const {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    json::writeKey(w, "sid");
+    json::writeString(w, c.sid);
+    json::writeKey(w, "user");
+    if (c.identity) {
+        w.StartObject();
+        json::writeKey(w, "id");
+        json::writeString(w, c.identity->userId);
+        if (c.identity->name) {
+            json::writeKey(w, "name");
+            json::writeString(w, *c.identity->name);
+        }
+        w.EndObject();
+    } else {
+        w.Null();
+    }
+    json::writeKey(w, "protocol");
+    json::writeString(w, "ARGS");
+    json::writeKey(w, "version");
+    json::writeString(w, "1.0.0");
+    json::writeKey(w, "v");
+    w.Int(protocol::kProtocolVersion);
+    json::writeKey(w, "environment");
+    json::writeString(w, config::environmentName(settings_.environment));
+    json::writeKey(w, "heartbeatMs");
+    w.Int64(settings_.heartbeatMs);
+    json::writeKey(w, "capabilities");
+    w.StartArray();
+    for (const char* cap : {"rooms", "presence", "history", "recovery"}) json::writeString(w, cap);
+    w.EndArray();
+    json::writeKey(w, "limits");
+    w.StartObject();
+    json::writeKey(w, "maxMessageBytes");
+    w.Uint64(settings_.maxMessageBytes);
+    json::writeKey(w, "rateLimitPerMinute");
+    w.Uint(settings_.rateLimitRpm);
+    json::writeKey(w, "maxRoomsPerConnection");
+    w.Uint64(settings_.maxRoomsPerConnection);
+    w.EndObject();
+    json::writeKey(w, "rooms");
+    json::writeRaw(w, roomsJson);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void Hub::activity(ConnId conn, std::int64_t now) {
+    if (Connection* c = find(conn)) c->lastSeen = now;
+}
+
+void Hub::slowConsumer(ConnId conn, Outbox& out) {
+    Connection* c = find(conn);
+    if (!c || c->closing) return;
+    ++counters_.slowConsumerDisconnects;
+    closeWith(*c, kSlowConsumer, "slow consumer", out);
+}
+
+void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
+    Connection* c = find(conn);
+    if (!c) return;
+    c->closing = true;
+    // Copy: leaveRoom edits the member's room set while we walk it.
+    std::set<std::string> joined = rooms_.roomsOf(conn);
+    for (const auto& room : joined) leaveRoom(*c, room, now, out);
+    connections_.erase(conn);
+}
+
+void Hub::tick(std::int64_t now, Outbox& out) {
+    for (auto& [id, c] : connections_) {
+        if (c.closing) continue;
+        if (!c.helloDone && now - c.openedAt >= settings_.helloTimeoutMs) {
+            closeWith(c, kTimeout, "no hello in time", out);
+            continue;
+        }
+        if (now - c.lastSeen >= 2 * settings_.heartbeatMs) {
+            closeWith(c, kTimeout, "no sign of life", out);
+            continue;
+        }
+        if (now - c.lastPing >= settings_.heartbeatMs) {
+            c.lastPing = now;
+            out.push_back(Action{Action::Kind::Ping, c.id, nullptr, 0, {}});
+        }
+    }
+    rooms_.expire(now);
+    mids_.expire(now);
+}
+
+void Hub::drain(Outbox& out) {
+    draining_ = true;
+    for (auto& [id, c] : connections_)
+        if (!c.closing) closeWith(c, kGoingAway, "server shutting down", out);
+}
+
+std::size_t Hub::disconnect(const std::optional<std::string>& user, const std::optional<std::string>& sid,
+                           Outbox& out) {
+    std::size_t closedCount = 0;
+    for (auto& [id, c] : connections_) {
+        if (c.closing) continue;
+        bool match = (sid && c.sid == *sid) || (user && c.identity && c.identity->userId == *user);
+        if (!match) continue;
+        closeWith(c, protocol::close_code::kForbidden, "disconnected by the server", out);
+        ++closedCount;
+    }
+    return closedCount;
+}
+
+Stats Hub::stats(std::int64_t now) const {
+    Stats s = counters_;
+    s.connectedClients = connections_.size();
+    s.rooms = rooms_.roomCount();
+    s.uptime = now - startedAt_;
+    return s;
+}
+
+}  // namespace brolostack::server

@@ -1,0 +1,54 @@
+// The HTTP API on the WebSocket port (PROTOCOL.md section 8): routing,
+// API-key checks and JSON bodies. No sockets: the WebSocket layer hands
+// requests in and writes the responses out.
+#pragma once
+
+#include "brolostack/server/hub.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace brolostack::native {
+
+struct HttpRequest {
+    std::string method;
+    std::string target;  // path and query, as sent
+    std::optional<std::string> authorization;
+    std::optional<std::string> apiKey;
+    std::string body;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string contentType = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class HttpApi {
+public:
+    explicit HttpApi(server::Hub& hub) : hub_(hub) {}
+
+    /// The response for an API route, or nullopt when the target is not one
+    /// (the caller then serves static files).
+    std::optional<HttpResponse> handle(const HttpRequest& request, std::int64_t now, server::Outbox& out);
+
+private:
+    HttpResponse route(const HttpRequest& request, const std::string& path,
+                       const std::map<std::string, std::string>& query, std::int64_t now, server::Outbox& out);
+    HttpResponse publish(const std::string& body, std::int64_t now, server::Outbox& out);
+    HttpResponse broadcast(const std::string& body, std::int64_t now, server::Outbox& out);
+    HttpResponse disconnect(const std::string& body, server::Outbox& out);
+    HttpResponse history(const std::string& room, const std::map<std::string, std::string>& query);
+    bool authorized(const HttpRequest& request) const;
+
+    server::Hub& hub_;
+};
+
+/// `{"error":{"code","message"}}` with the status that matches the code.
+HttpResponse errorResponse(const protocol::Error& error);
+
+}  // namespace brolostack::native

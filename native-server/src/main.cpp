@@ -1,0 +1,87 @@
+// brolostack-server: settings from flags and environment, logging, and the
+// WebSocket server around the Hub.
+#include "brolostack/config/settings.hpp"
+#include "brolostack/server/hub.hpp"
+#include "http_api.hpp"
+#include "random_ids.hpp"
+#include "static_files.hpp"
+#include "websocket_server.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+namespace {
+
+constexpr int kExitConfig = 78;  // EX_CONFIG: the configuration is not usable
+
+std::int64_t nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// "HEARTBEAT_MS" -> "--heartbeat-ms"
+std::string flagName(const std::string& env) {
+    std::string flag = "--";
+    for (char c : env) flag.push_back(c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    return flag;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace brolostack;
+    CLI::App app{"Brolostack WebSocket server: rooms and ARGS sessions over one protocol.\n"
+                 "Every flag can also be given as the environment variable named in brackets."};
+    app.set_version_flag("--version", "brolostack-server 1.0.0");
+    std::map<std::string, std::string> flags;
+    for (const auto& info : config::settingCatalog()) {
+        std::string names = flagName(info.env);
+        if (std::string(info.env) == "BROLOSTACK_ENV") names = "--env," + names;
+        app.add_option(names, flags[info.env], std::string(info.help) + " [" + info.env + "]");
+    }
+    CLI11_PARSE(app, argc, argv);
+
+    auto lookup = [&flags](const std::string& name) -> std::optional<std::string> {
+        auto it = flags.find(name);
+        if (it != flags.end() && !it->second.empty()) return it->second;
+        if (const char* value = std::getenv(name.c_str())) return std::string(value);
+        return std::nullopt;
+    };
+    config::LoadResult loaded = config::loadSettings(lookup);
+    if (loaded.fatal) {
+        std::fprintf(stderr, "brolostack-server: %s\n", loaded.fatal->c_str());
+        return kExitConfig;
+    }
+    const config::Settings& settings = loaded.settings;
+
+    auto log = spdlog::stdout_color_mt("brolostack");
+    log->set_level(spdlog::level::from_str(settings.logLevel));
+    log->info("starting in the {} profile", config::environmentName(settings.environment));
+    for (const auto& line : config::describe(settings)) log->info("  {}", line);
+    for (const auto& warning : loaded.warnings) log->warn("{}", warning);
+    if (settings.compression)
+        log->warn("ENABLE_COMPRESSION is on, but permessage-deflate is not available yet: frames go uncompressed");
+
+    server::Hub hub(settings, [] { return native::randomHex(8); }, nowMs());
+    native::HttpApi api(hub);
+    native::StaticFiles files(settings.staticDir);
+    native::WebSocketServer ws(hub, api, files, log);
+    if (auto error = ws.listen(settings.host, settings.port)) {
+        std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
+        return 1;
+    }
+    // One plain line on stdout, flushed, for scripts and tests that start
+    // the server on port 0 and need to know where it went.
+    std::printf("listening on http://%s:%u (WebSocket at %s)\n", settings.host.c_str(), ws.port(),
+                settings.wsPath.c_str());
+    std::fflush(stdout);
+    ws.run();
+    log->info("stopped");
+    return 0;
+}

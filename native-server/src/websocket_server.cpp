@@ -1,0 +1,344 @@
+#include "websocket_server.hpp"
+
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/server.hpp>
+
+#include "url.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+#include <unordered_map>
+
+namespace brolostack::native {
+namespace {
+
+using Endpoint = websocketpp::server<websocketpp::config::asio>;
+using Handle = websocketpp::connection_hdl;
+using MessagePtr = Endpoint::message_ptr;
+
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
+
+std::int64_t nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::optional<std::string> header(const Endpoint::connection_ptr& con, const char* name) {
+    std::string value = con->get_request_header(name);
+    if (value.empty()) return std::nullopt;
+    return value;
+}
+
+/// One server frame, prepared once (header + payload) and shared by every
+/// connection it goes to: server frames are unmasked, so the bytes are equal.
+MessagePtr prepare(const std::string& payload) {
+    namespace frame = websocketpp::frame;
+    auto msg = std::make_shared<websocketpp::config::asio::message_type>(nullptr, frame::opcode::text, payload.size());
+    frame::basic_header h(frame::opcode::text, payload.size(), true, false);
+    frame::extended_header e(payload.size());
+    msg->set_header(frame::prepare_header(h, e));
+    msg->set_payload(payload);
+    msg->set_prepared(true);
+    return msg;
+}
+
+}  // namespace
+
+struct WebSocketServer::Impl {
+    Impl(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log)
+        : hub(hub), api(api), files(files), log(std::move(log)), tick(io), signals(io, SIGINT, SIGTERM),
+          drainDeadline(io) {}
+
+    server::Hub& hub;
+    HttpApi& api;
+    StaticFiles& files;
+    std::shared_ptr<spdlog::logger> log;
+    asio::io_context io;
+    Endpoint endpoint;
+    asio::steady_timer tick;
+    asio::signal_set signals;
+    asio::steady_timer drainDeadline;
+
+    server::ConnId nextId = 1;
+    std::map<Handle, server::ConnId, std::owner_less<Handle>> ids;
+    std::unordered_map<server::ConnId, Handle> handles;
+    std::map<Handle, server::UpgradeRequest, std::owner_less<Handle>> admitted;  // passed validate, not open yet
+    bool stopping = false;
+
+    void setUp();
+    bool onValidate(Handle hdl);
+    void onOpen(Handle hdl);
+    void onClose(Handle hdl);
+    void onFail(Handle hdl);
+    void onMessage(Handle hdl, const MessagePtr& msg);
+    void onHttp(Handle hdl);
+    void onTick();
+    void beginDrain();
+    void finishIfDrained();
+    void perform(server::Outbox& out);
+    server::UpgradeRequest upgradeOf(const Endpoint::connection_ptr& con) const;
+    std::optional<server::ConnId> idOf(Handle hdl) const {
+        auto it = ids.find(hdl);
+        if (it == ids.end()) return std::nullopt;
+        return it->second;
+    }
+};
+
+void WebSocketServer::Impl::setUp() {
+    const auto& s = hub.settings();
+    endpoint.clear_access_channels(websocketpp::log::alevel::all);
+    endpoint.clear_error_channels(websocketpp::log::elevel::all);
+    endpoint.set_error_channels(websocketpp::log::elevel::fatal);
+    endpoint.init_asio(&io);
+    endpoint.set_reuse_addr(true);
+    endpoint.set_listen_backlog(1024);
+    endpoint.set_max_message_size(s.maxMessageBytes);
+    endpoint.set_max_http_body_size(s.maxMessageBytes);
+    endpoint.set_validate_handler([this](Handle h) { return onValidate(h); });
+    endpoint.set_open_handler([this](Handle h) { onOpen(h); });
+    endpoint.set_close_handler([this](Handle h) { onClose(h); });
+    endpoint.set_fail_handler([this](Handle h) { onFail(h); });
+    endpoint.set_message_handler([this](Handle h, MessagePtr m) { onMessage(h, m); });
+    endpoint.set_http_handler([this](Handle h) { onHttp(h); });
+    endpoint.set_pong_handler([this](Handle h, std::string) {
+        if (auto id = idOf(h)) hub.activity(*id, nowMs());
+    });
+    endpoint.set_ping_handler([this](Handle h, std::string) {
+        if (auto id = idOf(h)) hub.activity(*id, nowMs());
+        return true;  // answer with a pong
+    });
+    signals.async_wait([this](const std::error_code& ec, int signal) {
+        if (ec) return;
+        log->info("signal {} received: draining", signal);
+        beginDrain();
+    });
+}
+
+server::UpgradeRequest WebSocketServer::Impl::upgradeOf(const Endpoint::connection_ptr& con) const {
+    server::UpgradeRequest r;
+    r.origin = header(con, "Origin");
+    std::error_code ec;
+    auto remote = con->get_raw_socket().remote_endpoint(ec);
+    if (!ec) r.remoteAddress = remote.address().to_string();
+    if (auto auth = header(con, "Authorization"); auth && auth->rfind("Bearer ", 0) == 0) r.bearer = auth->substr(7);
+    r.apiKey = header(con, "X-API-Key");
+    if (auto target = parseTarget(con->get_resource())) {
+        if (auto it = target->query.find("token"); it != target->query.end() && !r.bearer) r.bearer = it->second;
+        if (auto it = target->query.find("apiKey"); it != target->query.end() && !r.apiKey) r.apiKey = it->second;
+    }
+    return r;
+}
+
+bool WebSocketServer::Impl::onValidate(Handle hdl) {
+    auto con = endpoint.get_con_from_hdl(hdl);
+    auto target = parseTarget(con->get_resource());
+    auto refuse = [&](int status, const std::string& reason, std::int64_t retryAfter) {
+        con->set_status(static_cast<websocketpp::http::status_code::value>(status));
+        protocol::Error e;
+        e.code = status == 403 ? protocol::ErrorCode::Forbidden
+                 : status == 401 ? protocol::ErrorCode::Unauthorized
+                 : status == 404 ? protocol::ErrorCode::NotFound
+                                 : protocol::ErrorCode::Unavailable;
+        e.message = reason;
+        con->set_body(errorResponse(e).body);
+        con->replace_header("Content-Type", "application/json");
+        if (retryAfter > 0) con->replace_header("Retry-After", std::to_string(retryAfter));
+        return false;
+    };
+    if (!target || target->path != hub.settings().wsPath) return refuse(404, "no WebSocket endpoint here", 0);
+    server::UpgradeRequest request = upgradeOf(con);
+    server::Admission admission = hub.admit(request, nowMs());
+    if (!admission.admitted()) {
+        log->debug("refused upgrade from {}: {} {}", request.remoteAddress, admission.status, admission.reason);
+        return refuse(admission.status, admission.reason, admission.retryAfterSeconds);
+    }
+    for (const auto& offered : con->get_requested_subprotocols()) {
+        if (offered == protocol::kSubprotocol) {
+            con->select_subprotocol(std::string(protocol::kSubprotocol));
+            break;
+        }
+    }
+    admitted[hdl] = std::move(request);
+    return true;
+}
+
+void WebSocketServer::Impl::onOpen(Handle hdl) {
+    auto it = admitted.find(hdl);
+    server::UpgradeRequest request = it == admitted.end() ? server::UpgradeRequest{} : it->second;
+    if (it != admitted.end()) admitted.erase(it);
+    server::ConnId id = nextId++;
+    ids[hdl] = id;
+    handles[id] = hdl;
+    hub.open(id, request, nowMs());
+    log->debug("connection {} open from {}", id, request.remoteAddress);
+}
+
+void WebSocketServer::Impl::onClose(Handle hdl) {
+    auto id = idOf(hdl);
+    if (!id) return;
+    server::Outbox out;
+    hub.closed(*id, nowMs(), out);
+    ids.erase(hdl);
+    handles.erase(*id);
+    perform(out);
+    log->debug("connection {} closed", *id);
+    finishIfDrained();
+}
+
+void WebSocketServer::Impl::onFail(Handle hdl) {
+    auto it = admitted.find(hdl);
+    if (it != admitted.end()) {
+        admitted.erase(it);
+        hub.abandon();
+    }
+    if (idOf(hdl)) onClose(hdl);
+}
+
+void WebSocketServer::Impl::onMessage(Handle hdl, const MessagePtr& msg) {
+    auto id = idOf(hdl);
+    if (!id) return;
+    server::Outbox out;
+    if (msg->get_opcode() == websocketpp::frame::opcode::text)
+        hub.receiveText(*id, msg->get_payload(), nowMs(), out);
+    else
+        hub.receiveBinary(*id, msg->get_payload().size(), nowMs(), out);
+    perform(out);
+}
+
+void WebSocketServer::Impl::onHttp(Handle hdl) {
+    auto con = endpoint.get_con_from_hdl(hdl);
+    const auto& req = con->get_request();
+    HttpRequest request;
+    request.method = req.get_method();
+    request.target = req.get_uri();
+    request.authorization = header(con, "Authorization");
+    request.apiKey = header(con, "X-API-Key");
+    request.body = req.get_body();
+    server::Outbox out;
+    std::optional<HttpResponse> response = api.handle(request, nowMs(), out);
+    if (!response && (request.method == "GET" || request.method == "HEAD")) {
+        auto target = parseTarget(request.target);
+        if (auto file = target ? files.find(target->path) : std::nullopt) {
+            response = HttpResponse{200, file->contentType, std::move(file->body), {}};
+            response->headers.emplace_back("Cache-Control", "no-cache");
+        }
+    }
+    if (!response) {
+        protocol::Error e;
+        e.code = protocol::ErrorCode::NotFound;
+        e.message = "not found";
+        response = errorResponse(e);
+    }
+    con->set_status(static_cast<websocketpp::http::status_code::value>(response->status));
+    con->replace_header("Content-Type", response->contentType);
+    for (const auto& [name, value] : response->headers) con->replace_header(name, value);
+    if (hub.settings().anyOrigin) con->replace_header("Access-Control-Allow-Origin", "*");
+    con->set_body(response->body);
+    perform(out);
+}
+
+void WebSocketServer::Impl::perform(server::Outbox& out) {
+    // Each shared frame is prepared once per batch, however many receive it.
+    std::unordered_map<const std::string*, MessagePtr> prepared;
+    server::Outbox followUp;
+    const std::size_t maxBuffered = hub.settings().maxBufferedBytes;
+    for (auto& action : out) {
+        auto hit = handles.find(action.conn);
+        if (hit == handles.end()) continue;
+        std::error_code ec;
+        auto con = endpoint.get_con_from_hdl(hit->second, ec);
+        if (ec) continue;
+        switch (action.kind) {
+            case server::Action::Kind::Send: {
+                auto& msg = prepared[action.frame.get()];
+                if (!msg) msg = prepare(*action.frame);
+                if (con->get_state() != websocketpp::session::state::open) break;
+                ec = con->send(msg);
+                if (!ec && con->get_buffered_amount() > maxBuffered) hub.slowConsumer(action.conn, followUp);
+                break;
+            }
+            case server::Action::Kind::Close:
+                con->close(action.code, action.reason, ec);
+                break;
+            case server::Action::Kind::Ping:
+                con->ping("", ec);
+                break;
+        }
+        if (ec) log->debug("connection {}: {}", action.conn, ec.message());
+    }
+    if (!followUp.empty()) perform(followUp);
+}
+
+void WebSocketServer::Impl::onTick() {
+    server::Outbox out;
+    hub.tick(nowMs(), out);
+    perform(out);
+    tick.expires_after(kTickInterval);
+    tick.async_wait([this](const std::error_code& ec) {
+        if (!ec) onTick();
+    });
+}
+
+void WebSocketServer::Impl::beginDrain() {
+    if (stopping) return;
+    stopping = true;
+    std::error_code ec;
+    endpoint.stop_listening(ec);
+    server::Outbox out;
+    hub.drain(out);
+    perform(out);
+    drainDeadline.expires_after(std::chrono::milliseconds(hub.settings().drainTimeoutMs));
+    drainDeadline.async_wait([this](const std::error_code& e) {
+        if (e) return;
+        log->warn("drain timed out with {} connections open", handles.size());
+        io.stop();
+    });
+    finishIfDrained();
+}
+
+void WebSocketServer::Impl::finishIfDrained() {
+    if (!stopping || !handles.empty()) return;
+    tick.cancel();
+    drainDeadline.cancel();
+    signals.cancel();
+    // Let the last close frames flush, then the io_context runs out of work.
+    asio::post(io, [this] { io.stop(); });
+}
+
+WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files,
+                                 std::shared_ptr<spdlog::logger> log)
+    : impl_(std::make_unique<Impl>(hub, api, files, std::move(log))) {
+    impl_->setUp();
+}
+
+WebSocketServer::~WebSocketServer() = default;
+
+std::optional<std::string> WebSocketServer::listen(const std::string& host, std::uint16_t port) {
+    std::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return "invalid HOST '" + host + "': " + ec.message();
+    impl_->endpoint.listen(asio::ip::tcp::endpoint(address, port), ec);
+    if (ec) return "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+    impl_->endpoint.start_accept(ec);
+    if (ec) return "cannot accept connections: " + ec.message();
+    return std::nullopt;
+}
+
+std::uint16_t WebSocketServer::port() const {
+    std::error_code ec;
+    auto local = impl_->endpoint.get_local_endpoint(ec);
+    return ec ? 0 : local.port();
+}
+
+void WebSocketServer::run() {
+    impl_->onTick();
+    impl_->io.run();
+}
+
+void WebSocketServer::shutdown() {
+    asio::post(impl_->io, [this] { impl_->beginDrain(); });
+}
+
+}  // namespace brolostack::native

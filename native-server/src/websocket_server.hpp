@@ -1,0 +1,38 @@
+// The WebSocket and HTTP endpoint: websocketpp on standalone Asio, one
+// thread. It moves bytes and timers between the network and the Hub; all
+// protocol decisions are the Hub's. websocketpp is included by the .cpp
+// only, so its slow headers compile once.
+#pragma once
+
+#include "brolostack/server/hub.hpp"
+#include "http_api.hpp"
+#include "static_files.hpp"
+
+#include <memory>
+#include <string>
+
+namespace spdlog { class logger; }
+
+namespace brolostack::native {
+
+class WebSocketServer {
+public:
+    WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log);
+    ~WebSocketServer();
+
+    /// Binds and listens; returns an error message on failure.
+    std::optional<std::string> listen(const std::string& host, std::uint16_t port);
+    /// The bound port (useful when listening on port 0).
+    std::uint16_t port() const;
+    /// Serves until shutdown has drained every connection (or timed out).
+    /// SIGINT and SIGTERM start the shutdown.
+    void run();
+    /// Starts the drain from any thread.
+    void shutdown();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace brolostack::native
