@@ -15,7 +15,6 @@ using json::writeRaw;
 using json::writeString;
 using json::Writer;
 
-template <class> inline constexpr bool kAlwaysFalse = false;
 
 void writeOptionalString(Writer& w, std::string_view key, const std::optional<std::string>& value) {
     if (!value) return;
