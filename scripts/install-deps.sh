@@ -10,7 +10,7 @@ DEBIAN_PACKAGES=(
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
   libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev
   emscripten node-acorn
-  curl
+  curl chromium
 )
 
 missing=()
