@@ -1,6 +1,8 @@
 #include "brolostack/config/settings.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstdlib>
 #include <limits>
 #include <sstream>
@@ -152,6 +154,9 @@ void readOverrides(Reader& r, Settings& s) {
 void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
     Settings& s = result.settings;
     bool strict = s.environment == Environment::Staging || s.environment == Environment::Production;
+    static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(std::begin(kLevels), std::end(kLevels), s.logLevel) == std::end(kLevels))
+        r.fail("LOG_LEVEL must be one of trace, debug, info, warn, error, critical, off (got '" + s.logLevel + "')");
     if (s.wsPath.empty() || s.wsPath.front() != '/') r.fail("WS_PATH must start with '/' (got '" + s.wsPath + "')");
     if (s.encryption) {
         if (s.tlsCert.empty() || s.tlsKey.empty()) {

@@ -128,10 +128,9 @@ void Hub::handleLeave(Connection& c, const protocol::LeaveFrame& f, std::int64_t
     reply(c, f.ref, std::string(buffer.GetString(), buffer.GetSize()), out);
 }
 
-Published Hub::fanOut(rooms::Room& room, const protocol::Sender& from, const std::string& event,
-                      std::string dataJson, const std::optional<std::string>& mid, ConnId skip, std::int64_t now,
-                      Outbox& out) {
-    SharedFrame frame;
+Published Hub::append(rooms::Room& room, const protocol::Sender& from, const std::string& event,
+                      std::string dataJson, const std::optional<std::string>& mid, std::int64_t now,
+                      SharedFrame& frame) {
     std::uint64_t offset = rooms_.append(
         room, now,
         [&](std::uint64_t assigned) {
@@ -147,10 +146,13 @@ Published Hub::fanOut(rooms::Room& room, const protocol::Sender& from, const std
             return std::make_shared<const std::string>(protocol::encodeServerFrame(message));
         },
         &frame);
+    return Published{room.id, offset, room.epoch};
+}
+
+void Hub::deliver(const rooms::Room& room, const SharedFrame& frame, ConnId skip, Outbox& out) {
     for (const auto& [memberId, member] : room.members)
         if (memberId != skip)
             if (Connection* c = find(memberId)) send(*c, frame, out);
-    return Published{room.id, offset, room.epoch};
 }
 
 void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t now, Outbox& out) {
@@ -166,16 +168,23 @@ void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t n
         return;
     }
     Published published;
+    SharedFrame frame;
     bool duplicate = false;
     if (auto earlier = f.mid ? mids_.find(c.dedupeKey, *f.mid, now) : std::nullopt) {
         duplicate = true;
         published = Published{earlier->room, earlier->offset, earlier->epoch};
     } else {
         protocol::Sender from{c.sid, c.identity ? std::optional<std::string>(c.identity->userId) : std::nullopt};
-        published = fanOut(*room, from, f.event, std::move(f.dataJson), f.mid, f.echo ? 0 : c.id, now, out);
+        published = append(*room, from, f.event, std::move(f.dataJson), f.mid, now, frame);
         if (f.mid) mids_.remember(c.dedupeKey, *f.mid, {published.room, published.offset, published.epoch}, now);
     }
-    if (f.ref == 0) return;
+    // The reply goes first, so the publisher learns its offset before its
+    // own echo (if any) arrives.
+    if (f.ref != 0) reply(c, f.ref, publishReplyJson(published, duplicate), out);
+    if (frame) deliver(*room, frame, f.echo ? 0 : c.id, out);
+}
+
+std::string Hub::publishReplyJson(const Published& published, bool duplicate) {
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
@@ -188,7 +197,7 @@ void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t n
     json::writeKey(w, "duplicate");
     w.Bool(duplicate);
     w.EndObject();
-    reply(c, f.ref, std::string(buffer.GetString(), buffer.GetSize()), out);
+    return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 void Hub::handleHistory(Connection& c, const protocol::HistoryFrame& f, Outbox& out) {
@@ -218,7 +227,10 @@ std::variant<Published, Error> Hub::publish(const std::string& roomId, const std
     if (event.empty() || event.size() > protocol::kMaxEventBytes)
         return makeError(ErrorCode::BadRequest, "field 'event' must be 1-64 bytes");
     rooms::Room& room = rooms_.obtain(roomId, now);
-    return fanOut(room, protocol::Sender{}, event, dataJson, std::nullopt, 0, now, out);
+    SharedFrame frame;
+    Published published = append(room, protocol::Sender{}, event, dataJson, std::nullopt, now, frame);
+    deliver(room, frame, 0, out);
+    return published;
 }
 
 std::variant<std::string, Error> Hub::membersJson(const std::string& roomId) const {

@@ -119,9 +119,13 @@ private:
     void handleHistory(Connection& c, const protocol::HistoryFrame& f, Outbox& out);
     void handleMembers(Connection& c, const protocol::MembersFrame& f, Outbox& out);
     void leaveRoom(Connection& c, const std::string& room, std::int64_t now, Outbox& out);
-    Published fanOut(rooms::Room& room, const protocol::Sender& from, const std::string& event,
-                     std::string dataJson, const std::optional<std::string>& mid, ConnId skip, std::int64_t now,
-                     Outbox& out);
+    /// Assigns the next offset, builds the message frame once, keeps it in history.
+    Published append(rooms::Room& room, const protocol::Sender& from, const std::string& event,
+                     std::string dataJson, const std::optional<std::string>& mid, std::int64_t now,
+                     SharedFrame& frame);
+    /// Sends one prepared frame to every member but `skip` (0: nobody skipped).
+    void deliver(const rooms::Room& room, const SharedFrame& frame, ConnId skip, Outbox& out);
+    static std::string publishReplyJson(const Published& published, bool duplicate);
     // replies (hub_replies.cpp)
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,

@@ -9,7 +9,7 @@
 
 namespace brolostack::server {
 
-/// The I/O layer's handle for one WebSocket connection.
+/// The I/O layer's handle for one WebSocket connection; never 0.
 using ConnId = std::uint64_t;
 /// One serialized frame; a broadcast shares one instance across recipients.
 using SharedFrame = std::shared_ptr<const std::string>;

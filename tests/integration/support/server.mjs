@@ -1,0 +1,157 @@
+// Start and stop a real brolostack-server for integration tests.
+//
+// The binary comes from BROLOSTACK_SERVER_BIN, else <repo>/build/bin/brolostack-server
+// (what `make test` builds). Every server listens on 127.0.0.1 with port 0 and
+// reports its port on stdout. Settings are given as environment variables on
+// top of a clean environment (no inherited BROLOSTACK_ENV, NODE_ENV, API_KEYS...).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+export const serverBin =
+  process.env.BROLOSTACK_SERVER_BIN || path.join(repoRoot, 'build', 'bin', 'brolostack-server');
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+// Every variable the server reads (common/src/config/settings.cpp): never
+// inherited from the shell that runs the tests.
+const SERVER_VARS = [
+  'BROLOSTACK_ENV', 'NODE_ENV', 'HOST', 'PORT', 'WS_PATH', 'STATIC_DIR', 'ENABLE_COMPRESSION', 'HEARTBEAT_MS',
+  'MAX_CONNECTIONS', 'RATE_LIMIT_RPM', 'API_KEY_REQUIRED', 'API_KEYS', 'JWT_SECRET', 'ENABLE_ENCRYPTION',
+  'TLS_CERT', 'TLS_KEY', 'ALLOWED_ORIGINS', 'LOG_LEVEL', 'DETAILED_ERRORS', 'MAX_AGENTS_PER_SESSION',
+  'TASK_TIMEOUT_MS', 'MAX_MESSAGE_BYTES', 'MAX_JSON_DEPTH', 'MAX_ROOMS_PER_CONNECTION', 'HISTORY_SIZE',
+  'HISTORY_TTL_MS', 'MAX_HISTORY_LIMIT', 'MID_TTL_MS', 'MAX_REMEMBERED_MIDS', 'HELLO_TIMEOUT_MS',
+  'PROTOCOL_ERROR_LIMIT', 'MAX_BUFFERED_BYTES', 'DRAIN_TIMEOUT_MS', 'CONNECTION_RATE_PER_IP', 'BACKEND_URL',
+  'WEBHOOK_SECRET', 'WEBHOOK_TIMEOUT_MS', 'ASSIGN_TIMEOUT_MS', 'COLLABORATION_TIMEOUT_MS',
+];
+
+const running = new Set();
+
+function cleanEnv(overrides) {
+  const env = { ...process.env };
+  for (const name of SERVER_VARS) delete env[name];
+  env.BROLOSTACK_ENV = 'test';
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined || v === null) delete env[k];
+    else env[k] = String(v);
+  }
+  return env;
+}
+
+function assertBinary() {
+  if (!existsSync(serverBin)) {
+    throw new Error(`brolostack-server not found at ${serverBin}: build it or set BROLOSTACK_SERVER_BIN`);
+  }
+}
+
+function spawnServer(env) {
+  assertBinary();
+  const proc = spawn(serverBin, ['--host', '127.0.0.1', '--port', '0'], {
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { out.stdout += d; });
+  proc.stderr.on('data', (d) => { out.stderr += d; });
+  const exited = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+    proc.once('error', (error) => resolve({ code: null, signal: null, error }));
+  });
+  return { proc, out, exited };
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts a server with the given settings (environment variables) and waits
+ * for its "listening on" line. Returns a handle with port, urls and stop().
+ */
+export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  const { proc, out, exited } = spawnServer(env);
+  const server = {
+    proc,
+    exited,
+    port: 0,
+    get stdout() { return out.stdout; },
+    get stderr() { return out.stderr; },
+    stop: (opts) => stopServer(server, opts),
+  };
+  running.add(server);
+  const listening = new Promise((resolve, reject) => {
+    const onData = () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(WebSocket at (\S+)\)/.exec(out.stdout);
+      if (m) {
+        proc.stdout.off('data', onData);
+        resolve({ port: Number(m[1]), wsPath: m[2] });
+      }
+    };
+    proc.stdout.on('data', onData);
+    exited.then(({ code, signal, error }) =>
+      reject(new Error(`server exited before listening (code ${code}, signal ${signal}${error ? `, ${error.message}` : ''}): ${out.stderr}`)));
+  });
+  try {
+    const { port, wsPath } = await withTimeout(listening, timeoutMs, 'the server to listen');
+    server.port = port;
+    server.httpUrl = `http://127.0.0.1:${port}`;
+    server.wsUrl = `ws://127.0.0.1:${port}${wsPath}`;
+    return server;
+  } catch (error) {
+    await stopServer(server);
+    throw error;
+  }
+}
+
+/**
+ * Stops a server: SIGTERM (drain), then SIGKILL if it has not exited within
+ * timeoutMs. Resolves with {code, signal, killed}.
+ */
+export async function stopServer(server, { signal = 'SIGTERM', timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  running.delete(server);
+  const { proc, exited } = server;
+  if (proc.exitCode !== null || proc.signalCode !== null) return { ...(await exited), killed: false };
+  proc.kill(signal);
+  try {
+    return { ...(await withTimeout(exited, timeoutMs, 'the server to exit')), killed: false };
+  } catch {
+    proc.kill('SIGKILL');
+    return { ...(await withTimeout(exited, timeoutMs, 'the killed server to exit')), killed: true };
+  }
+}
+
+/** Stops every server still running: for after/afterEach hooks. */
+export async function stopAllServers() {
+  await Promise.all([...running].map((s) => stopServer(s)));
+}
+
+/**
+ * Runs the server expecting it to exit by itself (bad configuration).
+ * If it starts listening instead, it is killed and code is null.
+ */
+export async function runUntilExit(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  const { proc, out, exited } = spawnServer(env);
+  try {
+    const result = await withTimeout(exited, timeoutMs, 'the server to exit');
+    return { ...result, stdout: out.stdout, stderr: out.stderr };
+  } catch {
+    proc.kill('SIGKILL');
+    await withTimeout(exited, timeoutMs, 'the killed server to exit');
+    return { code: null, signal: 'SIGKILL', stdout: out.stdout, stderr: out.stderr, timedOut: true };
+  }
+}
+
+process.on('exit', () => {
+  for (const s of running) {
+    try { s.proc.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+});
