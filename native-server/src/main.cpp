@@ -3,6 +3,7 @@
 #include "brolostack/config/settings.hpp"
 #include "brolostack/server/hub.hpp"
 #include "http_api.hpp"
+#include "jwt_verifier.hpp"
 #include "random_ids.hpp"
 #include "static_files.hpp"
 #include "websocket_server.hpp"
@@ -68,7 +69,13 @@ int main(int argc, char** argv) {
     if (settings.compression)
         log->warn("ENABLE_COMPRESSION is on, but permessage-deflate is not available yet: frames go uncompressed");
 
-    server::Hub hub(settings, [] { return native::randomHex(8); }, nowMs());
+    auto jwt = native::makeJwtSetup(settings);
+    if (auto* error = std::get_if<std::string>(&jwt)) {
+        std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
+        return kExitConfig;
+    }
+    server::Hub hub(settings, [] { return native::randomHex(8); }, nowMs(),
+                    std::get<std::optional<server::JwtSetup>>(std::move(jwt)));
     native::HttpApi api(hub);
     native::StaticFiles files(settings.staticDir);
     native::WebSocketServer ws(hub, api, files, log);

@@ -136,6 +136,10 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("MAX_AGENTS_PER_SESSION", s.maxAgentsPerSession, 1, 1000000);
     r.integer("TASK_TIMEOUT_MS", s.taskTimeoutMs, 1, kMaxMs);
     r.text("JWT_SECRET", s.jwtSecret);
+    r.text("JWT_PUBLIC_KEY", s.jwtPublicKey);
+    r.text("JWT_ALGORITHM", s.jwtAlgorithm);
+    r.text("JWT_AUDIENCE", s.jwtAudience);
+    r.text("JWT_ISSUER", s.jwtIssuer);
     if (auto keys = r.raw("API_KEYS")) s.apiKeys = parseApiKeys(*keys);
     r.integer("MAX_MESSAGE_BYTES", s.maxMessageBytes, 1024, 64LL * 1024 * 1024);
     r.integer("MAX_JSON_DEPTH", s.maxJsonDepth, 2, 256);
@@ -171,17 +175,23 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
         result.warnings.push_back("ENABLE_ENCRYPTION=false in " + std::string(environmentName(s.environment)) +
                                   ": traffic must be encrypted by a proxy in front of this server");
     }
-    if (strict && s.authRequired && s.apiKeys.empty()) {
+    if (!s.jwtSecret.empty() && !s.jwtPublicKey.empty())
+        r.fail("set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256), not both");
+    if (s.jwtAlgorithm.empty()) s.jwtAlgorithm = s.jwtPublicKey.empty() ? "HS256" : "RS256";
+    if (s.jwtAlgorithm != "HS256" && s.jwtAlgorithm != "RS256" && s.jwtAlgorithm != "ES256")
+        r.fail("JWT_ALGORITHM must be HS256, RS256 or ES256 (got '" + s.jwtAlgorithm + "')");
+    else if (s.jwtEnabled() && (s.jwtAlgorithm == "HS256") != !s.jwtSecret.empty())
+        r.fail("JWT_ALGORITHM " + s.jwtAlgorithm + " needs " +
+               (s.jwtAlgorithm == "HS256" ? "JWT_SECRET" : "JWT_PUBLIC_KEY (a PEM file)"));
+    if (strict && s.authRequired && s.apiKeys.empty() && !s.jwtEnabled()) {
         if (s.environment == Environment::Production)
-            r.fail("production requires credentials: set API_KEYS (e.g. API_KEYS=web=<secret>)");
+            r.fail("production requires credentials: set API_KEYS (e.g. API_KEYS=web=<secret>), JWT_SECRET or "
+                   "JWT_PUBLIC_KEY");
         else
-            result.warnings.push_back("staging without API_KEYS: every connection will be refused");
+            result.warnings.push_back("staging without API_KEYS or JWT settings: every connection will be refused");
     }
     if (strict && s.allowedOrigins.empty() && !s.anyOrigin)
         result.warnings.push_back("ALLOWED_ORIGINS is unset: browser connections (with an Origin header) are refused");
-    if (!s.jwtSecret.empty())
-        result.warnings.push_back("JWT_SECRET is set, but JWT verification is not available in this version; "
-                                  "tokens are refused, use API_KEYS");
 }
 
 }  // namespace
@@ -249,6 +259,10 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"API_KEY_REQUIRED", "refuse anonymous connections (profile)"},
         {"API_KEYS", "accepted API keys: name=secret or secret, comma-separated"},
         {"JWT_SECRET", "HS256 secret for JWTs"},
+        {"JWT_PUBLIC_KEY", "PEM public key file for RS256 or ES256 JWTs"},
+        {"JWT_ALGORITHM", "the one JWT alg accepted: HS256 (default with a secret), RS256, ES256"},
+        {"JWT_AUDIENCE", "required aud claim of JWTs"},
+        {"JWT_ISSUER", "required iss claim of JWTs"},
         {"ENABLE_ENCRYPTION", "require TLS (profile)"},
         {"TLS_CERT", "TLS certificate file"},
         {"TLS_KEY", "TLS private key file"},
@@ -293,6 +307,10 @@ std::vector<std::string> describe(const Settings& s) {
         "API_KEY_REQUIRED=" + b(s.authRequired),
         "API_KEYS=" + keys,
         "JWT_SECRET=" + std::string(s.jwtSecret.empty() ? "" : "****"),
+        "JWT_PUBLIC_KEY=" + s.jwtPublicKey,
+        "JWT_ALGORITHM=" + std::string(s.jwtEnabled() ? s.jwtAlgorithm : ""),
+        "JWT_AUDIENCE=" + s.jwtAudience,
+        "JWT_ISSUER=" + s.jwtIssuer,
         "ENABLE_ENCRYPTION=" + b(s.encryption),
         "TLS_CERT=" + s.tlsCert,
         "TLS_KEY=" + std::string(s.tlsKey.empty() ? "" : "****"),

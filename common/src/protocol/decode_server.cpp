@@ -123,14 +123,21 @@ std::optional<ServerFrame> decodeMessage(FieldReader& r) {
     return f;
 }
 
+std::optional<ServerFrame> decodeExpiring(FieldReader& r) {
+    ExpiringFrame f;
+    if (!r.requiredInt64("inMs", f.inMs)) return std::nullopt;
+    return f;
+}
+
 using Decoder = std::optional<ServerFrame> (*)(FieldReader&);
 
-constexpr std::array<std::pair<std::string_view, Decoder>, 5> kDecoders{{
+constexpr std::array<std::pair<std::string_view, Decoder>, 6> kDecoders{{
     {"reply", decodeReply},
     {"error", decodeErrorPush},
     {"pong", decodePong},
     {"presence", decodePresence},
     {"message", decodeMessage},
+    {"expiring", decodeExpiring},
 }};
 
 }  // namespace

@@ -247,6 +247,11 @@ void writeFrame(Writer& w, const MessageFrame& f) {
     writeOptionalString(w, "mid", f.mid);
 }
 
+void writeFrame(Writer& w, const ExpiringFrame& f) {
+    writeKey(w, "inMs");
+    w.Int64(f.inMs);
+}
+
 template <class Variant>
 std::string encodeVariant(const Variant& frame) {
     thread_local rapidjson::StringBuffer buffer;
@@ -259,7 +264,7 @@ std::string encodeVariant(const Variant& frame) {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-constexpr std::string_view kServerOps[] = {"reply", "error", "pong", "presence", "message"};
+constexpr std::string_view kServerOps[] = {"reply", "error", "pong", "presence", "message", "expiring"};
 static_assert(std::variant_size_v<ServerFrame> == std::size(kServerOps), "one op name per server frame");
 
 }  // namespace

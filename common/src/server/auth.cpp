@@ -1,5 +1,7 @@
 #include "brolostack/server/auth.hpp"
 
+#include <algorithm>
+
 namespace brolostack::server {
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
@@ -30,7 +32,32 @@ AuthResult Authenticator::checkApiKey(std::string_view key) const {
     return result;
 }
 
-AuthResult Authenticator::checkBearer(std::string_view credential) const {
+AuthResult Authenticator::checkToken(std::string_view token, std::int64_t nowMs) const {
+    AuthResult result;
+    result.outcome = AuthOutcome::Invalid;
+    if (!jwt_) {
+        result.reason = "this server does not accept JWTs";
+        return result;
+    }
+    auto verified = verifyJwt(token, jwt_->policy, jwt_->verifier, nowMs);
+    if (auto* reason = std::get_if<std::string>(&verified)) {
+        result.reason = *reason;
+        return result;
+    }
+    auto& claims = std::get<TokenClaims>(verified);
+    result.outcome = AuthOutcome::Authenticated;
+    result.identity.userId = std::move(claims.subject);
+    result.identity.name = std::move(claims.name);
+    result.identity.expiresAtMs = claims.expiresAtMs;
+    result.identity.rooms = std::move(claims.rooms);
+    result.identity.sessions = std::move(claims.sessions);
+    result.identity.roles = std::move(claims.roles);
+    return result;
+}
+
+AuthResult Authenticator::checkBearer(std::string_view credential, std::int64_t nowMs) const {
+    bool looksLikeJwt = std::count(credential.begin(), credential.end(), '.') == 2;
+    if (jwt_ && looksLikeJwt) return checkToken(credential, nowMs);
     AuthResult result = checkApiKey(credential);
     if (result.outcome == AuthOutcome::Invalid) result.reason = "invalid credentials";
     return result;

@@ -32,10 +32,11 @@ Error makeError(ErrorCode code, std::string message) {
 
 }  // namespace
 
-Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now)
+Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now,
+         std::optional<JwtSetup> jwt)
     : settings_(std::move(settings)),
       newId_(std::move(newId)),
-      auth_(settings_.apiKeys),
+      auth_(settings_.apiKeys, std::move(jwt)),
       rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs}, [this] { return newId_(); }),
       mids_(settings_.midTtlMs, settings_.maxRememberedMids),
       startedAt_(now) {
@@ -44,7 +45,7 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
     counters_.environment = std::string(config::environmentName(settings_.environment));
 }
 
-Admission Hub::admit(const UpgradeRequest& request, std::int64_t) {
+Admission Hub::admit(const UpgradeRequest& request, std::int64_t now) {
     Admission a;
     auto refuse = [&](int status, std::string reason) {
         a.status = status;
@@ -64,7 +65,7 @@ Admission Hub::admit(const UpgradeRequest& request, std::int64_t) {
         a.retryAfterSeconds = 5;
         return refuse(503, "connection limit reached");
     }
-    if (request.bearer && auth_.checkBearer(*request.bearer).outcome == AuthOutcome::Invalid)
+    if (request.bearer && auth_.checkBearer(*request.bearer, now).outcome == AuthOutcome::Invalid)
         return refuse(401, "invalid credentials");
     if (request.apiKey && auth_.checkApiKey(*request.apiKey).outcome == AuthOutcome::Invalid)
         return refuse(401, "invalid API key");
@@ -84,7 +85,7 @@ void Hub::open(ConnId conn, const UpgradeRequest& request, std::int64_t now) {
     c.dedupeKey = "s:" + c.sid;
     c.openedAt = c.lastSeen = c.lastPing = now;
     c.rate = RateLimiter(settings_.rateLimitRpm, now);
-    if (request.bearer) c.upgradeAuth = auth_.checkBearer(*request.bearer);
+    if (request.bearer) c.upgradeAuth = auth_.checkBearer(*request.bearer, now);
     else if (request.apiKey) c.upgradeAuth = auth_.checkApiKey(*request.apiKey);
     connections_[conn] = std::move(c);
 }
@@ -176,16 +177,14 @@ void Hub::handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t 
         fail(c, args->ref, "args", makeError(ErrorCode::Unavailable, "ARGS sessions are not enabled on this server"),
              now, out);
     } else if (auto* refresh = std::get_if<RefreshFrame>(&frame)) {
-        fail(c, refresh->ref, "refresh",
-             makeError(ErrorCode::Unauthorized, "this server does not verify JWTs, so there is nothing to refresh"),
-             now, out);
+        handleRefresh(c, *refresh, now, out);
     }
 }
 
 void Hub::handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t now, Outbox& out) {
     std::optional<AuthResult> auth = c.upgradeAuth;
     if (hello.apiKey) auth = auth_.checkApiKey(*hello.apiKey);
-    else if (hello.token) auth = auth_.checkBearer(*hello.token);
+    else if (hello.token) auth = auth_.checkBearer(*hello.token, now);
     if (auth && auth->outcome == AuthOutcome::Invalid) {
         fail(c, hello.ref, "hello", makeError(ErrorCode::Unauthorized, auth->reason), now, out);
         closeWith(c, kUnauthorized, "invalid credentials", out);
@@ -315,6 +314,8 @@ void Hub::tick(std::int64_t now, Outbox& out) {
             closeWith(c, kTimeout, "no sign of life", out);
             continue;
         }
+        checkTokenExpiry(c, now, out);
+        if (c.closing) continue;
         if (now - c.lastPing >= settings_.heartbeatMs) {
             c.lastPing = now;
             out.push_back(Action{Action::Kind::Ping, c.id, nullptr, 0, {}});

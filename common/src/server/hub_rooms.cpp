@@ -53,6 +53,7 @@ std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::Jo
                                                Outbox& out) {
     if (protocol::isServerRoom(f.room) && protocol::sessionIdOfRoom(f.room).empty())
         return makeError(ErrorCode::Forbidden, "rooms starting with '$' belong to the server");
+    if (!claimsAllow(c, f.room)) return makeError(ErrorCode::Forbidden, "your token does not allow this room");
     bool alreadyMember = rooms_.isMember(f.room, c.id);
     if (!alreadyMember && rooms_.roomsOf(c.id).size() >= settings_.maxRoomsPerConnection)
         return makeError(ErrorCode::LimitExceeded, "a connection may join at most " +
@@ -162,6 +163,10 @@ void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t n
              now, out);
         return;
     }
+    if (!claimsAllow(c, f.room)) {
+        fail(c, f.ref, "publish", makeError(ErrorCode::Forbidden, "your token does not allow this room"), now, out);
+        return;
+    }
     rooms::Room* room = rooms_.find(f.room);
     if (!room || room->members.count(c.id) == 0) {
         fail(c, f.ref, "publish", makeError(ErrorCode::Forbidden, "join the room before publishing to it"), now, out);
@@ -201,7 +206,9 @@ std::string Hub::publishReplyJson(const Published& published, bool duplicate) {
 }
 
 void Hub::handleHistory(Connection& c, const protocol::HistoryFrame& f, Outbox& out) {
-    if (!rooms_.isMember(f.room, c.id)) {
+    // Members may read, and so may a token whose rooms claim names the room.
+    bool viaClaim = c.identity && c.identity->rooms && claimsAllow(c, f.room);
+    if (!rooms_.isMember(f.room, c.id) && !viaClaim) {
         fail(c, f.ref, "history", makeError(ErrorCode::Forbidden, "join the room to read its history"), 0, out);
         return;
     }

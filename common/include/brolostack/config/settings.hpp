@@ -50,7 +50,12 @@ struct Settings {
 
     // Credentials
     std::vector<ApiKey> apiKeys;
-    std::string jwtSecret;
+    std::string jwtSecret;     // HS256 shared secret
+    std::string jwtPublicKey;  // PEM file for RS256 / ES256
+    std::string jwtAlgorithm;  // HS256 with a secret, RS256 (or ES256) with a public key
+    std::string jwtAudience;   // checked against `aud` when set
+    std::string jwtIssuer;     // checked against `iss` when set
+    bool jwtEnabled() const { return !jwtSecret.empty() || !jwtPublicKey.empty(); }
 
     // Peer-controlled limits
     std::size_t maxMessageBytes = 1024 * 1024;      // larger frames close with 1009

@@ -187,6 +187,12 @@ struct MessageFrame {
     }
 };
 
-using ServerFrame = std::variant<ReplyFrame, ErrorFrame, PongFrame, PresenceFrame, MessageFrame>;
+/// One minute before a JWT expires: send `refresh` with a new token.
+struct ExpiringFrame {
+    std::int64_t inMs = 0;
+    bool operator==(const ExpiringFrame& o) const { return inMs == o.inMs; }
+};
+
+using ServerFrame = std::variant<ReplyFrame, ErrorFrame, PongFrame, PresenceFrame, MessageFrame, ExpiringFrame>;
 
 }  // namespace brolostack::protocol

@@ -1,7 +1,8 @@
-// Who a connection is: API-key authentication (PROTOCOL.md section 4).
+// Who a connection is: API keys and JWTs (PROTOCOL.md section 4).
 #pragma once
 
 #include "brolostack/config/settings.hpp"
+#include "brolostack/server/jwt.hpp"
 
 #include <optional>
 #include <string>
@@ -11,8 +12,12 @@
 namespace brolostack::server {
 
 struct Identity {
-    std::string userId;          // e.g. "key:web"
+    std::string userId;  // "key:<name>" for API keys, `sub` for JWTs
     std::optional<std::string> name;
+    std::optional<std::int64_t> expiresAtMs;           // JWT exp
+    std::optional<std::vector<std::string>> rooms;     // JWT rooms claim
+    std::optional<std::vector<std::string>> sessions;  // JWT sessions claim
+    std::vector<std::string> roles;
 };
 
 enum class AuthOutcome { Anonymous, Authenticated, Invalid };
@@ -23,18 +28,29 @@ struct AuthResult {
     std::string reason;  // for Invalid
 };
 
+/// JWT checking as configured: the policy and the signature verifier.
+struct JwtSetup {
+    JwtPolicy policy;
+    SignatureVerifier verifier;
+};
+
 class Authenticator {
 public:
-    explicit Authenticator(std::vector<config::ApiKey> keys) : keys_(std::move(keys)) {}
+    explicit Authenticator(std::vector<config::ApiKey> keys, std::optional<JwtSetup> jwt = std::nullopt)
+        : keys_(std::move(keys)), jwt_(std::move(jwt)) {}
 
     /// Checks an API key in constant time against every configured key.
     AuthResult checkApiKey(std::string_view key) const;
-    /// Checks a bearer credential: an API key (JWTs are not verified by this
-    /// version, so a token that is not a configured key is invalid).
-    AuthResult checkBearer(std::string_view credential) const;
+    /// Checks a JWT at time `nowMs`.
+    AuthResult checkToken(std::string_view token, std::int64_t nowMs) const;
+    /// Checks a bearer credential: a JWT when it has the shape of one and
+    /// JWTs are configured, else an API key.
+    AuthResult checkBearer(std::string_view credential, std::int64_t nowMs) const;
+    bool jwtEnabled() const { return jwt_.has_value(); }
 
 private:
     std::vector<config::ApiKey> keys_;
+    std::optional<JwtSetup> jwt_;
 };
 
 /// Compares two strings in time that depends only on their lengths.

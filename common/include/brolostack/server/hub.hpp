@@ -48,8 +48,10 @@ struct Published {
 
 class Hub {
 public:
-    /// `newId` returns a fresh random identifier (hex) for sids and epochs.
-    Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now);
+    /// `newId` returns a fresh random identifier (hex) for sids and epochs;
+    /// `jwt` enables JWT authentication (the settings say which policy).
+    Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now,
+        std::optional<JwtSetup> jwt = std::nullopt);
 
     // ---- connection lifecycle --------------------------------------------
     /// Checks origin, connection limit and upgrade credentials, in that
@@ -98,6 +100,7 @@ private:
         std::optional<Identity> identity;   // set once authenticated
         std::optional<AuthResult> upgradeAuth;
         bool helloDone = false;
+        bool expiringSent = false;          // the JWT expiry warning went out
         bool closing = false;
         std::string dedupeKey;              // whose mids this connection shares
         std::int64_t openedAt = 0;
@@ -110,6 +113,10 @@ private:
     // dispatch (hub.cpp)
     void handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out);
     void handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t now, Outbox& out);
+    void handleRefresh(Connection& c, const protocol::RefreshFrame& f, std::int64_t now, Outbox& out);
+    void checkTokenExpiry(Connection& c, std::int64_t now, Outbox& out);
+    /// Whether the connection's token allows `room` (rooms / sessions claims).
+    bool claimsAllow(const Connection& c, const std::string& room) const;
     // rooms (hub_rooms.cpp)
     std::variant<std::string, protocol::Error> joinRoom(Connection& c, const protocol::JoinFrame& f,
                                                         std::int64_t now, Outbox& out);
