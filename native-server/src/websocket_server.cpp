@@ -137,9 +137,10 @@ bool WebSocketServer::Impl::onValidate(Handle hdl) {
     auto refuse = [&](int status, const std::string& reason, std::int64_t retryAfter) {
         con->set_status(static_cast<websocketpp::http::status_code::value>(status));
         protocol::Error e;
-        e.code = status == 403 ? protocol::ErrorCode::Forbidden
+        e.code = status == 403   ? protocol::ErrorCode::Forbidden
                  : status == 401 ? protocol::ErrorCode::Unauthorized
                  : status == 404 ? protocol::ErrorCode::NotFound
+                 : status == 429 ? protocol::ErrorCode::RateLimited
                                  : protocol::ErrorCode::Unavailable;
         e.message = reason;
         con->set_body(errorResponse(e).body);

@@ -14,6 +14,7 @@ struct Profile {
     bool compression;
     std::int64_t heartbeatMs;
     std::size_t maxConnections;
+    std::uint32_t connectionRatePerIp;
     std::uint32_t rateLimitRpm;
     bool authRequired;
     bool encryption;
@@ -26,10 +27,10 @@ struct Profile {
 // The table of DESIGN.md, one row per environment.
 Profile profileOf(Environment env) {
     switch (env) {
-        case Environment::Development: return {false, 30000, 100, 0, false, false, "debug", true, 10, 600000};
-        case Environment::Test: return {false, 60000, 50, 0, false, false, "warn", true, 10, 600000};
-        case Environment::Staging: return {true, 30000, 1000, 10000, true, true, "debug", false, 50, 300000};
-        case Environment::Production: return {true, 15000, 10000, 1000, true, true, "warn", false, 50, 300000};
+        case Environment::Development: return {false, 30000, 100, 0, 0, false, false, "debug", true, 10, 600000};
+        case Environment::Test: return {false, 60000, 50, 0, 0, false, false, "warn", true, 10, 600000};
+        case Environment::Staging: return {true, 30000, 1000, 600, 10000, true, true, "debug", false, 50, 300000};
+        case Environment::Production: return {true, 15000, 10000, 600, 1000, true, true, "warn", false, 50, 300000};
     }
     return profileOf(Environment::Development);
 }
@@ -108,6 +109,7 @@ void applyProfile(Settings& s, const Profile& p) {
     s.compression = p.compression;
     s.heartbeatMs = p.heartbeatMs;
     s.maxConnections = p.maxConnections;
+    s.connectionRatePerIp = p.connectionRatePerIp;
     s.rateLimitRpm = p.rateLimitRpm;
     s.authRequired = p.authRequired;
     s.encryption = p.encryption;
@@ -127,6 +129,7 @@ void readOverrides(Reader& r, Settings& s) {
     r.boolean("ENABLE_COMPRESSION", s.compression);
     r.integer("HEARTBEAT_MS", s.heartbeatMs, 1000, kMaxMs);
     r.integer("MAX_CONNECTIONS", s.maxConnections, 1, 10000000);
+    r.integer("CONNECTION_RATE_PER_IP", s.connectionRatePerIp, 0, 100000000);
     r.integer("RATE_LIMIT_RPM", s.rateLimitRpm, 0, 100000000);
     r.boolean("API_KEY_REQUIRED", s.authRequired);
     r.text("TLS_CERT", s.tlsCert);
@@ -255,6 +258,7 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"ENABLE_COMPRESSION", "permessage-deflate (profile; not yet available, logged when on)"},
         {"HEARTBEAT_MS", "WebSocket ping interval; silent peers close after twice this (profile)"},
         {"MAX_CONNECTIONS", "open connections at most; more get HTTP 503 (profile)"},
+        {"CONNECTION_RATE_PER_IP", "new connections per minute from one IP, 0 = off; more get HTTP 429 (profile)"},
         {"RATE_LIMIT_RPM", "frames per minute per connection, 0 = off (profile)"},
         {"API_KEY_REQUIRED", "refuse anonymous connections (profile)"},
         {"API_KEYS", "accepted API keys: name=secret or secret, comma-separated"},
@@ -303,6 +307,7 @@ std::vector<std::string> describe(const Settings& s) {
         "ENABLE_COMPRESSION=" + b(s.compression),
         "HEARTBEAT_MS=" + std::to_string(s.heartbeatMs),
         "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),
+        "CONNECTION_RATE_PER_IP=" + std::to_string(s.connectionRatePerIp),
         "RATE_LIMIT_RPM=" + std::to_string(s.rateLimitRpm),
         "API_KEY_REQUIRED=" + b(s.authRequired),
         "API_KEYS=" + keys,

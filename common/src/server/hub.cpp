@@ -22,6 +22,8 @@ namespace {
 // A connection refused for rate limiting this long without a frame getting
 // through is closed (PROTOCOL.md section 4).
 constexpr std::int64_t kRateLimitGraceMs = 10000;
+// CONNECTION_RATE_PER_IP counts upgrades over this window.
+constexpr std::int64_t kUpgradeWindowMs = 60000;
 
 Error makeError(ErrorCode code, std::string message) {
     Error e;
@@ -61,6 +63,8 @@ Admission Hub::admit(const UpgradeRequest& request, std::int64_t now) {
         std::find(settings_.allowedOrigins.begin(), settings_.allowedOrigins.end(), *request.origin) ==
             settings_.allowedOrigins.end())
         return refuse(403, "origin not allowed");
+    if (!allowUpgradeFrom(request.remoteAddress, now, a.retryAfterSeconds))
+        return refuse(429, "too many new connections from this address");
     if (connections_.size() + pendingAdmissions_ >= settings_.maxConnections) {
         a.retryAfterSeconds = 5;
         return refuse(503, "connection limit reached");
@@ -71,6 +75,18 @@ Admission Hub::admit(const UpgradeRequest& request, std::int64_t now) {
         return refuse(401, "invalid API key");
     ++pendingAdmissions_;
     return a;
+}
+
+bool Hub::allowUpgradeFrom(const std::string& ip, std::int64_t now, std::int64_t& retryAfterSeconds) {
+    if (settings_.connectionRatePerIp == 0) return true;
+    auto& times = recentUpgrades_[ip];
+    while (!times.empty() && times.front() + kUpgradeWindowMs <= now) times.pop_front();
+    if (times.size() >= settings_.connectionRatePerIp) {
+        retryAfterSeconds = (times.front() + kUpgradeWindowMs - now + 999) / 1000;
+        return false;
+    }
+    times.push_back(now);
+    return true;
 }
 
 void Hub::abandon() {
@@ -323,6 +339,10 @@ void Hub::tick(std::int64_t now, Outbox& out) {
     }
     rooms_.expire(now);
     mids_.expire(now);
+    for (auto it = recentUpgrades_.begin(); it != recentUpgrades_.end();) {
+        while (!it->second.empty() && it->second.front() + kUpgradeWindowMs <= now) it->second.pop_front();
+        it = it->second.empty() ? recentUpgrades_.erase(it) : std::next(it);
+    }
 }
 
 void Hub::drain(Outbox& out) {

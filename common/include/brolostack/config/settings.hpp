@@ -36,6 +36,7 @@ struct Settings {
     bool compression = false;
     std::int64_t heartbeatMs = 30000;
     std::size_t maxConnections = 100;
+    std::uint32_t connectionRatePerIp = 0;  // new connections per IP per minute, 0 = off
     std::uint32_t rateLimitRpm = 0;  // 0 = off
     bool authRequired = false;
     bool encryption = false;

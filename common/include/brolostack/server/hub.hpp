@@ -143,6 +143,8 @@ private:
     bool countProtocolError(Connection& c, std::int64_t now);
     std::string welcomeJson(const Connection& c, const std::string& roomsJson) const;
     Connection* find(ConnId conn);
+    /// Counts an upgrade from `ip`; false when it is over CONNECTION_RATE_PER_IP.
+    bool allowUpgradeFrom(const std::string& ip, std::int64_t now, std::int64_t& retryAfterSeconds);
 
     config::Settings settings_;
     std::function<std::string()> newId_;
@@ -151,6 +153,7 @@ private:
     rooms::RoomRegistry rooms_;
     rooms::MidDedupe mids_;
     std::unordered_map<ConnId, Connection> connections_;
+    std::unordered_map<std::string, std::deque<std::int64_t>> recentUpgrades_;  // per IP, last minute
     std::size_t pendingAdmissions_ = 0;
     bool draining_ = false;
     std::int64_t startedAt_ = 0;
