@@ -204,7 +204,7 @@ void WebSocketServer::Impl::onMessage(Handle hdl, const MessagePtr& msg) {
     if (msg->get_opcode() == websocketpp::frame::opcode::text)
         hub.receiveText(*id, msg->get_payload(), nowMs(), out);
     else
-        hub.receiveBinary(*id, msg->get_payload().size(), nowMs(), out);
+        hub.receiveBinary(*id, msg->get_payload(), nowMs(), out);
     perform(out);
 }
 

@@ -138,6 +138,9 @@ void readOverrides(Reader& r, Settings& s) {
     r.boolean("DETAILED_ERRORS", s.detailedErrors);
     r.integer("MAX_AGENTS_PER_SESSION", s.maxAgentsPerSession, 1, 1000000);
     r.integer("TASK_TIMEOUT_MS", s.taskTimeoutMs, 1, kMaxMs);
+    r.integer("ASSIGN_TIMEOUT_MS", s.assignTimeoutMs, 1, kMaxMs);
+    r.integer("COLLABORATION_TIMEOUT_MS", s.collaborationTimeoutMs, 1, kMaxMs);
+    r.integer("SESSION_IDLE_TIMEOUT_MS", s.sessionIdleTimeoutMs, 1000, kMaxMs);
     r.text("JWT_SECRET", s.jwtSecret);
     r.text("JWT_PUBLIC_KEY", s.jwtPublicKey);
     r.text("JWT_ALGORITHM", s.jwtAlgorithm);
@@ -275,6 +278,9 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"DETAILED_ERRORS", "error messages with details (profile)"},
         {"MAX_AGENTS_PER_SESSION", "agents per ARGS session (profile)"},
         {"TASK_TIMEOUT_MS", "default ARGS task stage timeout (profile)"},
+        {"ASSIGN_TIMEOUT_MS", "how long a ready task stage waits for an agent (default 30000)"},
+        {"COLLABORATION_TIMEOUT_MS", "how long a collaboration request waits for an answer (default 60000)"},
+        {"SESSION_IDLE_TIMEOUT_MS", "idle ARGS sessions are closed after this (default 1800000)"},
         {"MAX_MESSAGE_BYTES", "largest frame; larger closes with 1009 (default 1048576)"},
         {"MAX_JSON_DEPTH", "deepest JSON nesting accepted (default 32)"},
         {"MAX_ROOMS_PER_CONNECTION", "rooms one connection may join (default 100)"},
@@ -324,6 +330,9 @@ std::vector<std::string> describe(const Settings& s) {
         "DETAILED_ERRORS=" + b(s.detailedErrors),
         "MAX_AGENTS_PER_SESSION=" + std::to_string(s.maxAgentsPerSession),
         "TASK_TIMEOUT_MS=" + std::to_string(s.taskTimeoutMs),
+        "ASSIGN_TIMEOUT_MS=" + std::to_string(s.assignTimeoutMs),
+        "COLLABORATION_TIMEOUT_MS=" + std::to_string(s.collaborationTimeoutMs),
+        "SESSION_IDLE_TIMEOUT_MS=" + std::to_string(s.sessionIdleTimeoutMs),
         "MAX_MESSAGE_BYTES=" + std::to_string(s.maxMessageBytes),
         "MAX_JSON_DEPTH=" + std::to_string(s.maxJsonDepth),
         "MAX_ROOMS_PER_CONNECTION=" + std::to_string(s.maxRoomsPerConnection),

@@ -129,15 +129,46 @@ std::optional<ServerFrame> decodeExpiring(FieldReader& r) {
     return f;
 }
 
+std::optional<ServerFrame> decodeAck(FieldReader& r) {
+    AckFrame f;
+    r.requiredString("id", f.id, 1, 128);
+    const json::Value* ok = r.find("ok");
+    if (!ok || !ok->IsBool()) r.fail(ErrorCode::BadRequest, "ok", "field 'ok' must be true or false");
+    if (r.failed()) return std::nullopt;
+    f.ok = ok->GetBool();
+    if (r.find("error")) {
+        Error e;
+        if (!readError(r, "error", e)) return std::nullopt;
+        f.error = std::move(e);
+    }
+    return f;
+}
+
+std::optional<ServerFrame> decodeArgsPush(FieldReader& r) {
+    ArgsPushFrame f;
+    r.requiredObjectJson("msg", f.msgJson);
+    std::optional<std::string> room;
+    r.optionalString("room", room, 1, 128);
+    if (room) {
+        f.room = std::move(room);
+        r.requiredUint("offset", f.offset, kMaxSafeInteger);
+        r.requiredString("epoch", f.epoch, 0, 64);
+    }
+    if (r.failed()) return std::nullopt;
+    return f;
+}
+
 using Decoder = std::optional<ServerFrame> (*)(FieldReader&);
 
-constexpr std::array<std::pair<std::string_view, Decoder>, 6> kDecoders{{
+constexpr std::array<std::pair<std::string_view, Decoder>, 8> kDecoders{{
     {"reply", decodeReply},
     {"error", decodeErrorPush},
     {"pong", decodePong},
     {"presence", decodePresence},
     {"message", decodeMessage},
     {"expiring", decodeExpiring},
+    {"ack", decodeAck},
+    {"args", decodeArgsPush},
 }};
 
 }  // namespace

@@ -252,6 +252,30 @@ void writeFrame(Writer& w, const ExpiringFrame& f) {
     w.Int64(f.inMs);
 }
 
+void writeFrame(Writer& w, const AckFrame& f) {
+    writeKey(w, "id");
+    writeString(w, f.id);
+    writeKey(w, "ok");
+    w.Bool(f.ok);
+    if (f.error) {
+        writeKey(w, "error");
+        writeErrorObject(w, *f.error);
+    }
+}
+
+void writeFrame(Writer& w, const ArgsPushFrame& f) {
+    writeKey(w, "msg");
+    writeRaw(w, f.msgJson);
+    if (f.room) {
+        writeKey(w, "room");
+        writeString(w, *f.room);
+        writeKey(w, "offset");
+        w.Uint64(f.offset);
+        writeKey(w, "epoch");
+        writeString(w, f.epoch);
+    }
+}
+
 template <class Variant>
 std::string encodeVariant(const Variant& frame) {
     thread_local rapidjson::StringBuffer buffer;
@@ -264,7 +288,7 @@ std::string encodeVariant(const Variant& frame) {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-constexpr std::string_view kServerOps[] = {"reply", "error", "pong", "presence", "message", "expiring"};
+constexpr std::string_view kServerOps[] = {"reply", "error", "pong", "presence", "message", "expiring", "ack", "args"};
 static_assert(std::variant_size_v<ServerFrame> == std::size(kServerOps), "one op name per server frame");
 
 }  // namespace

@@ -41,6 +41,10 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
       auth_(settings_.apiKeys, std::move(jwt)),
       rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs}, [this] { return newId_(); }),
       mids_(settings_.midTtlMs, settings_.maxRememberedMids),
+      coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
+                                             settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
+                                             settings_.sessionIdleTimeoutMs},
+                   [this] { return newId_(); }),
       startedAt_(now) {
     decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;
     decodeLimits_.maxJsonDepth = settings_.maxJsonDepth;
@@ -148,19 +152,24 @@ void Hub::receiveText(ConnId conn, std::string_view text, std::int64_t now, Outb
     handleFrame(*c, *decoded.frame, now, out);
 }
 
-void Hub::receiveBinary(ConnId conn, std::size_t bytes, std::int64_t now, Outbox& out) {
+void Hub::receiveBinary(ConnId conn, std::string_view bytes, std::int64_t now, Outbox& out) {
     Connection* c = find(conn);
     if (!c || c->closing) return;
     c->lastSeen = now;
     ++counters_.messagesIn;
-    counters_.bytesIn += bytes;
+    counters_.bytesIn += bytes.size();
     if (!c->helloDone) {
         fail(*c, 0, "", makeError(ErrorCode::BadRequest, "the first frame must be hello"), now, out);
         closeWith(*c, kProtocolError, "expected hello", out);
         return;
     }
-    fail(*c, 0, "", makeError(ErrorCode::BadRequest, "binary frames carry stream chunks, and no stream is open"),
-         now, out);
+    if (!c->rate.take(now)) {
+        Error e = makeError(ErrorCode::RateLimited, "rate limit exceeded");
+        e.detailsJson = "{\"retryAfterMs\":" + std::to_string(c->rate.retryAfterMs(now)) + "}";
+        fail(*c, 0, "", std::move(e), now, out);
+        return;
+    }
+    handleBinaryChunk(*c, bytes, now, out);
 }
 
 void Hub::handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out) {
@@ -185,13 +194,9 @@ void Hub::handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t 
     } else if (auto* members = std::get_if<MembersFrame>(&frame)) {
         handleMembers(c, *members, out);
     } else if (auto* sendFrame = std::get_if<SendFrame>(&frame)) {
-        fail(c, sendFrame->ref, "send",
-             makeError(ErrorCode::NotFound, "no handler for event '" + sendFrame->event +
-                                                "': no backend webhook is configured"),
-             now, out);
+        handleSend(c, *sendFrame, now, out);
     } else if (auto* args = std::get_if<ArgsFrame>(&frame)) {
-        fail(c, args->ref, "args", makeError(ErrorCode::Unavailable, "ARGS sessions are not enabled on this server"),
-             now, out);
+        handleArgs(c, *args, now, out);
     } else if (auto* refresh = std::get_if<RefreshFrame>(&frame)) {
         handleRefresh(c, *refresh, now, out);
     }
@@ -281,7 +286,7 @@ std::string Hub::welcomeJson(const Connection& c, const std::string& roomsJson) 
     w.Int64(settings_.heartbeatMs);
     json::writeKey(w, "capabilities");
     w.StartArray();
-    for (const char* cap : {"rooms", "presence", "history", "recovery"}) json::writeString(w, cap);
+    for (const char* cap : {"rooms", "presence", "history", "recovery", "args", "streams"}) json::writeString(w, cap);
     w.EndArray();
     json::writeKey(w, "limits");
     w.StartObject();
@@ -317,6 +322,9 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     std::set<std::string> joined = rooms_.roomsOf(conn);
     for (const auto& room : joined) leaveRoom(*c, room, now, out);
     connections_.erase(conn);
+    args::Outputs outputs;
+    coordinator_.ownerGone(conn, now, outputs);
+    route(outputs, now, out);
 }
 
 void Hub::tick(std::int64_t now, Outbox& out) {
@@ -336,6 +344,21 @@ void Hub::tick(std::int64_t now, Outbox& out) {
             c.lastPing = now;
             out.push_back(Action{Action::Kind::Ping, c.id, nullptr, 0, {}});
         }
+    }
+    args::Outputs outputs;
+    std::vector<std::string> closedSessions;
+    coordinator_.tick(now, outputs, &closedSessions);
+    route(outputs, now, out);
+    for (const auto& sessionId : closedSessions) {
+        // The session's last word, so its members know it is gone.
+        std::string payload = "{\"sessionId\":\"" + sessionId + "\",\"state\":\"closed\",\"reason\":\"idle\"}";
+        args::Message m;
+        m.id = "args_" + newId_();
+        m.type = args::MessageType::SyncResponse;
+        m.timestamp = now;
+        m.sessionId = sessionId;
+        m.payloadJson = payload;
+        announce(sessionId, args::encodeMessage(m), now, out);
     }
     rooms_.expire(now);
     mids_.expire(now);
@@ -368,6 +391,15 @@ Stats Hub::stats(std::int64_t now) const {
     Stats s = counters_;
     s.connectedClients = connections_.size();
     s.rooms = rooms_.roomCount();
+    auto totals = coordinator_.totals();
+    s.activeSessions = totals.sessions;
+    s.totalAgents = totals.agents;
+    s.activeStreams = totals.streams;
+    s.totalTasks = totals.tasks;
+    s.completedTasks = totals.completed;
+    std::uint64_t finished = totals.completed + totals.failed;
+    s.errorRate = finished ? 100.0 * static_cast<double>(totals.failed) / static_cast<double>(finished) : 0.0;
+    s.avgExecutionTime = totals.avgExecutionMs;
     s.uptime = now - startedAt_;
     return s;
 }

@@ -48,6 +48,9 @@ struct Settings {
     bool detailedErrors = true;
     std::size_t maxAgentsPerSession = 10;
     std::int64_t taskTimeoutMs = 10 * 60 * 1000;
+    std::int64_t assignTimeoutMs = 30000;            // a ready task stage waits this long for an agent
+    std::int64_t collaborationTimeoutMs = 60000;     // unanswered collaboration requests time out
+    std::int64_t sessionIdleTimeoutMs = 30 * 60 * 1000;  // idle ARGS sessions are closed
 
     // Credentials
     std::vector<ApiKey> apiKeys;

@@ -193,6 +193,27 @@ struct ExpiringFrame {
     bool operator==(const ExpiringFrame& o) const { return inMs == o.inMs; }
 };
 
-using ServerFrame = std::variant<ReplyFrame, ErrorFrame, PongFrame, PresenceFrame, MessageFrame, ExpiringFrame>;
+/// The answer to an ARGS message with `requiresAck` that came without `ref`.
+struct AckFrame {
+    std::string id;  // the ARGS message id
+    bool ok = true;
+    std::optional<Error> error;
+    bool operator==(const AckFrame& o) const { return id == o.id && ok == o.ok && error == o.error; }
+};
+
+/// An ARGS message pushed by the server; `room`, `offset` and `epoch` are
+/// set when it was announced in a session room.
+struct ArgsPushFrame {
+    std::string msgJson;
+    std::optional<std::string> room;
+    std::uint64_t offset = 0;
+    std::string epoch;
+    bool operator==(const ArgsPushFrame& o) const {
+        return msgJson == o.msgJson && room == o.room && offset == o.offset && epoch == o.epoch;
+    }
+};
+
+using ServerFrame = std::variant<ReplyFrame, ErrorFrame, PongFrame, PresenceFrame, MessageFrame, ExpiringFrame,
+                                 AckFrame, ArgsPushFrame>;
 
 }  // namespace brolostack::protocol

@@ -4,6 +4,7 @@
 // performs the actions it returns in an Outbox. One Hub runs on one thread.
 #pragma once
 
+#include "brolostack/args/coordinator.hpp"
 #include "brolostack/config/settings.hpp"
 #include "brolostack/protocol/codec.hpp"
 #include "brolostack/rooms/mid_dedupe.hpp"
@@ -62,7 +63,7 @@ public:
     void abandon();
     void open(ConnId conn, const UpgradeRequest& request, std::int64_t now);
     void receiveText(ConnId conn, std::string_view text, std::int64_t now, Outbox& out);
-    void receiveBinary(ConnId conn, std::size_t bytes, std::int64_t now, Outbox& out);
+    void receiveBinary(ConnId conn, std::string_view bytes, std::int64_t now, Outbox& out);
     /// Any sign of life that is not a data frame (a pong).
     void activity(ConnId conn, std::int64_t now);
     /// The outgoing buffer of `conn` passed its limit.
@@ -90,6 +91,13 @@ public:
     std::size_t disconnect(const std::optional<std::string>& user, const std::optional<std::string>& sid,
                            Outbox& out);
     Stats stats(std::int64_t now) const;
+    /// ARGS sessions: `{"count","sessions":[ids]}`.
+    std::string sessionsJson() const;
+    /// The snapshot of SYNC_RESPONSE with the session room's position, or not_found.
+    std::variant<std::string, protocol::Error> sessionSnapshotJson(const std::string& sessionId) const;
+    /// Starts a task on behalf of the server (HTTP API); reply data or an error.
+    std::variant<std::string, protocol::Error> startTask(const std::string& sessionId, const std::string& definitionJson,
+                                                         std::int64_t now, Outbox& out);
     const config::Settings& settings() const { return settings_; }
     const Authenticator& authenticator() const { return auth_; }
 
@@ -108,6 +116,7 @@ private:
         std::int64_t lastPing = 0;
         std::deque<std::int64_t> protocolErrors;  // times of recent bad frames
         RateLimiter rate;
+        std::string currentSession = "default";  // ARGS session of `send` shortcuts
     };
 
     // dispatch (hub.cpp)
@@ -117,6 +126,16 @@ private:
     void checkTokenExpiry(Connection& c, std::int64_t now, Outbox& out);
     /// Whether the connection's token allows `room` (rooms / sessions claims).
     bool claimsAllow(const Connection& c, const std::string& room) const;
+    // ARGS (hub_args.cpp)
+    void handleArgs(Connection& c, const protocol::ArgsFrame& f, std::int64_t now, Outbox& out);
+    void handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Outbox& out);
+    void dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, const args::Message& msg,
+                      std::int64_t now, Outbox& out);
+    void route(args::Outputs& outputs, std::int64_t now, Outbox& out);
+    void announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out);
+    void sendArgs(Connection& c, const std::string& msgJson, Outbox& out);
+    void handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out);
+    std::string sessionPositionJson(const std::string& sessionId) const;
     // rooms (hub_rooms.cpp)
     std::variant<std::string, protocol::Error> joinRoom(Connection& c, const protocol::JoinFrame& f,
                                                         std::int64_t now, Outbox& out);
@@ -152,6 +171,7 @@ private:
     protocol::DecodeLimits decodeLimits_;
     rooms::RoomRegistry rooms_;
     rooms::MidDedupe mids_;
+    args::Coordinator coordinator_;
     std::unordered_map<ConnId, Connection> connections_;
     std::unordered_map<std::string, std::deque<std::int64_t>> recentUpgrades_;  // per IP, last minute
     std::size_t pendingAdmissions_ = 0;

@@ -21,6 +21,8 @@ struct Action {
     SharedFrame frame;        // Send
     std::uint16_t code = 0;   // Close
     std::string reason;       // Close
+    bool binary = false;      // Send: a binary frame (ARGS stream chunk)
+    bool droppable = false;   // Send: may be skipped for a receiver over the slow-consumer mark
 };
 
 using Outbox = std::vector<Action>;

@@ -1,0 +1,106 @@
+// The state of one ARGS session: agents, tasks with their stages, pending
+// collaboration requests, open streams and metrics. Plain data; the
+// Coordinator owns the rules.
+#pragma once
+
+#include "brolostack/args/types.hpp"
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace brolostack::args {
+
+/// Who owns an agent or a request: a connection id of the hub (in-process
+/// agents get ids of their own from the embedding layer).
+using Owner = std::uint64_t;
+
+struct AgentState {
+    AgentInfo info;
+    Owner owner = 0;
+    bool online = true;
+    std::uint32_t currentTasks = 0;
+    std::int64_t idleSince = 0;  // last time its load dropped to zero
+};
+
+enum class TaskState { Queued, Running, Completed, Failed, Canceled };
+std::string_view taskStateName(TaskState s);
+
+enum class StageState { Waiting, Ready, Running, Done, Stopped };
+
+struct Stage {
+    std::optional<std::string> agentType;
+    StageState state = StageState::Waiting;
+    std::string agentId;
+    std::string role = "stage";
+    std::string inputJson = "null";
+    std::string resultJson = "null";
+    double progress = 0;          // 0-100 within the stage
+    std::int64_t readySince = 0;  // assignTimeoutMs counts from here
+    std::int64_t startedAt = 0;
+    std::uint32_t retries = 0;
+    std::set<std::string> triedAgents;
+};
+
+struct Task {
+    TaskDefinition def;
+    Owner submitter = 0;
+    TaskState state = TaskState::Queued;
+    std::vector<Stage> stages;
+    std::uint64_t seq = 0;  // submission order, for FIFO within a priority
+    std::uint32_t maxRetries = 2;
+    std::int64_t createdAt = 0;
+    std::int64_t startedAt = 0;
+    std::int64_t finishedAt = 0;
+    std::string resultJson = "null";
+    std::string errorCode;
+    std::string errorMessage;
+
+    bool finished() const {
+        return state == TaskState::Completed || state == TaskState::Failed || state == TaskState::Canceled;
+    }
+};
+
+struct Collaboration {
+    std::string requestId;
+    std::string requestingAgent;
+    std::int64_t deadline = 0;
+    bool answered = false;
+};
+
+enum class Qos { BestEffort, Guaranteed, RealTime };
+
+struct Stream {
+    std::string streamId;
+    Owner owner = 0;
+    std::string type = "json";
+    Qos qos = Qos::BestEffort;
+    std::int64_t nextSeq = 0;
+    std::uint64_t chunks = 0;
+};
+
+struct Session {
+    std::string id;
+    std::map<std::string, AgentState> agents;
+    std::map<std::string, Task> tasks;
+    std::unordered_map<std::string, Collaboration> collaborations;
+    std::map<std::string, Stream> streams;
+    std::uint64_t nextTaskSeq = 1;
+    std::int64_t lastActivity = 0;
+    // metrics
+    std::uint64_t totalTasks = 0;
+    std::uint64_t completedTasks = 0;
+    std::uint64_t failedTasks = 0;
+    double totalExecutionMs = 0;
+
+    std::size_t onlineAgents() const {
+        std::size_t n = 0;
+        for (const auto& [id, a] : agents) n += a.online ? 1 : 0;
+        return n;
+    }
+};
+
+}  // namespace brolostack::args

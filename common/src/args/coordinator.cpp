@@ -1,0 +1,540 @@
+// Coordinator: dispatch, agents, collaboration, streams, sync and timers.
+// Tasks are in task_scheduler.cpp.
+#include "brolostack/args/coordinator.hpp"
+
+#include "brolostack/json.hpp"
+
+#include <algorithm>
+
+namespace brolostack::args {
+namespace {
+
+using protocol::Error;
+using protocol::ErrorCode;
+
+constexpr unsigned kPayloadDepth = 32;
+
+Error makeError(ErrorCode code, std::string message) {
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    return e;
+}
+
+/// The payload as a parsed object, or a bad_request.
+std::variant<json::Document, Error> payloadObject(const Message& msg) {
+    json::Document doc;
+    if (!json::parseStrict(msg.payloadJson, doc, msg.payloadJson.size() + 1, kPayloadDepth, true).ok())
+        return payloadError("", std::string(messageTypeName(msg.type)) + " payload must be an object");
+    return doc;
+}
+
+std::optional<std::string> stringMember(const json::Value& obj, const char* name) {
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0 ||
+        it->value.GetStringLength() > 128)
+        return std::nullopt;
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::string object(const std::function<void(json::Writer&)>& body) {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    body(w);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+std::string_view taskStateName(TaskState s) {
+    switch (s) {
+        case TaskState::Queued: return "queued";
+        case TaskState::Running: return "running";
+        case TaskState::Completed: return "completed";
+        case TaskState::Failed: return "failed";
+        case TaskState::Canceled: return "canceled";
+    }
+    return "queued";
+}
+
+Coordinator::Coordinator(CoordinatorSettings settings, std::function<std::string()> newId)
+    : settings_(settings), newId_(std::move(newId)) {}
+
+Session& Coordinator::obtainSession(const std::string& id, std::int64_t now) {
+    auto [it, created] = sessions_.try_emplace(id);
+    if (created) it->second.id = id;
+    it->second.lastActivity = now;
+    return it->second;
+}
+
+const Session* Coordinator::findSession(const std::string& id) const {
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Coordinator::sessionIds() const {
+    std::vector<std::string> ids;
+    for (const auto& [id, s] : sessions_) ids.push_back(id);
+    return ids;
+}
+
+std::optional<Owner> Coordinator::ownerOf(const std::string& sessionId, const std::string& agentId) const {
+    const Session* s = findSession(sessionId);
+    if (!s) return std::nullopt;
+    auto it = s->agents.find(agentId);
+    if (it == s->agents.end() || !it->second.online) return std::nullopt;
+    return it->second.owner;
+}
+
+Message Coordinator::make(const Session& s, MessageType type, std::string payloadJson, std::int64_t now) const {
+    Message m;
+    m.id = "args_" + newId_();
+    m.type = type;
+    m.timestamp = now;
+    m.sessionId = s.id;
+    m.payloadJson = std::move(payloadJson);
+    return m;
+}
+
+Result Coordinator::handle(Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    Session& s = obtainSession(msg.sessionId, now);
+    switch (msg.type) {
+        case MessageType::AgentRegister: return registerAgent(s, from, msg, now, out);
+        case MessageType::AgentUnregister: return unregisterAgent(s, from, msg, now, out);
+        case MessageType::Heartbeat: return heartbeat(s, from, msg, now);
+        case MessageType::TaskStart: {
+            auto doc = payloadObject(msg);
+            if (auto* e = std::get_if<Error>(&doc)) return *e;
+            auto def = decodeTaskDefinition(std::get<json::Document>(doc));
+            if (auto* e = std::get_if<Error>(&def)) return *e;
+            return startTask(from, s.id, std::get<TaskDefinition>(std::move(def)), msg.metadata.maxRetries, now, out);
+        }
+        case MessageType::TaskProgress:
+        case MessageType::TaskComplete:
+        case MessageType::TaskError: return report(s, from, msg, now, out);
+        case MessageType::TaskCancel: return cancel(s, from, msg, now, out);
+        case MessageType::CollaborationRequest: return collaborationRequest(s, from, msg, now, out);
+        case MessageType::CollaborationResponse: return collaborationResponse(s, from, msg, now, out);
+        case MessageType::StreamStart: return streamStart(s, from, msg, now, out);
+        case MessageType::StreamData: return streamData(s, from, msg, now, out);
+        case MessageType::StreamEnd: return streamEnd(s, from, msg, now, out);
+        case MessageType::SyncRequest: return *snapshotJson(s.id);
+        case MessageType::SyncResponse:
+        case MessageType::TaskAssign:
+            return makeError(ErrorCode::Forbidden, std::string(messageTypeName(msg.type)) + " is sent by the server only");
+    }
+    return makeError(ErrorCode::BadRequest, "unsupported ARGS type");
+}
+
+Result Coordinator::registerAgent(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    auto decoded = decodeAgentInfo(std::get<json::Document>(doc));
+    if (auto* e = std::get_if<Error>(&decoded)) return *e;
+    AgentInfo info = std::get<AgentInfo>(std::move(decoded));
+    auto it = s.agents.find(info.id);
+    if (it != s.agents.end() && it->second.online && it->second.owner != from)
+        return makeError(ErrorCode::Conflict, "agent '" + info.id + "' is registered by another connection");
+    bool isNew = it == s.agents.end() || !it->second.online;
+    if (isNew && s.onlineAgents() >= settings_.maxAgentsPerSession)
+        return makeError(ErrorCode::LimitExceeded, "a session holds at most " +
+                                                       std::to_string(settings_.maxAgentsPerSession) + " agents");
+    if (it == s.agents.end()) it = s.agents.emplace(info.id, AgentState{}).first;
+    AgentState& agent = it->second;
+    agent.info = std::move(info);
+    agent.owner = from;
+    if (isNew) agent.idleSince = now;
+    agent.online = true;
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    writeAgentInfo(w, agent.info, agent.currentTasks, true);
+    std::string stored(buffer.GetString(), buffer.GetSize());
+    Message announce = make(s, MessageType::AgentRegister, stored, now);
+    announce.agentId = agent.info.id;
+    out.push_back({Routed::Route::Announce, 0, false, std::move(announce)});
+    schedule(s, now, out);
+    return object([&](json::Writer& ow) {
+        json::writeKey(ow, "agent");
+        json::writeRaw(ow, stored);
+    });
+}
+
+Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    auto agentId = stringMember(std::get<json::Document>(doc), "agentId");
+    if (!agentId) return payloadError("agentId", "'agentId' is required");
+    auto it = s.agents.find(*agentId);
+    if (it == s.agents.end()) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' in this session");
+    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may unregister it");
+    it->second.online = false;
+    for (auto& [id, t] : s.tasks)
+        for (std::size_t i = 0; i < t.stages.size(); ++i)
+            if (t.stages[i].state == StageState::Running && t.stages[i].agentId == *agentId)
+                requeueStage(s, t, i, "agent_error", "agent '" + *agentId + "' unregistered", now, out);
+    s.agents.erase(it);
+    out.push_back({Routed::Route::Announce, 0, false,
+                   make(s, MessageType::AgentUnregister,
+                        object([&](json::Writer& w) {
+                            json::writeKey(w, "agentId");
+                            json::writeString(w, *agentId);
+                            json::writeKey(w, "reason");
+                            json::writeString(w, "unregistered");
+                        }),
+                        now)});
+    schedule(s, now, out);
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "agentId");
+        json::writeString(w, *agentId);
+    });
+}
+
+Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::int64_t) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    const json::Document& p = std::get<json::Document>(doc);
+    auto agentId = stringMember(p, "agentId");
+    if (!agentId) return payloadError("agentId", "'agentId' is required");
+    auto it = s.agents.find(*agentId);
+    if (it == s.agents.end() || !it->second.online) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' online");
+    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may report for it");
+    if (auto status = stringMember(p, "status")) it->second.info.status = *status;
+    return std::string("{}");
+}
+
+void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
+    for (auto& [sid, s] : sessions_) {
+        std::vector<std::string> gone;
+        for (auto& [id, agent] : s.agents)
+            if (agent.online && agent.owner == owner) gone.push_back(id);
+        for (const auto& agentId : gone) {
+            s.agents[agentId].online = false;
+            for (auto& [tid, t] : s.tasks)
+                for (std::size_t i = 0; i < t.stages.size(); ++i)
+                    if (t.stages[i].state == StageState::Running && t.stages[i].agentId == agentId)
+                        requeueStage(s, t, i, "agent_error", "agent '" + agentId + "' went offline", now, out);
+            Message m = make(s, MessageType::AgentUnregister,
+                             object([&](json::Writer& w) {
+                                 json::writeKey(w, "agentId");
+                                 json::writeString(w, agentId);
+                                 json::writeKey(w, "reason");
+                                 json::writeString(w, "disconnected");
+                             }),
+                             now);
+            out.push_back({Routed::Route::Announce, 0, false, std::move(m)});
+        }
+        for (auto it = s.streams.begin(); it != s.streams.end();) {
+            if (it->second.owner != owner) {
+                ++it;
+                continue;
+            }
+            out.push_back({Routed::Route::Announce, 0, false,
+                           make(s, MessageType::StreamEnd,
+                                object([&](json::Writer& w) {
+                                    json::writeKey(w, "streamId");
+                                    json::writeString(w, it->first);
+                                    json::writeKey(w, "reason");
+                                    json::writeString(w, "disconnected");
+                                }),
+                                now)});
+            it = s.streams.erase(it);
+        }
+        if (!gone.empty()) schedule(s, now, out);
+    }
+}
+
+Result Coordinator::collaborationRequest(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    const json::Document& p = std::get<json::Document>(doc);
+    auto requestId = stringMember(p, "requestId");
+    auto requester = stringMember(p, "requestingAgent");
+    if (!requestId) return payloadError("requestId", "'requestId' is required");
+    if (!requester) return payloadError("requestingAgent", "'requestingAgent' is required");
+    auto req = s.agents.find(*requester);
+    if (req == s.agents.end() || !req->second.online || req->second.owner != from)
+        return makeError(ErrorCode::Forbidden, "'requestingAgent' must be an online agent of this connection");
+    if (s.collaborations.count(*requestId)) return makeError(ErrorCode::Conflict, "request '" + *requestId + "' is pending");
+    std::vector<std::string> required;
+    auto caps = p.FindMember("requiredCapabilities");
+    if (caps != p.MemberEnd() && caps->value.IsArray())
+        for (const auto& c : caps->value.GetArray())
+            if (c.IsString()) required.emplace_back(c.GetString(), c.GetStringLength());
+    std::vector<std::string> targets;
+    if (auto target = stringMember(p, "targetAgent")) {
+        auto it = s.agents.find(*target);
+        if (it == s.agents.end() || !it->second.online)
+            return makeError(ErrorCode::NotFound, "no agent '" + *target + "' online in this session");
+        targets.push_back(*target);
+    } else {
+        for (const auto& [id, agent] : s.agents) {
+            if (!agent.online || id == *requester) continue;
+            const auto& have = agent.info.capabilities;
+            bool all = std::all_of(required.begin(), required.end(), [&](const std::string& c) {
+                return std::find(have.begin(), have.end(), c) != have.end();
+            });
+            if (all) targets.push_back(id);
+        }
+        if (targets.empty()) return makeError(ErrorCode::NotFound, "no online agent has the required capabilities");
+    }
+    std::int64_t deadline = now + settings_.collaborationTimeoutMs;
+    auto dl = p.FindMember("deadline");
+    if (dl != p.MemberEnd() && dl->value.IsInt64()) deadline = std::min(deadline, dl->value.GetInt64());
+    s.collaborations[*requestId] = Collaboration{*requestId, *requester, deadline, false};
+    for (const auto& target : targets) {
+        Message m = make(s, MessageType::CollaborationRequest, msg.payloadJson, now);
+        m.agentId = target;
+        m.metadata = msg.metadata;
+        m.metadata.sourceAgent = *requester;
+        m.metadata.targetAgent = target;
+        out.push_back({Routed::Route::Direct, s.agents[target].owner, false, std::move(m)});
+    }
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "requestId");
+        json::writeString(w, *requestId);
+        json::writeKey(w, "targets");
+        w.StartArray();
+        for (const auto& t : targets) json::writeString(w, t);
+        w.EndArray();
+    });
+}
+
+Result Coordinator::collaborationResponse(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    const json::Document& p = std::get<json::Document>(doc);
+    auto requestId = stringMember(p, "requestId");
+    auto fromAgent = stringMember(p, "fromAgent");
+    if (!requestId) return payloadError("requestId", "'requestId' is required");
+    if (!fromAgent) return payloadError("fromAgent", "'fromAgent' is required");
+    auto agent = s.agents.find(*fromAgent);
+    if (agent == s.agents.end() || !agent->second.online || agent->second.owner != from)
+        return makeError(ErrorCode::Forbidden, "'fromAgent' must be an online agent of this connection");
+    auto it = s.collaborations.find(*requestId);
+    if (it == s.collaborations.end()) return makeError(ErrorCode::NotFound, "no pending request '" + *requestId + "'");
+    it->second.answered = true;
+    auto requester = s.agents.find(it->second.requestingAgent);
+    if (requester == s.agents.end() || !requester->second.online)
+        return makeError(ErrorCode::Unavailable, "the requesting agent is offline");
+    Message m = make(s, MessageType::CollaborationResponse, msg.payloadJson, now);
+    m.agentId = it->second.requestingAgent;
+    m.metadata = msg.metadata;
+    m.metadata.sourceAgent = *fromAgent;
+    m.metadata.targetAgent = it->second.requestingAgent;
+    out.push_back({Routed::Route::Direct, requester->second.owner, false, std::move(m)});
+    return std::string("{}");
+}
+
+Result Coordinator::streamStart(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    const json::Document& p = std::get<json::Document>(doc);
+    auto streamId = stringMember(p, "streamId");
+    if (!streamId) return payloadError("streamId", "'streamId' is required");
+    if (s.streams.count(*streamId)) return makeError(ErrorCode::Conflict, "stream '" + *streamId + "' is open");
+    Stream stream;
+    stream.streamId = *streamId;
+    stream.owner = from;
+    if (auto type = stringMember(p, "type")) {
+        if (*type != "text" && *type != "binary" && *type != "json" && *type != "media")
+            return payloadError("type", "stream 'type' must be text, binary, json or media");
+        stream.type = *type;
+    }
+    if (auto qos = stringMember(p, "qualityOfService")) {
+        if (*qos == "best-effort") stream.qos = Qos::BestEffort;
+        else if (*qos == "guaranteed") stream.qos = Qos::Guaranteed;
+        else if (*qos == "real-time") stream.qos = Qos::RealTime;
+        else return payloadError("qualityOfService", "'qualityOfService' must be best-effort, guaranteed or real-time");
+    }
+    s.streams.emplace(*streamId, stream);
+    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::StreamStart, msg.payloadJson, now)});
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "streamId");
+        json::writeString(w, *streamId);
+    });
+}
+
+Result Coordinator::binaryChunk(Owner from, const std::string& sessionId, const std::string& streamId,
+                                std::int64_t seq, bool isLast, std::int64_t now, Outputs& out, bool& realTime) {
+    auto sit = sessions_.find(sessionId);
+    if (sit == sessions_.end()) return makeError(ErrorCode::NotFound, "no session '" + sessionId + "'");
+    Session* s = &sit->second;
+    auto it = s->streams.find(streamId);
+    if (it == s->streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + streamId + "'");
+    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may send its data");
+    if (it->second.qos == Qos::Guaranteed && seq != it->second.nextSeq)
+        return makeError(ErrorCode::BadRequest, "expected seq " + std::to_string(it->second.nextSeq));
+    it->second.nextSeq = seq + 1;
+    ++it->second.chunks;
+    realTime = it->second.qos == Qos::RealTime;
+    s->lastActivity = now;
+    if (isLast) {
+        out.push_back({Routed::Route::Announce, 0, false,
+                       make(*s, MessageType::StreamEnd,
+                            object([&](json::Writer& w) {
+                                json::writeKey(w, "streamId");
+                                json::writeString(w, streamId);
+                            }),
+                            now)});
+        s->streams.erase(it);
+    }
+    return std::string("{}");
+}
+
+Result Coordinator::streamData(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    const json::Document& p = std::get<json::Document>(doc);
+    auto streamId = stringMember(p, "streamId");
+    if (!streamId) return payloadError("streamId", "'streamId' is required");
+    auto seqIt = p.FindMember("seq");
+    if (seqIt == p.MemberEnd() || !seqIt->value.IsInt64() || seqIt->value.GetInt64() < 0)
+        return payloadError("seq", "'seq' must be a non-negative integer");
+    auto it = s.streams.find(*streamId);
+    if (it == s.streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + *streamId + "'");
+    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may send its data");
+    std::int64_t seq = seqIt->value.GetInt64();
+    if (it->second.qos == Qos::Guaranteed && seq != it->second.nextSeq)
+        return makeError(ErrorCode::BadRequest, "expected seq " + std::to_string(it->second.nextSeq));
+    it->second.nextSeq = seq + 1;
+    ++it->second.chunks;
+    auto last = p.FindMember("isLast");
+    bool isLast = last != p.MemberEnd() && last->value.IsBool() && last->value.GetBool();
+    Message m = make(s, MessageType::StreamData, msg.payloadJson, now);
+    m.metadata = msg.metadata;
+    if (it->second.qos == Qos::Guaranteed) out.push_back({Routed::Route::Announce, 0, false, std::move(m)});
+    else out.push_back({Routed::Route::Broadcast, from, it->second.qos == Qos::RealTime, std::move(m)});
+    if (isLast) {
+        out.push_back({Routed::Route::Announce, 0, false,
+                       make(s, MessageType::StreamEnd,
+                            object([&](json::Writer& w) {
+                                json::writeKey(w, "streamId");
+                                json::writeString(w, *streamId);
+                            }),
+                            now)});
+        s.streams.erase(it);
+    }
+    return std::string("{}");
+}
+
+Result Coordinator::streamEnd(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    auto doc = payloadObject(msg);
+    if (auto* e = std::get_if<Error>(&doc)) return *e;
+    auto streamId = stringMember(std::get<json::Document>(doc), "streamId");
+    if (!streamId) return payloadError("streamId", "'streamId' is required");
+    auto it = s.streams.find(*streamId);
+    if (it == s.streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + *streamId + "'");
+    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may end it");
+    s.streams.erase(it);
+    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::StreamEnd, msg.payloadJson, now)});
+    return std::string("{}");
+}
+
+void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>* closedSessions) {
+    for (auto sit = sessions_.begin(); sit != sessions_.end();) {
+        Session& s = sit->second;
+        for (auto& [tid, t] : s.tasks) {
+            if (t.finished()) continue;
+            std::int64_t limit = t.def.maxExecutionTime.value_or(settings_.taskTimeoutMs);
+            for (std::size_t i = 0; i < t.stages.size() && !t.finished(); ++i) {
+                Stage& st = t.stages[i];
+                if (st.state == StageState::Ready && now - st.readySince >= settings_.assignTimeoutMs)
+                    finishTask(s, t, TaskState::Failed, "no_suitable_agent",
+                               "no online agent with free capacity meets the requirements", now, out);
+                else if (st.state == StageState::Running && now - st.startedAt >= limit)
+                    requeueStage(s, t, i, "timeout", "stage " + std::to_string(i) + " exceeded " +
+                                                         std::to_string(limit) + " ms", now, out);
+            }
+        }
+        for (auto it = s.collaborations.begin(); it != s.collaborations.end();) {
+            if (now < it->second.deadline) {
+                ++it;
+                continue;
+            }
+            auto requester = s.agents.find(it->second.requestingAgent);
+            if (!it->second.answered && requester != s.agents.end() && requester->second.online) {
+                Message m = make(s, MessageType::CollaborationResponse,
+                                 object([&](json::Writer& w) {
+                                     json::writeKey(w, "requestId");
+                                     json::writeString(w, it->first);
+                                     json::writeKey(w, "status");
+                                     json::writeString(w, "timeout");
+                                 }),
+                                 now);
+                m.agentId = it->second.requestingAgent;
+                out.push_back({Routed::Route::Direct, requester->second.owner, false, std::move(m)});
+            }
+            it = s.collaborations.erase(it);
+        }
+        schedule(s, now, out);
+        bool busy = s.onlineAgents() > 0 || !s.streams.empty() || !s.collaborations.empty() ||
+                    std::any_of(s.tasks.begin(), s.tasks.end(), [](const auto& t) { return !t.second.finished(); });
+        if (!busy && now - s.lastActivity >= settings_.sessionIdleTimeoutMs) {
+            if (closedSessions) closedSessions->push_back(s.id);
+            sit = sessions_.erase(sit);
+        } else {
+            ++sit;
+        }
+    }
+}
+
+std::optional<std::string> Coordinator::snapshotJson(const std::string& sessionId) const {
+    const Session* s = findSession(sessionId);
+    if (!s) return std::nullopt;
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "sessionId");
+        json::writeString(w, s->id);
+        json::writeKey(w, "agents");
+        w.StartArray();
+        for (const auto& [id, a] : s->agents) writeAgentInfo(w, a.info, a.currentTasks, a.online);
+        w.EndArray();
+        json::writeKey(w, "tasks");
+        w.StartArray();
+        for (const auto& [id, t] : s->tasks) json::writeRaw(w, taskJson(t));
+        w.EndArray();
+        json::writeKey(w, "streams");
+        w.StartArray();
+        for (const auto& [id, st] : s->streams) {
+            w.StartObject();
+            json::writeKey(w, "streamId");
+            json::writeString(w, id);
+            json::writeKey(w, "type");
+            json::writeString(w, st.type);
+            json::writeKey(w, "chunks");
+            w.Uint64(st.chunks);
+            w.EndObject();
+        }
+        w.EndArray();
+        json::writeKey(w, "metrics");
+        w.StartObject();
+        json::writeKey(w, "totalTasks");
+        w.Uint64(s->totalTasks);
+        json::writeKey(w, "completedTasks");
+        w.Uint64(s->completedTasks);
+        json::writeKey(w, "errorCount");
+        w.Uint64(s->failedTasks);
+        json::writeKey(w, "avgExecutionTime");
+        w.Double(s->completedTasks ? s->totalExecutionMs / static_cast<double>(s->completedTasks) : 0.0);
+        w.EndObject();
+    });
+}
+
+Coordinator::Totals Coordinator::totals() const {
+    Totals t;
+    double totalMs = 0;
+    for (const auto& [id, s] : sessions_) {
+        ++t.sessions;
+        t.agents += s.onlineAgents();
+        t.streams += s.streams.size();
+        t.tasks += s.totalTasks;
+        t.completed += s.completedTasks;
+        t.failed += s.failedTasks;
+        totalMs += s.totalExecutionMs;
+    }
+    t.avgExecutionMs = t.completed ? totalMs / static_cast<double>(t.completed) : 0.0;
+    return t;
+}
+
+}  // namespace brolostack::args

@@ -1,0 +1,575 @@
+// Coordinator: tasks. Stages from requirements.agentTypes, agent choice by
+// capability coverage, load and idle time, the three collaboration modes,
+// retries, dependencies and the one terminal event per task
+// (PROTOCOL.md section 7, "Tasks").
+#include "brolostack/args/coordinator.hpp"
+
+#include "brolostack/json.hpp"
+
+#include <algorithm>
+
+namespace brolostack::args {
+namespace {
+
+using protocol::Error;
+using protocol::ErrorCode;
+
+Error makeError(ErrorCode code, std::string message) {
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    return e;
+}
+
+template <class Body>
+std::string object(Body body) {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    body(w);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+bool hasCapability(const AgentState& a, const std::string& cap) {
+    return std::find(a.info.capabilities.begin(), a.info.capabilities.end(), cap) != a.info.capabilities.end();
+}
+
+/// Statuses in which an agent takes no new work.
+bool unavailableStatus(const std::string& status) {
+    return status == "offline" || status == "error" || status == "paused" || status == "maintenance";
+}
+
+bool isActive(const Stage& st) { return st.state == StageState::Running || st.state == StageState::Done; }
+
+}  // namespace
+
+Result Coordinator::startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
+                              std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out) {
+    Session& s = obtainSession(sessionId, now);
+    if (def.id.empty()) def.id = "task-" + newId_();
+    if (s.tasks.count(def.id)) return makeError(ErrorCode::Conflict, "task '" + def.id + "' exists in this session");
+    for (const auto& dep : def.dependencies)
+        if (!s.tasks.count(dep)) return makeError(ErrorCode::NotFound, "dependency '" + dep + "' is not a task of this session");
+    forgetOldTasks(s);
+    if (s.tasks.size() >= settings_.maxTasksPerSession)
+        return makeError(ErrorCode::LimitExceeded, "too many unfinished tasks in this session");
+
+    Task t;
+    t.submitter = submitter;
+    t.seq = s.nextTaskSeq++;
+    t.createdAt = now;
+    t.maxRetries = def.maxRetries.value_or(messageMaxRetries.value_or(settings_.defaultMaxRetries));
+    if (def.agentTypes.empty()) t.stages.emplace_back();
+    for (const auto& type : def.agentTypes) {
+        Stage st;
+        st.agentType = type;
+        t.stages.push_back(st);
+    }
+    if (def.mode == Mode::Hybrid) {
+        t.stages[0].role = "primary";
+        for (std::size_t i = 1; i < t.stages.size(); ++i) t.stages[i].role = "support";
+    }
+    t.def = std::move(def);
+    ++s.totalTasks;
+    Task& task = s.tasks.emplace(t.def.id, std::move(t)).first->second;
+
+    std::string definition = object([&](json::Writer& w) {
+        json::writeKey(w, "task");
+        writeTaskDefinition(w, task.def);
+        json::writeKey(w, "taskId");
+        json::writeString(w, task.def.id);
+        json::writeKey(w, "state");
+        json::writeString(w, "queued");
+    });
+    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::TaskStart, definition, now)});
+    resolveDependents(s, now, out);
+    schedule(s, now, out);
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "taskId");
+        json::writeString(w, task.def.id);
+        json::writeKey(w, "state");
+        json::writeString(w, "queued");
+    });
+}
+
+void Coordinator::makeReady(Task& t, std::int64_t now) {
+    bool pipeline = t.def.mode == Mode::Sequential;
+    for (std::size_t i = 0; i < t.stages.size(); ++i) {
+        Stage& st = t.stages[i];
+        if (st.state != StageState::Waiting) continue;
+        st.state = StageState::Ready;
+        st.readySince = now;
+        st.inputJson = t.def.payloadJson;
+        if (pipeline) break;  // later stages wait for this one's result
+    }
+}
+
+void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) {
+    // Repeat until nothing changes: a failure can cascade down a chain.
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (auto& [id, t] : s.tasks) {
+            if (t.state != TaskState::Queued || std::any_of(t.stages.begin(), t.stages.end(), [](const Stage& st) {
+                    return st.state != StageState::Waiting;
+                }))
+                continue;
+            bool allDone = true;
+            std::string failedDep;
+            for (const auto& dep : t.def.dependencies) {
+                auto it = s.tasks.find(dep);
+                TaskState state = it == s.tasks.end() ? TaskState::Failed : it->second.state;
+                if (state == TaskState::Failed || state == TaskState::Canceled) failedDep = dep;
+                if (state != TaskState::Completed) allDone = false;
+            }
+            if (!failedDep.empty()) {
+                finishTask(s, t, TaskState::Failed, "dependency_failed", "dependency '" + failedDep + "' did not complete",
+                           now, out);
+                changed = true;
+            } else if (allDone) {
+                makeReady(t, now);
+            }
+        }
+    }
+}
+
+void Coordinator::schedule(Session& s, std::int64_t now, Outputs& out) {
+    std::vector<Task*> ready;
+    for (auto& [id, t] : s.tasks)
+        if (!t.finished() && std::any_of(t.stages.begin(), t.stages.end(),
+                                         [](const Stage& st) { return st.state == StageState::Ready; }))
+            ready.push_back(&t);
+    std::sort(ready.begin(), ready.end(), [](const Task* a, const Task* b) {
+        if (a->def.priority != b->def.priority) return a->def.priority > b->def.priority;
+        return a->seq < b->seq;
+    });
+    for (Task* t : ready) assignTask(s, *t, now, out);
+}
+
+bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out) {
+    const auto& required = t.def.capabilities;
+    // Capabilities already covered by the agents of running and done stages.
+    std::set<std::string> covered;
+    for (const auto& st : t.stages)
+        if (isActive(st))
+            if (auto a = s.agents.find(st.agentId); a != s.agents.end())
+                for (const auto& cap : a->second.info.capabilities) covered.insert(cap);
+
+    std::vector<std::size_t> readyStages;
+    for (std::size_t i = 0; i < t.stages.size(); ++i)
+        if (t.stages[i].state == StageState::Ready) readyStages.push_back(i);
+    bool completesTask = std::none_of(t.stages.begin(), t.stages.end(),
+                                      [](const Stage& st) { return st.state == StageState::Waiting; });
+
+    std::map<std::string, std::uint32_t> extraLoad;  // tentative assignments in this batch
+    std::vector<std::pair<std::size_t, std::string>> chosen;
+    for (std::size_t index : readyStages) {
+        const Stage& st = t.stages[index];
+        const AgentState* best = nullptr;
+        std::size_t bestGain = 0;
+        for (const auto& [id, a] : s.agents) {
+            std::uint32_t load = a.currentTasks + extraLoad[id];
+            if (!a.online || unavailableStatus(a.info.status) || load >= a.info.maxConcurrentTasks) continue;
+            if (st.agentType && a.info.type != *st.agentType) continue;
+            if (st.triedAgents.count(id)) continue;
+            if (t.stages.size() == 1 &&
+                !std::all_of(required.begin(), required.end(), [&](const std::string& c) { return hasCapability(a, c); }))
+                continue;
+            std::size_t gain = static_cast<std::size_t>(std::count_if(required.begin(), required.end(), [&](const std::string& c) {
+                return !covered.count(c) && hasCapability(a, c);
+            }));
+            std::uint32_t bestLoad = best ? best->currentTasks + extraLoad[best->info.id] : 0;
+            bool better = !best || gain > bestGain || (gain == bestGain && load < bestLoad) ||
+                          (gain == bestGain && load == bestLoad && a.idleSince < best->idleSince);
+            if (better) {
+                best = &a;
+                bestGain = gain;
+            }
+        }
+        if (!best) return false;  // wait: some stage has no agent yet
+        for (const auto& cap : best->info.capabilities) covered.insert(cap);
+        ++extraLoad[best->info.id];
+        chosen.emplace_back(index, best->info.id);
+    }
+    if (completesTask &&
+        !std::all_of(required.begin(), required.end(), [&](const std::string& c) { return covered.count(c) > 0; }))
+        return false;  // the agents at hand cannot cover the requirements together
+
+    if (t.state == TaskState::Queued) {
+        t.state = TaskState::Running;
+        t.startedAt = now;
+    }
+    std::vector<std::string> supportAgents;
+    std::string primaryAgent;
+    for (std::size_t i = 0; i < t.stages.size(); ++i) {
+        auto c = std::find_if(chosen.begin(), chosen.end(), [&](const auto& p) { return p.first == i; });
+        const std::string& agentId = c != chosen.end() ? c->second : t.stages[i].agentId;
+        if (i == 0) primaryAgent = agentId;
+        else if (t.def.mode == Mode::Hybrid && !agentId.empty()) supportAgents.push_back(agentId);
+    }
+    for (const auto& [index, agentId] : chosen) {
+        Stage& st = t.stages[index];
+        st.state = StageState::Running;
+        st.agentId = agentId;
+        st.startedAt = now;
+        st.progress = 0;
+        AgentState& agent = s.agents[agentId];
+        ++agent.currentTasks;
+        std::string payload = object([&](json::Writer& w) {
+            json::writeKey(w, "taskId");
+            json::writeString(w, t.def.id);
+            json::writeKey(w, "agentId");
+            json::writeString(w, agentId);
+            json::writeKey(w, "stage");
+            w.Uint64(index);
+            json::writeKey(w, "stages");
+            w.Uint64(t.stages.size());
+            json::writeKey(w, "mode");
+            json::writeString(w, modeName(t.def.mode));
+            json::writeKey(w, "role");
+            json::writeString(w, st.role);
+            if (t.def.mode == Mode::Hybrid && index == 0) {
+                json::writeKey(w, "supportAgents");
+                w.StartArray();
+                for (const auto& id : supportAgents) json::writeString(w, id);
+                w.EndArray();
+            } else if (t.def.mode == Mode::Hybrid) {
+                json::writeKey(w, "primaryAgent");
+                json::writeString(w, primaryAgent);
+            }
+            json::writeKey(w, "input");
+            json::writeRaw(w, st.inputJson);
+            json::writeKey(w, "task");
+            writeTaskDefinition(w, t.def);
+        });
+        Message m = make(s, MessageType::TaskAssign, payload, now);
+        m.agentId = agentId;
+        m.metadata.priority = t.def.priority;
+        m.metadata.correlationId = t.def.id;
+        m.metadata.retryCount = st.retries;
+        m.metadata.maxRetries = t.maxRetries;
+        out.push_back({Routed::Route::ToAgent, agent.owner, false, std::move(m)});
+    }
+    return true;
+}
+
+void Coordinator::releaseAgent(Session& s, const std::string& agentId, std::int64_t now) {
+    auto it = s.agents.find(agentId);
+    if (it == s.agents.end() || it->second.currentTasks == 0) return;
+    if (--it->second.currentTasks == 0) it->second.idleSince = now;
+}
+
+double Coordinator::overallProgress(const Task& t) const {
+    if (t.state == TaskState::Completed) return 100;
+    double n = static_cast<double>(t.stages.size());
+    if (t.def.mode == Mode::Hybrid) return t.stages[0].state == StageState::Done ? 100 : t.stages[0].progress;
+    double sum = 0;
+    for (const auto& st : t.stages) sum += st.state == StageState::Done ? 100 : st.progress;
+    return sum / n;
+}
+
+void Coordinator::announceProgress(Session& s, const Task& t, std::size_t stage, const std::string& reportFields,
+                                   std::int64_t now, Outputs& out) {
+    const Stage& st = t.stages[stage];
+    std::string payload = object([&](json::Writer& w) {
+        json::writeKey(w, "taskId");
+        json::writeString(w, t.def.id);
+        json::writeKey(w, "agentId");
+        json::writeString(w, st.agentId);
+        json::writeKey(w, "stage");
+        w.Uint64(stage);
+        json::writeKey(w, "stages");
+        w.Uint64(t.stages.size());
+        json::writeKey(w, "stageState");
+        json::writeString(w, st.state == StageState::Done ? "completed" : "running");
+        json::writeKey(w, "stageProgress");
+        w.Double(st.state == StageState::Done ? 100.0 : st.progress);
+        json::writeKey(w, "state");
+        json::writeString(w, taskStateName(t.state));
+        json::writeKey(w, "progress");
+        w.Double(overallProgress(t));
+        json::writeKey(w, "report");
+        json::writeRaw(w, reportFields);
+    });
+    Message m = make(s, MessageType::TaskProgress, payload, now);
+    m.agentId = st.agentId;
+    m.metadata.correlationId = t.def.id;
+    out.push_back({Routed::Route::Announce, 0, false, std::move(m)});
+}
+
+Result Coordinator::report(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    json::Document p;
+    if (!json::parseStrict(msg.payloadJson, p, msg.payloadJson.size() + 1, 32, true).ok())
+        return payloadError("", std::string(messageTypeName(msg.type)) + " payload must be an object");
+    auto str = [&](const char* name) -> std::optional<std::string> {
+        auto it = p.FindMember(name);
+        if (it == p.MemberEnd() || !it->value.IsString()) return std::nullopt;
+        return std::string(it->value.GetString(), it->value.GetStringLength());
+    };
+    auto taskId = str("taskId");
+    auto agentId = str("agentId");
+    if (!agentId && msg.agentId) agentId = msg.agentId;
+    if (!taskId) return payloadError("taskId", "'taskId' is required");
+    if (!agentId) return payloadError("agentId", "'agentId' is required");
+    auto tit = s.tasks.find(*taskId);
+    if (tit == s.tasks.end()) return makeError(ErrorCode::NotFound, "no task '" + *taskId + "' in this session");
+    Task& t = tit->second;
+    auto agent = s.agents.find(*agentId);
+    if (agent == s.agents.end() || !agent->second.online || agent->second.owner != from)
+        return makeError(ErrorCode::Forbidden, "'agentId' must be an online agent of this connection");
+    auto stageIt = std::find_if(t.stages.begin(), t.stages.end(), [&](const Stage& st) {
+        return st.state == StageState::Running && st.agentId == *agentId;
+    });
+    if (t.finished() || stageIt == t.stages.end())
+        return makeError(ErrorCode::Forbidden, "agent '" + *agentId + "' is not assigned to task '" + *taskId + "'");
+    std::size_t stage = static_cast<std::size_t>(stageIt - t.stages.begin());
+
+    auto resultIt = p.FindMember("result");
+    std::string result = resultIt == p.MemberEnd() ? "null" : json::toString(resultIt->value);
+    bool completes = msg.type == MessageType::TaskComplete ||
+                     (msg.type == MessageType::TaskProgress && str("status") == std::optional<std::string>("completed") &&
+                      resultIt != p.MemberEnd());
+    if (msg.type == MessageType::TaskError) {
+        std::string message = str("message").value_or("the agent reported an error");
+        std::string code = str("code").value_or("error");
+        releaseAgent(s, *agentId, now);
+        stageIt->state = StageState::Stopped;
+        finishTask(s, t, TaskState::Failed, "agent_error", "agent '" + *agentId + "' failed (" + code + "): " + message,
+                   now, out);
+        return std::string("{}");
+    }
+    if (completes) {
+        stageDone(s, t, stage, result, now, out);
+        return std::string("{}");
+    }
+    auto progress = p.FindMember("progress");
+    if (progress != p.MemberEnd() && progress->value.IsNumber())
+        stageIt->progress = std::clamp(progress->value.GetDouble(), 0.0, 100.0);
+    announceProgress(s, t, stage, msg.payloadJson, now, out);
+    return std::string("{}");
+}
+
+void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::string& resultJson, std::int64_t now,
+                            Outputs& out) {
+    Stage& st = t.stages[stage];
+    st.state = StageState::Done;
+    st.resultJson = resultJson;
+    st.progress = 100;
+    releaseAgent(s, st.agentId, now);
+    announceProgress(s, t, stage, object([&](json::Writer& w) {
+                         json::writeKey(w, "status");
+                         json::writeString(w, "completed");
+                         json::writeKey(w, "result");
+                         json::writeRaw(w, resultJson);
+                     }),
+                     now, out);
+    bool done = false;
+    if (t.def.mode == Mode::Sequential) {
+        if (stage + 1 < t.stages.size()) {
+            Stage& next = t.stages[stage + 1];
+            next.state = StageState::Ready;
+            next.readySince = now;
+            next.inputJson = resultJson;
+        } else {
+            done = true;
+            t.resultJson = resultJson;
+        }
+    } else if (t.def.mode == Mode::Hybrid) {
+        done = stage == 0;
+        if (done) t.resultJson = resultJson;
+    } else {
+        done = std::all_of(t.stages.begin(), t.stages.end(), [](const Stage& x) { return x.state == StageState::Done; });
+        if (done) {
+            rapidjson::StringBuffer buffer;
+            json::Writer w(buffer);
+            w.StartArray();
+            for (const auto& x : t.stages) json::writeRaw(w, x.resultJson);
+            w.EndArray();
+            t.resultJson.assign(buffer.GetString(), buffer.GetSize());
+        }
+    }
+    if (done) finishTask(s, t, TaskState::Completed, "", "", now, out);
+    else schedule(s, now, out);
+}
+
+void Coordinator::requeueStage(Session& s, Task& t, std::size_t stage, const char* code, const std::string& why,
+                               std::int64_t now, Outputs& out) {
+    Stage& st = t.stages[stage];
+    std::string agentId = st.agentId;
+    releaseAgent(s, agentId, now);
+    // The agent may still be working on it: tell it to stop.
+    if (auto owner = ownerOf(s.id, agentId)) {
+        Message m = make(s, MessageType::TaskCancel,
+                         object([&](json::Writer& w) {
+                             json::writeKey(w, "taskId");
+                             json::writeString(w, t.def.id);
+                             json::writeKey(w, "agentId");
+                             json::writeString(w, agentId);
+                             json::writeKey(w, "reason");
+                             json::writeString(w, code);
+                         }),
+                         now);
+        m.agentId = agentId;
+        out.push_back({Routed::Route::ToAgent, *owner, false, std::move(m)});
+    }
+    if (st.retries >= t.maxRetries) {
+        st.state = StageState::Stopped;
+        finishTask(s, t, TaskState::Failed, code, why + " and no retries are left", now, out);
+        return;
+    }
+    ++st.retries;
+    // A stage that timed out goes to another agent; one whose agent dropped
+    // may go back to it once it reconnects.
+    if (std::string_view(code) == "timeout") st.triedAgents.insert(agentId);
+    st.agentId.clear();
+    st.state = StageState::Ready;
+    st.readySince = now;
+    st.progress = 0;
+    schedule(s, now, out);
+}
+
+void Coordinator::finishTask(Session& s, Task& t, TaskState state, const std::string& code,
+                             const std::string& message, std::int64_t now, Outputs& out) {
+    if (t.finished()) return;
+    t.state = state;
+    t.finishedAt = now;
+    for (std::size_t i = 0; i < t.stages.size(); ++i) {
+        Stage& st = t.stages[i];
+        if (st.state != StageState::Running) {
+            if (st.state != StageState::Done) st.state = StageState::Stopped;
+            continue;
+        }
+        // Still working (a support agent, or a stage of a failed task): stop it.
+        st.state = StageState::Stopped;
+        releaseAgent(s, st.agentId, now);
+        if (auto owner = ownerOf(s.id, st.agentId)) {
+            Message m = make(s, MessageType::TaskCancel,
+                             object([&](json::Writer& w) {
+                                 json::writeKey(w, "taskId");
+                                 json::writeString(w, t.def.id);
+                                 json::writeKey(w, "agentId");
+                                 json::writeString(w, st.agentId);
+                                 json::writeKey(w, "reason");
+                                 json::writeString(w, taskStateName(state));
+                             }),
+                             now);
+            m.agentId = st.agentId;
+            out.push_back({Routed::Route::ToAgent, *owner, false, std::move(m)});
+        }
+    }
+    Message m;
+    if (state == TaskState::Completed) {
+        ++s.completedTasks;
+        std::int64_t took = now - (t.startedAt ? t.startedAt : t.createdAt);
+        s.totalExecutionMs += static_cast<double>(took);
+        m = make(s, MessageType::TaskComplete, object([&](json::Writer& w) {
+                     json::writeKey(w, "taskId");
+                     json::writeString(w, t.def.id);
+                     json::writeKey(w, "state");
+                     json::writeString(w, "completed");
+                     json::writeKey(w, "result");
+                     json::writeRaw(w, t.resultJson);
+                     json::writeKey(w, "executionTime");
+                     w.Int64(took);
+                 }), now);
+    } else if (state == TaskState::Canceled) {
+        m = make(s, MessageType::TaskCancel, object([&](json::Writer& w) {
+                     json::writeKey(w, "taskId");
+                     json::writeString(w, t.def.id);
+                     json::writeKey(w, "state");
+                     json::writeString(w, "canceled");
+                 }), now);
+    } else {
+        ++s.failedTasks;
+        t.errorCode = code;
+        t.errorMessage = message;
+        m = make(s, MessageType::TaskError, object([&](json::Writer& w) {
+                     json::writeKey(w, "taskId");
+                     json::writeString(w, t.def.id);
+                     json::writeKey(w, "state");
+                     json::writeString(w, "failed");
+                     json::writeKey(w, "code");
+                     json::writeString(w, code);
+                     json::writeKey(w, "message");
+                     json::writeString(w, message);
+                 }), now);
+    }
+    m.metadata.correlationId = t.def.id;
+    out.push_back({Routed::Route::Announce, 0, false, std::move(m)});
+    resolveDependents(s, now, out);
+    schedule(s, now, out);
+}
+
+Result Coordinator::cancel(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    json::Document p;
+    if (!json::parseStrict(msg.payloadJson, p, msg.payloadJson.size() + 1, 32, true).ok())
+        return payloadError("", "TASK_CANCEL payload must be an object");
+    auto id = p.FindMember("taskId");
+    if (id == p.MemberEnd() || !id->value.IsString()) return payloadError("taskId", "'taskId' is required");
+    auto it = s.tasks.find(id->value.GetString());
+    if (it == s.tasks.end()) return makeError(ErrorCode::NotFound, std::string("no task '") + id->value.GetString() + "'");
+    Task& t = it->second;
+    if (t.submitter != from) return makeError(ErrorCode::Forbidden, "only the task's submitter may cancel it");
+    if (t.finished()) return makeError(ErrorCode::Conflict, "the task has already " + std::string(taskStateName(t.state)));
+    finishTask(s, t, TaskState::Canceled, "canceled", "canceled by its submitter", now, out);
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "taskId");
+        json::writeString(w, t.def.id);
+        json::writeKey(w, "state");
+        json::writeString(w, "canceled");
+    });
+}
+
+void Coordinator::forgetOldTasks(Session& s) {
+    if (s.tasks.size() < settings_.maxTasksPerSession) return;
+    // Oldest finished first; unfinished tasks are never forgotten.
+    std::vector<std::pair<std::int64_t, std::string>> finished;
+    for (const auto& [id, t] : s.tasks)
+        if (t.finished()) finished.emplace_back(t.finishedAt, id);
+    std::sort(finished.begin(), finished.end());
+    std::size_t excess = s.tasks.size() - settings_.maxTasksPerSession + 1;
+    for (std::size_t i = 0; i < finished.size() && i < excess; ++i) s.tasks.erase(finished[i].second);
+}
+
+std::string Coordinator::taskJson(const Task& t) const {
+    return object([&](json::Writer& w) {
+        json::writeKey(w, "id");
+        json::writeString(w, t.def.id);
+        json::writeKey(w, "type");
+        json::writeString(w, t.def.type);
+        json::writeKey(w, "state");
+        json::writeString(w, taskStateName(t.state));
+        json::writeKey(w, "progress");
+        w.Double(overallProgress(t));
+        std::size_t stage = 0;
+        for (std::size_t i = 0; i < t.stages.size(); ++i)
+            if (t.stages[i].state == StageState::Running || t.stages[i].state == StageState::Ready) {
+                stage = i;
+                break;
+            }
+        json::writeKey(w, "stage");
+        w.Uint64(stage);
+        json::writeKey(w, "stages");
+        w.Uint64(t.stages.size());
+        json::writeKey(w, "agents");
+        w.StartArray();
+        for (const auto& st : t.stages)
+            if (!st.agentId.empty()) json::writeString(w, st.agentId);
+        w.EndArray();
+        json::writeKey(w, "result");
+        json::writeRaw(w, t.resultJson);
+        json::writeKey(w, "error");
+        if (t.state == TaskState::Failed) {
+            w.StartObject();
+            json::writeKey(w, "code");
+            json::writeString(w, t.errorCode);
+            json::writeKey(w, "message");
+            json::writeString(w, t.errorMessage);
+            w.EndObject();
+        } else {
+            w.Null();
+        }
+    });
+}
+
+}  // namespace brolostack::args

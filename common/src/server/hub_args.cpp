@@ -1,0 +1,331 @@
+// Hub: ARGS frames, the `send` shortcuts of PROTOCOL.md section 6, binary
+// stream chunks, and the routing of what the coordinator produces.
+#include "brolostack/json.hpp"
+#include "brolostack/protocol/identifiers.hpp"
+#include "brolostack/server/hub.hpp"
+
+#include <array>
+#include <utility>
+
+namespace brolostack::server {
+
+using protocol::Error;
+using protocol::ErrorCode;
+
+namespace {
+
+constexpr std::size_t kMaxChunkHeaderBytes = 4096;
+
+Error makeError(ErrorCode code, std::string message) {
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    return e;
+}
+
+std::string sessionRoom(std::string_view sessionId) {
+    return std::string(protocol::kSessionRoomPrefix) + std::string(sessionId);
+}
+
+constexpr std::array<std::pair<std::string_view, args::MessageType>, 15> kShortcuts{{
+    {"register-agent", args::MessageType::AgentRegister},
+    {"unregister-agent", args::MessageType::AgentUnregister},
+    {"start-task", args::MessageType::TaskStart},
+    {"agent-progress", args::MessageType::TaskProgress},
+    {"task-progress", args::MessageType::TaskProgress},
+    {"task-complete", args::MessageType::TaskComplete},
+    {"task-error", args::MessageType::TaskError},
+    {"cancel-task", args::MessageType::TaskCancel},
+    {"collaboration-request", args::MessageType::CollaborationRequest},
+    {"collaboration-response", args::MessageType::CollaborationResponse},
+    {"start-stream", args::MessageType::StreamStart},
+    {"stream-chunk", args::MessageType::StreamData},
+    {"end-stream", args::MessageType::StreamEnd},
+    {"heartbeat", args::MessageType::Heartbeat},
+    {"sync", args::MessageType::SyncRequest},
+}};
+
+/// The session a shortcut's data names: `"id"`, `{"sessionId"}`, or none.
+std::optional<std::string> namedSession(const std::string& dataJson, bool bareStringAllowed) {
+    json::Document doc;
+    if (!json::parseStrict(dataJson, doc, dataJson.size() + 1, 32, false).ok()) return std::nullopt;
+    if (bareStringAllowed && doc.IsString()) return std::string(doc.GetString(), doc.GetStringLength());
+    if (!doc.IsObject()) return std::nullopt;
+    auto it = doc.FindMember("sessionId");
+    if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+}  // namespace
+
+void Hub::handleArgs(Connection& c, const protocol::ArgsFrame& f, std::int64_t now, Outbox& out) {
+    auto decoded = args::decodeMessage(f.msgJson, now, settings_.maxJsonDepth);
+    if (auto* e = std::get_if<Error>(&decoded)) {
+        fail(c, f.ref, "args", *e, now, out);
+        return;
+    }
+    dispatchArgs(c, f.ref, "args", std::get<args::Message>(decoded), now, out);
+}
+
+void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Outbox& out) {
+    if (f.mid && mids_.find(c.dedupeKey, *f.mid, now)) {
+        reply(c, f.ref, "{\"duplicate\":true}", out);
+        return;
+    }
+    if (f.mid) mids_.remember(c.dedupeKey, *f.mid, {}, now);
+
+    if (f.event == "join-session" || f.event == "leave-session") {
+        auto sessionId = namedSession(f.dataJson, true);
+        if (!sessionId || !protocol::isValidSessionId(*sessionId)) {
+            fail(c, f.ref, "send", makeError(ErrorCode::BadRequest, "data must be a session id or {\"sessionId\"}"), now, out);
+            return;
+        }
+        protocol::JoinFrame join;
+        join.ref = f.ref;
+        join.room = sessionRoom(*sessionId);
+        if (f.event == "leave-session") {
+            handleLeave(c, protocol::LeaveFrame{f.ref, join.room}, now, out);
+            return;
+        }
+        auto joined = joinRoom(c, join, now, out);
+        if (auto* e = std::get_if<Error>(&joined)) {
+            fail(c, f.ref, "send", *e, now, out);
+            return;
+        }
+        c.currentSession = *sessionId;
+        coordinator_.obtainSession(*sessionId, now);
+        reply(c, f.ref, std::get<std::string>(std::move(joined)), out);
+        return;
+    }
+    for (const auto& [event, type] : kShortcuts) {
+        if (event != f.event) continue;
+        args::Message msg;
+        msg.id = "args_" + newId_();
+        msg.type = type;
+        msg.timestamp = now;
+        msg.sessionId = namedSession(f.dataJson, false).value_or(c.currentSession);
+        msg.payloadJson = f.dataJson;
+        if (!protocol::isValidSessionId(msg.sessionId)) {
+            fail(c, f.ref, "send", makeError(ErrorCode::BadRequest, "data.sessionId is not a valid session id"), now, out);
+            return;
+        }
+        dispatchArgs(c, f.ref, "send", msg, now, out);
+        return;
+    }
+    fail(c, f.ref, "send",
+         makeError(ErrorCode::NotFound, "no handler for event '" + f.event + "': no backend webhook is configured"),
+         now, out);
+}
+
+void Hub::dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, const args::Message& msg,
+                       std::int64_t now, Outbox& out) {
+    bool ackInstead = ref == 0 && msg.metadata.requiresAck;
+    auto answerError = [&](Error e) {
+        if (!ackInstead) {
+            fail(c, ref, op, std::move(e), now, out);
+            return;
+        }
+        protocol::AckFrame ack{msg.id, false, redact(std::move(e))};
+        send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(ack)), out);
+    };
+    if (!claimsAllow(c, sessionRoom(msg.sessionId))) {
+        answerError(makeError(ErrorCode::Forbidden, "your token does not allow this session"));
+        return;
+    }
+    // A registering agent's connection joins the session, so it hears the
+    // session's events and the assignments announced there.
+    if (msg.type == args::MessageType::AgentRegister && !rooms_.isMember(sessionRoom(msg.sessionId), c.id)) {
+        protocol::JoinFrame join;
+        join.room = sessionRoom(msg.sessionId);
+        auto joined = joinRoom(c, join, now, out);
+        if (auto* e = std::get_if<Error>(&joined)) {
+            answerError(*e);
+            return;
+        }
+    }
+    c.currentSession = msg.sessionId;
+
+    args::Outputs outputs;
+    args::Result result = coordinator_.handle(c.id, msg, now, outputs);
+    if (auto* e = std::get_if<Error>(&result)) {
+        answerError(*e);
+        route(outputs, now, out);
+        return;
+    }
+    std::string data = std::get<std::string>(std::move(result));
+    if (msg.type == args::MessageType::SyncRequest) {
+        // The snapshot with the session room's position, so a client can
+        // replay what happened after it.
+        data.pop_back();
+        data += "," + sessionPositionJson(msg.sessionId) + "}";
+        if (ref == 0) {
+            args::Message response;
+            response.id = "args_" + newId_();
+            response.type = args::MessageType::SyncResponse;
+            response.timestamp = now;
+            response.sessionId = msg.sessionId;
+            response.payloadJson = data;
+            response.metadata.correlationId = msg.id;
+            sendArgs(c, args::encodeMessage(response), out);
+        }
+    }
+    if (ackInstead) {
+        protocol::AckFrame ack{msg.id, true, std::nullopt};
+        send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(ack)), out);
+    } else {
+        reply(c, ref, std::move(data), out);
+    }
+    route(outputs, now, out);
+}
+
+std::string Hub::sessionPositionJson(const std::string& sessionId) const {
+    const rooms::Room* room = rooms_.find(sessionRoom(sessionId));
+    std::string epoch = room ? room->epoch : "";
+    std::uint64_t offset = room ? room->lastOffset : 0;
+    return "\"epoch\":\"" + epoch + "\",\"offset\":" + std::to_string(offset);
+}
+
+void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
+    for (auto& routed : outputs) {
+        std::string msgJson = args::encodeMessage(routed.msg);
+        const std::string room = sessionRoom(routed.msg.sessionId);
+        switch (routed.route) {
+            case args::Routed::Route::Announce:
+                announce(routed.msg.sessionId, msgJson, now, out);
+                break;
+            case args::Routed::Route::ToAgent:
+                // Through the session when the agent's connection is in it,
+                // so it gets the message once, in order with the rest.
+                if (rooms_.isMember(room, routed.owner)) announce(routed.msg.sessionId, msgJson, now, out);
+                else if (Connection* c = find(routed.owner)) sendArgs(*c, msgJson, out);
+                break;
+            case args::Routed::Route::Direct:
+                if (Connection* c = find(routed.owner)) sendArgs(*c, msgJson, out);
+                break;
+            case args::Routed::Route::Broadcast: {
+                const rooms::Room* r = rooms_.find(room);
+                if (!r) break;
+                auto frame = std::make_shared<const std::string>(
+                    protocol::encodeServerFrame(protocol::ArgsPushFrame{msgJson, std::nullopt, 0, {}}));
+                for (const auto& [memberId, member] : r->members) {
+                    if (memberId == routed.owner) continue;
+                    if (Connection* c = find(memberId)) {
+                        send(*c, frame, out);
+                        out.back().droppable = routed.droppable;
+                    }
+                }
+                break;
+            }
+        }
+    }
+}
+
+void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {
+    rooms::Room& room = rooms_.obtain(sessionRoom(sessionId), now);
+    SharedFrame frame;
+    rooms_.append(
+        room, now,
+        [&](std::uint64_t offset) {
+            protocol::ArgsPushFrame push{msgJson, room.id, offset, room.epoch};
+            return std::make_shared<const std::string>(protocol::encodeServerFrame(push));
+        },
+        &frame);
+    deliver(room, frame, 0, out);
+}
+
+void Hub::sendArgs(Connection& c, const std::string& msgJson, Outbox& out) {
+    protocol::ArgsPushFrame push{msgJson, std::nullopt, 0, {}};
+    send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(push)), out);
+}
+
+void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out) {
+    auto bad = [&](const std::string& why) {
+        fail(c, 0, "stream-chunk", makeError(ErrorCode::BadRequest, why), now, out);
+    };
+    if (bytes.size() < 4) return bad("a binary frame starts with a 4-byte header length");
+    std::uint32_t headerBytes = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[0])) << 24) |
+                                (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[1])) << 16) |
+                                (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[2])) << 8) |
+                                static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[3]));
+    if (headerBytes == 0 || headerBytes > kMaxChunkHeaderBytes || headerBytes > bytes.size() - 4)
+        return bad("the binary chunk header length is out of range");
+    json::Document header;
+    if (!json::parseStrict(bytes.substr(4, headerBytes), header, kMaxChunkHeaderBytes, 4, true).ok())
+        return bad("the binary chunk header must be a JSON object");
+    auto sessionId = header.FindMember("sessionId");
+    auto streamId = header.FindMember("streamId");
+    auto seq = header.FindMember("seq");
+    auto isLast = header.FindMember("isLast");
+    if (sessionId == header.MemberEnd() || !sessionId->value.IsString() ||
+        !protocol::isValidSessionId(sessionId->value.GetString()) || streamId == header.MemberEnd() ||
+        !streamId->value.IsString() || seq == header.MemberEnd() || !seq->value.IsInt64() || seq->value.GetInt64() < 0)
+        return bad("the binary chunk header needs sessionId, streamId and seq");
+    bool last = isLast != header.MemberEnd() && isLast->value.IsBool() && isLast->value.GetBool();
+    std::string session(sessionId->value.GetString(), sessionId->value.GetStringLength());
+    if (!claimsAllow(c, sessionRoom(session))) {
+        fail(c, 0, "stream-chunk", makeError(ErrorCode::Forbidden, "your token does not allow this session"), now, out);
+        return;
+    }
+    args::Outputs outputs;
+    bool realTime = false;
+    args::Result result = coordinator_.binaryChunk(c.id, session, streamId->value.GetString(), seq->value.GetInt64(),
+                                                   last, now, outputs, realTime);
+    if (auto* e = std::get_if<Error>(&result)) {
+        fail(c, 0, "stream-chunk", *e, now, out);
+        return;
+    }
+    // Receivers get the very bytes the sender sent: same header, same data.
+    if (const rooms::Room* room = rooms_.find(sessionRoom(session))) {
+        auto frame = std::make_shared<const std::string>(bytes);
+        for (const auto& [memberId, member] : room->members) {
+            if (memberId == c.id) continue;
+            if (Connection* other = find(memberId)) {
+                send(*other, frame, out);
+                out.back().binary = true;
+                out.back().droppable = realTime;
+            }
+        }
+    }
+    route(outputs, now, out);
+}
+
+std::string Hub::sessionsJson() const {
+    auto ids = coordinator_.sessionIds();
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    json::writeKey(w, "count");
+    w.Uint64(ids.size());
+    json::writeKey(w, "sessions");
+    w.StartArray();
+    for (const auto& id : ids) json::writeString(w, id);
+    w.EndArray();
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::variant<std::string, Error> Hub::sessionSnapshotJson(const std::string& sessionId) const {
+    auto snapshot = coordinator_.snapshotJson(sessionId);
+    if (!snapshot) return makeError(ErrorCode::NotFound, "no such session");
+    snapshot->pop_back();
+    return *snapshot + "," + sessionPositionJson(sessionId) + "}";
+}
+
+std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, const std::string& definitionJson,
+                                                std::int64_t now, Outbox& out) {
+    if (!protocol::isValidSessionId(sessionId)) return makeError(ErrorCode::BadRequest, "invalid session id");
+    json::Document doc;
+    if (!json::parseStrict(definitionJson, doc, settings_.maxMessageBytes, settings_.maxJsonDepth, true).ok())
+        return makeError(ErrorCode::BadRequest, "the body must be a task definition object");
+    auto def = args::decodeTaskDefinition(doc);
+    if (auto* e = std::get_if<Error>(&def)) return *e;
+    args::Outputs outputs;
+    // Owner 0: the server itself; no connection can cancel such a task.
+    auto result = coordinator_.startTask(0, sessionId, std::get<args::TaskDefinition>(std::move(def)), std::nullopt,
+                                         now, outputs);
+    route(outputs, now, out);
+    if (auto* e = std::get_if<Error>(&result)) return *e;
+    return std::get<std::string>(std::move(result));
+}
+
+}  // namespace brolostack::server
