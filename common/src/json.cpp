@@ -22,14 +22,28 @@ public:
     bool Uint64(uint64_t u) { return doc_.Uint64(u); }
     bool Double(double d) { return doc_.Double(d); }
     bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
-    bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
-    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return validText(s, n) && doc_.String(s, n, copy); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return validText(s, n) && doc_.Key(s, n, copy); }
+    bool loneSurrogate() const { return loneSurrogate_; }
     bool StartObject() { return enter() && doc_.StartObject(); }
     bool EndObject(rapidjson::SizeType n) { --depth_; return doc_.EndObject(n); }
     bool StartArray() { return enter() && doc_.StartArray(); }
     bool EndArray(rapidjson::SizeType n) { --depth_; return doc_.EndArray(n); }
 
 private:
+    // RapidJSON 1.1.0 turns a lone low-surrogate escape ("\udc00") into
+    // the bytes ED B0 80, which are not UTF-8; relayed, they make browsers
+    // drop the connection. Surrogates encode as ED A0..BF in that form.
+    bool validText(const char* s, rapidjson::SizeType n) {
+        for (rapidjson::SizeType i = 0; i + 1 < n; ++i) {
+            if (static_cast<unsigned char>(s[i]) == 0xED && (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0xA0) {
+                loneSurrogate_ = true;
+                return false;
+            }
+        }
+        return true;
+    }
+
     bool enter() {
         if (++depth_ > maxDepth_) { tooDeep_ = true; return false; }
         return true;
@@ -38,6 +52,7 @@ private:
     unsigned maxDepth_;
     unsigned depth_ = 0;
     bool tooDeep_ = false;
+    bool loneSurrogate_ = false;
 };
 
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
@@ -58,16 +73,29 @@ ParseResult parseStrict(std::string_view text, Document& doc, std::size_t maxByt
     rapidjson::MemoryStream stream(text.data(), text.size());
     rapidjson::Reader reader;
     bool tooDeep = false;
+    bool loneSurrogate = false;
     auto generator = [&](Document& target) {
         DepthLimitedHandler handler(target, maxDepth);
         reader.Parse<kParseFlags>(stream, handler);
         tooDeep = handler.tooDeep();
+        loneSurrogate = handler.loneSurrogate();
         return !reader.HasParseError();
     };
     doc.Populate(generator);
+    if (!reader.HasParseError() && stream.Tell() != text.size()) {
+        // RapidJSON stops at a NUL byte as if the input ended there.
+        result.failure = ParseFailure::Syntax;
+        result.offset = stream.Tell();
+        result.reason = "unexpected bytes after the JSON value at byte " + std::to_string(result.offset);
+        doc.SetNull();
+        return result;
+    }
     if (reader.HasParseError()) {
         result.offset = reader.GetErrorOffset();
-        if (tooDeep) {
+        if (loneSurrogate) {
+            result.failure = ParseFailure::Syntax;
+            result.reason = "invalid JSON: a \\u escape encodes a lone surrogate";
+        } else if (tooDeep) {
             result.failure = ParseFailure::TooDeep;
             result.reason = "JSON nested deeper than " + std::to_string(maxDepth) + " levels";
         } else {

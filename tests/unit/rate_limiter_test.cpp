@@ -1,1 +1,158 @@
-// (tests of this part are written in this file)
+// Per-connection token bucket (rate_limiter.hpp): "a token bucket holding
+// 10 seconds' worth of RATE_LIMIT_RPM" (PROTOCOL.md section 4).
+#include "brolostack/server/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+using brolostack::server::RateLimiter;
+
+namespace {
+
+// How many frames go through at `now` before the first refusal.
+int drain(RateLimiter& limiter, std::int64_t now, int atMost = 1000000) {
+    int taken = 0;
+    while (taken < atMost && limiter.take(now)) ++taken;
+    return taken;
+}
+
+}  // namespace
+
+TEST(RateLimiter, BurstIsTenSecondsWorth) {
+    RateLimiter limiter(600, 0);  // 10 a second -> 100 in the bucket
+    EXPECT_TRUE(limiter.enabled());
+    EXPECT_EQ(drain(limiter, 0), 100);
+    EXPECT_FALSE(limiter.take(0));
+}
+
+TEST(RateLimiter, ProductionDefaultBurstIs166Frames) {
+    RateLimiter limiter(1000, 0);  // 1000/6 = 166.67
+    EXPECT_EQ(drain(limiter, 0), 166);
+}
+
+TEST(RateLimiter, StagingDefaultBurstIs1666Frames) {
+    RateLimiter limiter(10000, 0);
+    EXPECT_EQ(drain(limiter, 0), 1666);
+}
+
+// 3750 a minute is one token per 16 ms exactly, so no rounding hides a bug.
+TEST(RateLimiter, RefillsAtTheConfiguredRate) {
+    RateLimiter limiter(3750, 0);
+    EXPECT_EQ(drain(limiter, 0), 625);
+    EXPECT_FALSE(limiter.take(15));
+    EXPECT_TRUE(limiter.take(16));
+    EXPECT_FALSE(limiter.take(16));
+    EXPECT_EQ(drain(limiter, 16 + 160), 10);  // 160 ms later: ten more
+}
+
+TEST(RateLimiter, PartialTokensAccumulate) {
+    RateLimiter limiter(3750, 0);
+    drain(limiter, 0);
+    EXPECT_FALSE(limiter.take(4));
+    EXPECT_FALSE(limiter.take(8));
+    EXPECT_TRUE(limiter.take(16));  // 4 + 4 + 8 ms = one token
+}
+
+TEST(RateLimiter, RefillNeverExceedsTheBurst) {
+    RateLimiter limiter(3750, 0);
+    drain(limiter, 0);
+    EXPECT_EQ(drain(limiter, 3600 * 1000), 625);
+}
+
+TEST(RateLimiter, ClockGoingBackwardsAddsNothing) {
+    RateLimiter limiter(3750, 1000);
+    drain(limiter, 1000);
+    EXPECT_FALSE(limiter.take(500));
+    EXPECT_FALSE(limiter.take(1000));
+    EXPECT_TRUE(limiter.take(1016));
+}
+
+TEST(RateLimiter, SteadyTrafficAtTheLimitIsNeverRefused) {
+    RateLimiter limiter(3750, 0);
+    for (std::int64_t t = 0; t < 60000; t += 16) ASSERT_TRUE(limiter.take(t)) << t;
+}
+
+// A refused frame gets `rate_limited` with `details.retryAfterMs` (section 4).
+TEST(RateLimiter, RetryAfterIsTheTimeToTheNextToken) {
+    RateLimiter limiter(3750, 0);
+    drain(limiter, 0);
+    EXPECT_EQ(limiter.retryAfterMs(0), 16);
+    EXPECT_FALSE(limiter.take(4));
+    EXPECT_EQ(limiter.retryAfterMs(4), 12);
+    EXPECT_FALSE(limiter.take(4 + 11));
+    EXPECT_TRUE(limiter.take(4 + 12));
+}
+
+TEST(RateLimiter, RetryAfterRoundsUp) {
+    RateLimiter limiter(7, 0);  // bucket of 7/6 tokens, one token per 8571.4 ms
+    EXPECT_EQ(drain(limiter, 0), 1);
+    EXPECT_EQ(limiter.retryAfterMs(0), 7143);  // (5/6) * 8571.4 = 7142.9
+    EXPECT_FALSE(limiter.take(7142));
+    EXPECT_TRUE(limiter.take(7143));
+}
+
+TEST(RateLimiter, RetryAfterIsZeroWhileTokensRemain) {
+    RateLimiter limiter(600, 0);
+    EXPECT_EQ(limiter.retryAfterMs(0), 0);
+    limiter.take(0);
+    EXPECT_EQ(limiter.retryAfterMs(0), 0);
+}
+
+// retryAfterMs(now) is "milliseconds until one token is back", counted from
+// `now`: time that passed since the last take counts.
+TEST(RateLimiter, RetryAfterCountsTimeSinceTheLastTake) {
+    RateLimiter limiter(3750, 0);
+    drain(limiter, 0);
+    EXPECT_EQ(limiter.retryAfterMs(4), 12);
+    EXPECT_EQ(limiter.retryAfterMs(16), 0);
+}
+
+// A rate below six a minute would make a bucket under one frame.
+TEST(RateLimiter, TinyRatesStillAllowOneFrame) {
+    RateLimiter limiter(1, 0);
+    EXPECT_TRUE(limiter.take(0));
+    EXPECT_FALSE(limiter.take(0));
+    EXPECT_FALSE(limiter.take(30000));
+    EXPECT_TRUE(limiter.take(60000));
+}
+
+// "a connection that keeps sending while limited for 10 s is closed": the
+// limiter tells since when it has refused without a success in between.
+TEST(RateLimiter, LimitedSinceIsSetOnTheFirstRefusal) {
+    RateLimiter limiter(600, 0);
+    EXPECT_EQ(limiter.limitedSince(), -1);
+    drain(limiter, 0);
+    EXPECT_EQ(limiter.limitedSince(), 0);  // drain's last take was refused at 0
+    EXPECT_FALSE(limiter.take(50));
+    EXPECT_EQ(limiter.limitedSince(), 0);  // not moved by later refusals
+}
+
+TEST(RateLimiter, LimitedSinceIsResetBySuccess) {
+    RateLimiter limiter(3750, 1000);
+    drain(limiter, 1000);
+    ASSERT_EQ(limiter.limitedSince(), 1000);
+    EXPECT_TRUE(limiter.take(1016));
+    EXPECT_EQ(limiter.limitedSince(), -1);
+    EXPECT_FALSE(limiter.take(1016));
+    EXPECT_EQ(limiter.limitedSince(), 1016);
+}
+
+TEST(RateLimiter, NoRefusalMeansNotLimited) {
+    RateLimiter limiter(600, 0);
+    for (int i = 0; i < 100; ++i) limiter.take(0);
+    EXPECT_EQ(limiter.limitedSince(), -1);
+}
+
+TEST(RateLimiter, ZeroPerMinuteIsDisabled) {
+    RateLimiter limiter(0, 0);
+    EXPECT_FALSE(limiter.enabled());
+    for (int i = 0; i < 100000; ++i) ASSERT_TRUE(limiter.take(0));
+    EXPECT_EQ(limiter.retryAfterMs(0), 0);
+    EXPECT_EQ(limiter.limitedSince(), -1);
+}
+
+TEST(RateLimiter, DefaultConstructedIsDisabled) {
+    RateLimiter limiter;
+    EXPECT_FALSE(limiter.enabled());
+    EXPECT_TRUE(limiter.take(0));
+    EXPECT_EQ(limiter.retryAfterMs(0), 0);
+}

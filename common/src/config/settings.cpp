@@ -74,8 +74,9 @@ public:
         return true;
     }
 
+    /// Every problem is reported, so one start tells the user all to fix.
     void fail(std::string message) {
-        if (!result_.fatal) result_.fatal = std::move(message);
+        result_.fatal = result_.fatal ? *result_.fatal + "; " + message : std::move(message);
     }
 
 private:
@@ -247,7 +248,7 @@ LoadResult loadSettings(const Lookup& lookup) {
     }
     readOverrides(r, s);
     bool encryptionGiven = r.boolean("ENABLE_ENCRYPTION", s.encryption);
-    if (!result.fatal) checkRequirements(r, result, encryptionGiven);
+    checkRequirements(r, result, encryptionGiven);
     return result;
 }
 

@@ -60,6 +60,12 @@ std::optional<ClientFrame> decodeHello(FieldReader& r, const json::Value& obj, s
             return std::nullopt;
         }
         state.sid = sid.value_or("");
+        std::optional<std::string> token;
+        if (!rr.optionalString("token", token, 1, 128)) {
+            r.fail(ErrorCode::BadRequest, "resume.token", "field 'resume.token' must be a string of 1-128 bytes");
+            return std::nullopt;
+        }
+        state.token = token.value_or("");
         if (const json::Value* rooms = rr.find("rooms")) {
             if (!rooms->IsObject()) {
                 r.fail(ErrorCode::BadRequest, "resume.rooms", "field 'resume.rooms' must be an object");

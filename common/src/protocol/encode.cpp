@@ -81,6 +81,10 @@ void writeFrame(Writer& w, const HelloFrame& f) {
             writeKey(w, "sid");
             writeString(w, f.resume->sid);
         }
+        if (!f.resume->token.empty()) {
+            writeKey(w, "token");
+            writeString(w, f.resume->token);
+        }
         writeKey(w, "rooms");
         w.StartObject();
         for (const auto& [room, position] : f.resume->rooms) {

@@ -21,8 +21,7 @@ void MidDedupe::remember(const std::string& publisher, const std::string& mid, P
     }
     order_.push_back(Key{publisher, mid, expiresAt});
     while (order_.size() > maxEntries_) {
-        if (order_.front().expiresAt > now) ++evictedEarly_;
-        forget(order_.front());
+        if (forget(order_.front()) && order_.front().expiresAt > now) ++evictedEarly_;
         order_.pop_front();
     }
 }
@@ -34,14 +33,16 @@ void MidDedupe::expire(std::int64_t now) {
     }
 }
 
-void MidDedupe::forget(const Key& key) {
+bool MidDedupe::forget(const Key& key) {
     auto p = byPublisher_.find(key.publisher);
-    if (p == byPublisher_.end()) return;
+    if (p == byPublisher_.end()) return false;
     auto m = p->second.find(key.mid);
     // A mid remembered again later has a later expiry: only its last queue
     // entry may erase it.
-    if (m != p->second.end() && m->second.expiresAt == key.expiresAt) p->second.erase(m);
+    bool erased = m != p->second.end() && m->second.expiresAt == key.expiresAt;
+    if (erased) p->second.erase(m);
     if (p->second.empty()) byPublisher_.erase(p);
+    return erased;
 }
 
 }  // namespace brolostack::rooms

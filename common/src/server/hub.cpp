@@ -5,6 +5,7 @@
 #include "brolostack/protocol/json_writers.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace brolostack::server {
 
@@ -220,12 +221,17 @@ void Hub::handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t n
     if (authenticated) {
         c.identity = auth->identity;
         c.dedupeKey = "u:" + auth->identity.userId;
-    } else if (hello.resume && !hello.resume->sid.empty()) {
-        // An anonymous client resuming keeps its earlier connection's mid
-        // namespace, so publishes it retries after a reconnect dedupe.
-        c.dedupeKey = "s:" + hello.resume->sid;
+    } else if (hello.resume && !hello.resume->token.empty()) {
+        // An anonymous client resuming with the secret token of its earlier
+        // connection keeps that connection's mid namespace, so publishes it
+        // retries after a reconnect are recognised. Sids are public (member
+        // lists show them), so they cannot serve for this.
+        auto grant = resumeGrants_.find(hello.resume->token);
+        if (grant != resumeGrants_.end() && grant->second.expiresAt > now) c.dedupeKey = grant->second.dedupeKey;
     }
     c.helloDone = true;
+    c.resumeToken = newId_() + newId_();
+    resumeGrants_[c.resumeToken] = ResumeGrant{c.dedupeKey, std::numeric_limits<std::int64_t>::max()};
 
     std::string roomsJson = "{}";
     if (hello.resume && !hello.resume->rooms.empty()) {
@@ -261,6 +267,8 @@ std::string Hub::welcomeJson(const Connection& c, const std::string& roomsJson) 
     w.StartObject();
     json::writeKey(w, "sid");
     json::writeString(w, c.sid);
+    json::writeKey(w, "resumeToken");
+    json::writeString(w, c.resumeToken);
     json::writeKey(w, "user");
     if (c.identity) {
         w.StartObject();
@@ -321,6 +329,8 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     // Copy: leaveRoom edits the member's room set while we walk it.
     std::set<std::string> joined = rooms_.roomsOf(conn);
     for (const auto& room : joined) leaveRoom(*c, room, now, out);
+    if (auto grant = resumeGrants_.find(c->resumeToken); grant != resumeGrants_.end())
+        grant->second.expiresAt = now + settings_.midTtlMs;
     connections_.erase(conn);
     args::Outputs outputs;
     coordinator_.ownerGone(conn, now, outputs);
@@ -362,6 +372,8 @@ void Hub::tick(std::int64_t now, Outbox& out) {
     }
     rooms_.expire(now);
     mids_.expire(now);
+    for (auto it = resumeGrants_.begin(); it != resumeGrants_.end();)
+        it = it->second.expiresAt <= now ? resumeGrants_.erase(it) : std::next(it);
     for (auto it = recentUpgrades_.begin(); it != recentUpgrades_.end();) {
         while (!it->second.empty() && it->second.front() + kUpgradeWindowMs <= now) it->second.pop_front();
         it = it->second.empty() ? recentUpgrades_.erase(it) : std::next(it);

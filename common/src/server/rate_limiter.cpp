@@ -32,8 +32,8 @@ bool RateLimiter::take(std::int64_t now) {
 
 std::int64_t RateLimiter::retryAfterMs(std::int64_t now) const {
     if (!enabled()) return 0;
-    double missing = 1.0 - tokens_;
-    (void)now;
+    double tokens = std::min(capacity_, tokens_ + std::max<std::int64_t>(0, now - last_) * (perMinute_ / 60000.0));
+    double missing = 1.0 - tokens;
     return missing <= 0 ? 0 : static_cast<std::int64_t>(std::ceil(missing * 60000.0 / perMinute_));
 }
 

@@ -240,8 +240,8 @@ export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
           this.onFrame((f) => { if (match(f)) { clearTimeout(t); res(f); } });
         });
       },
-      /** Sends a masked text frame. */
-      sendText(text) { socket.write(maskedFrame(0x1, Buffer.from(text))); },
+      /** Sends a masked text frame (a string, or a Buffer sent as is, even if not UTF-8). */
+      sendText(text) { socket.write(maskedFrame(0x1, Buffer.isBuffer(text) ? text : Buffer.from(text))); },
       destroy() { socket.destroy(); },
     };
     rawSockets.add(socket);

@@ -28,8 +28,9 @@ struct ClientInfo {
 
 struct ResumeState {
     std::string sid;
+    std::string token;  // the earlier welcome's resumeToken: keeps its mid namespace
     std::map<std::string, StreamPosition> rooms;
-    bool operator==(const ResumeState& o) const { return sid == o.sid && rooms == o.rooms; }
+    bool operator==(const ResumeState& o) const { return sid == o.sid && token == o.token && rooms == o.rooms; }
 };
 
 // ---- client -> server ----------------------------------------------------

@@ -41,7 +41,8 @@ private:
         std::string mid;
         std::int64_t expiresAt;
     };
-    void forget(const Key& key);
+    /// Erases the mid of `key` unless it was remembered again since; true when erased.
+    bool forget(const Key& key);
 
     std::int64_t windowMs_;
     std::size_t maxEntries_;

@@ -111,6 +111,7 @@ private:
         bool expiringSent = false;          // the JWT expiry warning went out
         bool closing = false;
         std::string dedupeKey;              // whose mids this connection shares
+        std::string resumeToken;            // secret: a later connection presenting it shares dedupeKey
         std::int64_t openedAt = 0;
         std::int64_t lastSeen = 0;
         std::int64_t lastPing = 0;
@@ -174,6 +175,11 @@ private:
     args::Coordinator coordinator_;
     std::unordered_map<ConnId, Connection> connections_;
     std::unordered_map<std::string, std::deque<std::int64_t>> recentUpgrades_;  // per IP, last minute
+    struct ResumeGrant {
+        std::string dedupeKey;
+        std::int64_t expiresAt;  // kept while the connection lives, then for the mid window
+    };
+    std::unordered_map<std::string, ResumeGrant> resumeGrants_;  // resumeToken -> grant
     std::size_t pendingAdmissions_ = 0;
     bool draining_ = false;
     std::int64_t startedAt_ = 0;
