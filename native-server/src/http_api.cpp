@@ -14,6 +14,7 @@ using protocol::Error;
 using protocol::ErrorCode;
 
 constexpr std::string_view kRoomsPrefix = "/api/v1/rooms/";
+constexpr std::string_view kSessionsPrefix = "/api/v1/sessions/";
 
 Error makeError(ErrorCode code, std::string message) {
     Error e;
@@ -138,6 +139,23 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
     if (path == "/api/v1/publish") return post ? publish(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/broadcast") return post ? broadcast(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/disconnect") return post ? disconnect(request.body, out) : wrongMethod("POST");
+    if (path == "/api/v1/sessions") return get ? ok(hub_.sessionsJson()) : wrongMethod("GET");
+    if (path.rfind(kSessionsPrefix, 0) == 0) {
+        std::string rest = path.substr(kSessionsPrefix.size());
+        auto slash = rest.find('/');
+        if (slash == std::string::npos) {
+            if (!get) return wrongMethod("GET");
+            auto result = hub_.sessionSnapshotJson(rest);
+            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
+            return errorResponse(std::get<Error>(result));
+        }
+        if (rest.substr(slash) == "/tasks") {
+            if (!post) return wrongMethod("POST");
+            auto result = hub_.startTask(rest.substr(0, slash), request.body, now, out);
+            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body), 202);
+            return errorResponse(std::get<Error>(result));
+        }
+    }
     if (path.rfind(kRoomsPrefix, 0) == 0) {
         std::string rest = path.substr(kRoomsPrefix.size());
         auto slash = rest.rfind('/');
