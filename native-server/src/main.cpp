@@ -1,12 +1,7 @@
-// brolostack-server: settings from flags and environment, logging, and the
-// WebSocket server around the Hub.
+// brolostack-server: settings from flags and environment, then the
+// embedding API's server.
 #include "brolostack/config/settings.hpp"
-#include "brolostack/server/hub.hpp"
-#include "http_api.hpp"
-#include "jwt_verifier.hpp"
-#include "random_ids.hpp"
-#include "static_files.hpp"
-#include "websocket_server.hpp"
+#include "brolostack/ws_multiagent.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -20,11 +15,6 @@
 namespace {
 
 constexpr int kExitConfig = 78;  // EX_CONFIG: the configuration is not usable
-
-std::int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 /// "HEARTBEAT_MS" -> "--heartbeat-ms"
 std::string flagName(const std::string& env) {
@@ -69,26 +59,21 @@ int main(int argc, char** argv) {
     if (settings.compression)
         log->warn("ENABLE_COMPRESSION is on, but permessage-deflate is not available yet: frames go uncompressed");
 
-    auto jwt = native::makeJwtSetup(settings);
-    if (auto* error = std::get_if<std::string>(&jwt)) {
+    WSMultiagent server(settings);
+    if (auto error = server.initialize()) {
         std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
         return kExitConfig;
     }
-    server::Hub hub(settings, [] { return native::randomHex(8); }, nowMs(),
-                    std::get<std::optional<server::JwtSetup>>(std::move(jwt)));
-    native::HttpApi api(hub);
-    native::StaticFiles files(settings.staticDir);
-    native::WebSocketServer ws(hub, api, files, log);
-    if (auto error = ws.listen(settings.host, settings.port)) {
+    if (auto error = server.listen(settings.port, settings.host)) {
         std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
         return 1;
     }
     // One plain line on stdout, flushed, for scripts and tests that start
     // the server on port 0 and need to know where it went.
-    std::printf("listening on http://%s:%u (WebSocket at %s)\n", settings.host.c_str(), ws.port(),
+    std::printf("listening on http://%s:%u (WebSocket at %s)\n", settings.host.c_str(), server.port(),
                 settings.wsPath.c_str());
     std::fflush(stdout);
-    ws.run();
+    server.run();
     log->info("stopped");
     return 0;
 }

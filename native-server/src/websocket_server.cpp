@@ -7,7 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <unordered_map>
 
@@ -66,6 +68,7 @@ struct WebSocketServer::Impl {
     std::unordered_map<server::ConnId, Handle> handles;
     std::map<Handle, server::UpgradeRequest, std::owner_less<Handle>> admitted;  // passed validate, not open yet
     bool stopping = false;
+    std::atomic<bool> serving{false};
 
     void setUp();
     bool onValidate(Handle hdl);
@@ -335,7 +338,29 @@ std::uint16_t WebSocketServer::port() const {
 
 void WebSocketServer::run() {
     impl_->onTick();
+    impl_->serving = true;
     impl_->io.run();
+    impl_->serving = false;
+}
+
+void WebSocketServer::post(std::function<void()> work) { asio::post(impl_->io, std::move(work)); }
+
+void WebSocketServer::execute(const std::function<void(server::Outbox&, std::int64_t)>& work) {
+    auto runHere = [&] {
+        server::Outbox out;
+        work(out, nowMs());
+        impl_->perform(out);
+    };
+    if (!impl_->serving || impl_->io.get_executor().running_in_this_thread()) {
+        runHere();
+        return;
+    }
+    std::promise<void> done;
+    asio::post(impl_->io, [&] {
+        runHere();
+        done.set_value();
+    });
+    done.get_future().wait();
 }
 
 void WebSocketServer::shutdown() {

@@ -8,6 +8,7 @@
 #include "http_api.hpp"
 #include "static_files.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,12 @@ public:
     void run();
     /// Starts the drain from any thread.
     void shutdown();
+    /// Runs `work` on the server's thread with an outbox that is performed
+    /// afterwards. Called from another thread while the server runs, it
+    /// waits until the work is done.
+    void execute(const std::function<void(server::Outbox& out, std::int64_t now)>& work);
+    /// Queues `work` to run on the server's thread after what is running now.
+    void post(std::function<void()> work);
 
 private:
     struct Impl;

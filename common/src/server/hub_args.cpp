@@ -196,11 +196,20 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
             case args::Routed::Route::ToAgent:
                 // Through the session when the agent's connection is in it,
                 // so it gets the message once, in order with the rest.
-                if (rooms_.isMember(room, routed.owner)) announce(routed.msg.sessionId, msgJson, now, out);
-                else if (Connection* c = find(routed.owner)) sendArgs(*c, msgJson, out);
+                if (routed.owner >= kFirstLocalOwner) {
+                    if (localHooks_.deliver) localHooks_.deliver(routed.owner, routed.msg);
+                } else if (rooms_.isMember(room, routed.owner)) {
+                    announce(routed.msg.sessionId, msgJson, now, out);
+                } else if (Connection* c = find(routed.owner)) {
+                    sendArgs(*c, msgJson, out);
+                }
                 break;
             case args::Routed::Route::Direct:
-                if (Connection* c = find(routed.owner)) sendArgs(*c, msgJson, out);
+                if (routed.owner >= kFirstLocalOwner) {
+                    if (localHooks_.deliver) localHooks_.deliver(routed.owner, routed.msg);
+                } else if (Connection* c = find(routed.owner)) {
+                    sendArgs(*c, msgJson, out);
+                }
                 break;
             case args::Routed::Route::Broadcast: {
                 const rooms::Room* r = rooms_.find(room);
@@ -231,6 +240,7 @@ void Hub::announce(const std::string& sessionId, const std::string& msgJson, std
         },
         &frame);
     deliver(room, frame, 0, out);
+    if (localHooks_.announced) localHooks_.announced(sessionId, msgJson);
 }
 
 void Hub::sendArgs(Connection& c, const std::string& msgJson, Outbox& out) {
@@ -287,6 +297,32 @@ void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t 
         }
     }
     route(outputs, now, out);
+}
+
+std::variant<std::string, Error> Hub::handleLocal(args::Owner owner, const args::Message& msg, std::int64_t now,
+                                                  Outbox& out) {
+    args::Outputs outputs;
+    args::Result result = coordinator_.handle(owner, msg, now, outputs);
+    route(outputs, now, out);
+    return result;
+}
+
+std::variant<std::string, Error> Hub::sendToAgent(const std::string& sessionId, const std::string& agentId,
+                                                  args::MessageType type, const std::string& payloadJson,
+                                                  std::int64_t now, Outbox& out) {
+    auto owner = coordinator_.ownerOf(sessionId, agentId);
+    if (!owner) return makeError(ErrorCode::NotFound, "no agent '" + agentId + "' online in session '" + sessionId + "'");
+    args::Outputs outputs;
+    args::Message m;
+    m.id = "args_" + newId_();
+    m.type = type;
+    m.timestamp = now;
+    m.sessionId = sessionId;
+    m.agentId = agentId;
+    m.payloadJson = payloadJson;
+    outputs.push_back({args::Routed::Route::Direct, *owner, false, std::move(m)});
+    route(outputs, now, out);
+    return std::string("{}");
 }
 
 std::string Hub::sessionsJson() const {

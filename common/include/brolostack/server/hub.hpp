@@ -76,6 +76,26 @@ public:
     bool draining() const { return draining_; }
     std::size_t connectionCount() const { return connections_.size(); }
 
+    // ---- in-process participants (the embedding API) ---------------------
+    /// Owners at or above this id are in-process agents, not connections.
+    static constexpr args::Owner kFirstLocalOwner = args::Owner{1} << 62;
+    /// Handles an ARGS message from an in-process participant.
+    std::variant<std::string, protocol::Error> handleLocal(args::Owner owner, const args::Message& msg,
+                                                           std::int64_t now, Outbox& out);
+    /// Receives messages routed to in-process owners (assignments, cancels,
+    /// collaboration) and every session announcement.
+    struct LocalHooks {
+        std::function<void(args::Owner owner, const args::Message& msg)> deliver;
+        std::function<void(const std::string& sessionId, const std::string& msgJson)> announced;
+    };
+    void setLocalHooks(LocalHooks hooks) { localHooks_ = std::move(hooks); }
+    /// Creates the ARGS session if it does not exist.
+    void createSession(const std::string& sessionId, std::int64_t now) { coordinator_.obtainSession(sessionId, now); }
+    /// Sends an ARGS message of the server's to an agent, wherever it is.
+    std::variant<std::string, protocol::Error> sendToAgent(const std::string& sessionId, const std::string& agentId,
+                                                           args::MessageType type, const std::string& payloadJson,
+                                                           std::int64_t now, Outbox& out);
+
     // ---- server API (HTTP) -----------------------------------------------
     /// Publishes as the server; an Error for bad input.
     std::variant<Published, protocol::Error> publish(const std::string& room, const std::string& event,
@@ -180,6 +200,7 @@ private:
         std::int64_t expiresAt;  // kept while the connection lives, then for the mid window
     };
     std::unordered_map<std::string, ResumeGrant> resumeGrants_;  // resumeToken -> grant
+    LocalHooks localHooks_;
     std::size_t pendingAdmissions_ = 0;
     bool draining_ = false;
     std::int64_t startedAt_ = 0;

@@ -1,0 +1,308 @@
+// The embedding API on top of the Hub and the WebSocket server. In-process
+// agents are owners of their own (ids from Hub::kFirstLocalOwner up); their
+// handlers run on the server's thread, queued behind the work that produced
+// the assignment so every frame keeps its order.
+#include "brolostack/ws_multiagent.hpp"
+
+#include "brolostack/json.hpp"
+#include "brolostack/protocol/identifiers.hpp"
+#include "brolostack/server/hub.hpp"
+#include "http_api.hpp"
+#include "jwt_verifier.hpp"
+#include "random_ids.hpp"
+#include "static_files.hpp"
+#include "websocket_server.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace brolostack {
+namespace {
+
+std::int64_t nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string errorText(const protocol::Error& e) {
+    return std::string(protocol::errorCodeName(e.code)) + ": " + e.message;
+}
+
+std::string field(const json::Value& obj, const char* name) {
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd()) return {};
+    return it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                : json::toString(it->value);
+}
+
+}  // namespace
+
+struct WSMultiagent::Impl {
+    config::Settings settings;
+    std::shared_ptr<spdlog::logger> log;
+    std::unique_ptr<server::Hub> hub;
+    std::unique_ptr<native::HttpApi> api;
+    std::unique_ptr<native::StaticFiles> files;
+    std::unique_ptr<native::WebSocketServer> ws;
+
+    struct LocalAgent {
+        std::string sessionId;
+        std::string agentId;
+        AgentHandler handler;
+    };
+    args::Owner nextOwner = server::Hub::kFirstLocalOwner;
+    std::unordered_map<args::Owner, LocalAgent> agents;
+    std::map<std::string, std::vector<SessionObserver>> observers;
+
+    void deliverLocal(args::Owner owner, const args::Message& msg);
+    std::variant<std::string, std::string> local(args::Owner owner, const std::string& sessionId,
+                                                 args::MessageType type, const std::string& payloadJson);
+};
+
+struct TaskReporter::State {
+    WSMultiagent::Impl* impl = nullptr;
+    args::Owner owner = 0;
+    std::string sessionId;
+    std::string taskId;
+    std::string agentId;
+};
+
+std::variant<std::string, std::string> WSMultiagent::Impl::local(args::Owner owner, const std::string& sessionId,
+                                                                 args::MessageType type, const std::string& payloadJson) {
+    std::variant<std::string, std::string> answer;
+    ws->execute([&](server::Outbox& out, std::int64_t now) {
+        args::Message m;
+        m.id = "args_" + native::randomHex(8);
+        m.type = type;
+        m.timestamp = now;
+        m.sessionId = sessionId;
+        m.payloadJson = payloadJson;
+        auto result = hub->handleLocal(owner, m, now, out);
+        if (auto* e = std::get_if<protocol::Error>(&result)) answer.emplace<1>(errorText(*e));
+        else answer.emplace<0>(std::get<std::string>(result));
+    });
+    return answer;
+}
+
+void WSMultiagent::Impl::deliverLocal(args::Owner owner, const args::Message& msg) {
+    auto it = agents.find(owner);
+    if (it == agents.end() || msg.type != args::MessageType::TaskAssign) return;
+    json::Document payload;
+    if (!json::parseStrict(msg.payloadJson, payload, msg.payloadJson.size() + 1, 64, true).ok()) return;
+    Assignment a;
+    a.sessionId = msg.sessionId;
+    a.taskId = field(payload, "taskId");
+    a.agentId = field(payload, "agentId");
+    a.stage = static_cast<std::size_t>(std::atoll(field(payload, "stage").c_str()));
+    a.stages = static_cast<std::size_t>(std::atoll(field(payload, "stages").c_str()));
+    a.mode = field(payload, "mode");
+    a.role = field(payload, "role");
+    a.inputJson = payload.HasMember("input") ? json::toString(payload["input"]) : "null";
+    a.taskJson = payload.HasMember("task") ? json::toString(payload["task"]) : "null";
+    TaskReporter reporter;
+    reporter.state_ = std::make_shared<TaskReporter::State>(TaskReporter::State{this, owner, a.sessionId, a.taskId, a.agentId});
+    AgentHandler handler = it->second.handler;
+    // After the frames of the current step have gone out.
+    ws->post([handler, a, reporter] { handler(a, reporter); });
+}
+
+namespace {
+
+/// The payload of a report about `state`'s task, with `extra` fields.
+template <class Extra>
+std::string reportPayload(const TaskReporter::State& state, Extra extra) {
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::writeKey(w, "taskId");
+    json::writeString(w, state.taskId);
+    json::writeKey(w, "agentId");
+    json::writeString(w, state.agentId);
+    extra(w);
+    w.EndObject();
+    return std::string(b.GetString(), b.GetSize());
+}
+
+std::optional<std::string> errorOf(const std::variant<std::string, std::string>& result) {
+    if (result.index() == 1) return std::get<1>(result);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> TaskReporter::progress(double percent, const std::string& message) const {
+    std::string payload = reportPayload(*state_, [&](json::Writer& w) {
+        json::writeKey(w, "status");
+        json::writeString(w, "running");
+        json::writeKey(w, "progress");
+        w.Double(percent);
+        json::writeKey(w, "message");
+        json::writeString(w, message);
+    });
+    return errorOf(state_->impl->local(state_->owner, state_->sessionId, args::MessageType::TaskProgress, payload));
+}
+
+std::optional<std::string> TaskReporter::complete(const std::string& resultJson) const {
+    json::Document result;
+    if (!json::parseStrict(resultJson, result, resultJson.size() + 1, 64, false).ok())
+        return std::string("the result must be JSON");
+    std::string payload = reportPayload(*state_, [&](json::Writer& w) {
+        json::writeKey(w, "result");
+        result.Accept(w);
+    });
+    return errorOf(state_->impl->local(state_->owner, state_->sessionId, args::MessageType::TaskComplete, payload));
+}
+
+std::optional<std::string> TaskReporter::fail(const std::string& code, const std::string& message) const {
+    std::string payload = reportPayload(*state_, [&](json::Writer& w) {
+        json::writeKey(w, "code");
+        json::writeString(w, code);
+        json::writeKey(w, "message");
+        json::writeString(w, message);
+    });
+    return errorOf(state_->impl->local(state_->owner, state_->sessionId, args::MessageType::TaskError, payload));
+}
+
+WSMultiagent::WSMultiagent(config::Settings settings) : impl_(std::make_unique<Impl>()) {
+    impl_->settings = std::move(settings);
+}
+
+WSMultiagent::~WSMultiagent() = default;
+
+config::Settings WSMultiagent::settingsFromEnvironment() {
+    auto loaded = config::loadSettings([](const std::string& name) -> std::optional<std::string> {
+        if (const char* v = std::getenv(name.c_str())) return std::string(v);
+        return std::nullopt;
+    });
+    if (loaded.fatal) throw std::runtime_error(*loaded.fatal);
+    return loaded.settings;
+}
+
+std::optional<std::string> WSMultiagent::initialize() {
+    Impl& m = *impl_;
+    m.log = spdlog::get("brolostack");
+    if (!m.log) m.log = spdlog::stdout_color_mt("brolostack");
+    m.log->set_level(spdlog::level::from_str(m.settings.logLevel));
+    auto jwt = native::makeJwtSetup(m.settings);
+    if (auto* error = std::get_if<std::string>(&jwt)) return *error;
+    m.hub = std::make_unique<server::Hub>(m.settings, [] { return native::randomHex(8); }, nowMs(),
+                                          std::get<std::optional<server::JwtSetup>>(std::move(jwt)));
+    m.api = std::make_unique<native::HttpApi>(*m.hub);
+    m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
+    m.ws = std::make_unique<native::WebSocketServer>(*m.hub, *m.api, *m.files, m.log);
+    m.hub->setLocalHooks(server::Hub::LocalHooks{
+        [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },
+        [&m](const std::string& sessionId, const std::string& msgJson) {
+            auto it = m.observers.find(sessionId);
+            if (it == m.observers.end()) return;
+            auto observers = it->second;
+            m.ws->post([observers, msgJson] {
+                for (const auto& observe : observers) observe(msgJson);
+            });
+        },
+    });
+    return std::nullopt;
+}
+
+std::optional<std::string> WSMultiagent::listen(std::uint16_t port, const std::string& host) {
+    return impl_->ws->listen(host, port);
+}
+
+std::uint16_t WSMultiagent::port() const { return impl_->ws->port(); }
+void WSMultiagent::run() { impl_->ws->run(); }
+void WSMultiagent::shutdown() { impl_->ws->shutdown(); }
+
+MultiagentSession WSMultiagent::createSession(const std::string& id) {
+    impl_->ws->execute([&](server::Outbox&, std::int64_t now) { impl_->hub->createSession(id, now); });
+    return MultiagentSession(*this, id);
+}
+
+server::Stats WSMultiagent::getStats() {
+    server::Stats stats;
+    impl_->ws->execute([&](server::Outbox&, std::int64_t now) { stats = impl_->hub->stats(now); });
+    return stats;
+}
+
+std::optional<std::string> MultiagentSession::registerAgent(const AgentSpec& agent, AgentHandler handler) {
+    WSMultiagent::Impl& m = *owner_->impl_;
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::writeKey(w, "id");
+    json::writeString(w, agent.id);
+    json::writeKey(w, "type");
+    json::writeString(w, agent.type);
+    json::writeKey(w, "capabilities");
+    w.StartArray();
+    for (const auto& c : agent.capabilities) json::writeString(w, c);
+    w.EndArray();
+    json::writeKey(w, "metadata");
+    w.StartObject();
+    json::writeKey(w, "name");
+    json::writeString(w, agent.name.empty() ? agent.id : agent.name);
+    json::writeKey(w, "maxConcurrentTasks");
+    w.Uint(agent.maxConcurrentTasks);
+    w.EndObject();
+    w.EndObject();
+    std::optional<std::string> error;
+    // On the server's thread: the agents map is the server's state.
+    m.ws->execute([&](server::Outbox&, std::int64_t) {
+        args::Owner owner = m.nextOwner++;
+        m.agents[owner] = WSMultiagent::Impl::LocalAgent{id_, agent.id, std::move(handler)};
+        error = errorOf(m.local(owner, id_, args::MessageType::AgentRegister, b.GetString()));
+        if (error) m.agents.erase(owner);
+    });
+    return error;
+}
+
+std::variant<std::string, std::string> MultiagentSession::startTask(const std::string& definitionJson) {
+    WSMultiagent::Impl& m = *owner_->impl_;
+    std::variant<std::string, std::string> answer;
+    m.ws->execute([&](server::Outbox& out, std::int64_t now) {
+        auto result = m.hub->startTask(id_, definitionJson, now, out);
+        if (auto* e = std::get_if<protocol::Error>(&result)) {
+            answer.emplace<1>(errorText(*e));
+            return;
+        }
+        json::Document reply;
+        reply.Parse(std::get<std::string>(result).c_str());
+        answer.emplace<0>(field(reply, "taskId"));
+    });
+    return answer;
+}
+
+std::optional<std::string> MultiagentSession::broadcastToSession(const std::string& event, const std::string& dataJson) {
+    WSMultiagent::Impl& m = *owner_->impl_;
+    std::optional<std::string> error;
+    m.ws->execute([&](server::Outbox& out, std::int64_t now) {
+        auto result = m.hub->publish(std::string(protocol::kSessionRoomPrefix) + id_, event, dataJson, now, out);
+        if (auto* e = std::get_if<protocol::Error>(&result)) error = errorText(*e);
+    });
+    return error;
+}
+
+std::optional<std::string> MultiagentSession::sendToAgent(const std::string& agentId, const std::string& type,
+                                                          const std::string& payloadJson) {
+    WSMultiagent::Impl& m = *owner_->impl_;
+    auto messageType = args::messageTypeFromName(type);
+    if (!messageType) return "unknown ARGS type '" + type + "'";
+    std::optional<std::string> error;
+    m.ws->execute([&](server::Outbox& out, std::int64_t now) {
+        auto result = m.hub->sendToAgent(id_, agentId, *messageType, payloadJson, now, out);
+        if (auto* e = std::get_if<protocol::Error>(&result)) error = errorText(*e);
+    });
+    return error;
+}
+
+void MultiagentSession::onEvent(SessionObserver observer) {
+    WSMultiagent::Impl& m = *owner_->impl_;
+    m.ws->execute([&](server::Outbox&, std::int64_t) { m.observers[id_].push_back(std::move(observer)); });
+}
+
+}  // namespace brolostack
