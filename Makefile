@@ -34,6 +34,10 @@ integration:
 e2e:
 	@node --test --test-concurrency=1 tests/e2e/
 
+bench: build
+	@$(BUILD)/bin/bench-task-throughput 5000 50 5
+	@node bench/sockets.mjs
+
 run: build
 	BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-web-demo} \
 	  $(BUILD)/bin/brolostack-server --port $(PORT)

@@ -1,0 +1,60 @@
+// Task throughput through in-process agents: N single-stage tasks over A
+// agents that complete each assignment at once. Prints tasks per second
+// (median of R rounds) for the scheduler with the whole server around it.
+//
+//   build/bin/bench-task-throughput [tasks=5000] [agents=50] [rounds=5]
+#include "brolostack/ws_multiagent.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+int main(int argc, char** argv) {
+    const int tasks = argc > 1 ? std::atoi(argv[1]) : 5000;
+    const int agents = argc > 2 ? std::atoi(argv[2]) : 50;
+    const int rounds = argc > 3 ? std::atoi(argv[3]) : 5;
+    brolostack::config::Settings settings;
+    settings.logLevel = "off";
+    settings.maxAgentsPerSession = static_cast<std::size_t>(agents);
+    std::vector<double> rates;
+    for (int round = 0; round < rounds; ++round) {
+        brolostack::WSMultiagent server(settings);
+        if (auto error = server.initialize()) {
+            std::fprintf(stderr, "%s\n", error->c_str());
+            return 1;
+        }
+        auto session = server.createSession("bench");
+        for (int i = 0; i < agents; ++i)
+            session.registerAgent({"agent-" + std::to_string(i), "worker", {"work"}, 4},
+                                  [](const brolostack::Assignment&, brolostack::TaskReporter r) { r.complete("1"); });
+        std::atomic<int> done{0};
+        std::promise<void> allDone;
+        session.onEvent([&](const std::string& msg) {
+            if (msg.find("\"type\":\"TASK_COMPLETE\"") != std::string::npos && ++done == tasks) allDone.set_value();
+        });
+        if (auto error = server.listen(0, "127.0.0.1")) {
+            std::fprintf(stderr, "%s\n", error->c_str());
+            return 1;
+        }
+        std::thread loop([&] { server.run(); });
+        auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < tasks; ++i)
+            session.startTask(R"({"id":"t)" + std::to_string(i) + R"(","requirements":{"capabilities":["work"]}})");
+        allDone.get_future().wait();
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        server.shutdown();
+        loop.join();
+        rates.push_back(tasks / seconds);
+        std::printf("round %d: %d tasks in %.3f s = %.0f tasks/s\n", round + 1, tasks, seconds, tasks / seconds);
+    }
+    std::sort(rates.begin(), rates.end());
+    std::printf("in-process task throughput: median %.0f tasks/s (min %.0f, max %.0f) over %d rounds, %d agents\n",
+                rates[rates.size() / 2], rates.front(), rates.back(), rounds, agents);
+    return 0;
+}
