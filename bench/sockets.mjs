@@ -62,7 +62,7 @@ async function roomFanout(url) {
   const expected = N.subscribers * N.messages;
   const done = new Promise((resolve) => {
     for (const s of subs) s.on((f) => {
-      if (f.op !== 'message') return;
+      if (f.op !== 'message' || f.event !== 'm') return;
       latencies.push(performance.timeOrigin + performance.now() - f.data.t);
       if (++delivered === expected) resolve();
     });

@@ -1,6 +1,8 @@
 #include "hub_test_support.hpp"
 
 #include <cstdio>
+#include <stdexcept>
+#include <type_traits>
 
 namespace hubtest {
 
@@ -59,7 +61,7 @@ Hub& HubTest::hub() {
             settings,
             [this] {
                 char buf[17];
-                std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(++ids_));
+                std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(++ids_));
                 return std::string(buf);
             },
             now);
@@ -86,7 +88,7 @@ Document HubTest::hello(ConnId conn, const std::string& extraFields) {
             return std::move(f);
         }
     ADD_FAILURE() << "no reply to hello " << text;
-    return parse("{}");
+    throw std::runtime_error("test stopped: no reply to hello");
 }
 
 ConnId HubTest::client(const UpgradeRequest& request) {
@@ -103,6 +105,24 @@ Outbox HubTest::send(ConnId conn, std::string_view text) {
     return out;
 }
 
+namespace {
+// Hub::receiveBinary takes the frame's bytes (or, in older builds, its size).
+template <class H>
+void deliverBinary(H& hub, ConnId conn, std::string_view bytes, std::int64_t now, Outbox& out) {
+    if constexpr (std::is_invocable_v<decltype(&H::receiveBinary), H&, ConnId, std::string_view, std::int64_t, Outbox&>)
+        hub.receiveBinary(conn, bytes, now, out);
+    else
+        hub.receiveBinary(conn, bytes.size(), now, out);
+}
+}  // namespace
+
+Outbox HubTest::sendBinary(ConnId conn, std::string_view bytes) {
+    Outbox out;
+    deliverBinary(hub(), conn, bytes, now, out);
+    log.insert(log.end(), out.begin(), out.end());
+    return out;
+}
+
 Document HubTest::request(ConnId conn, const std::string& op, const std::string& fields, Outbox* actions) {
     std::uint64_t ref = nextRef();
     std::string text = "{\"op\":\"" + op + "\",\"ref\":" + std::to_string(ref) + (fields.empty() ? "" : ",") +
@@ -112,14 +132,14 @@ Document HubTest::request(ConnId conn, const std::string& op, const std::string&
     for (auto& f : framesTo(out, conn, "reply"))
         if (f["ref"].GetUint64() == ref) return std::move(f);
     ADD_FAILURE() << "no reply to " << text;
-    return parse("{}");
+    throw std::runtime_error("test stopped: no reply to " + text);
 }
 
 std::string HubTest::ok(ConnId conn, const std::string& op, const std::string& fields, Outbox* actions) {
     Document r = request(conn, op, fields, actions);
     if (!r.HasMember("ok") || !r["ok"].IsTrue() || !r.HasMember("data")) {
         ADD_FAILURE() << op << " failed: " << str(r);
-        return "{}";
+        throw std::runtime_error("test stopped: " + op + " failed");
     }
     return str(r["data"]);
 }

@@ -40,6 +40,8 @@ std::vector<std::uint16_t> closesFor(const Outbox& out, ConnId conn);
 /// How many Ping actions for `conn`.
 std::size_t pingsFor(const Outbox& out, ConnId conn);
 
+/// Helpers that cannot return what a test needs (no reply, a failed ok())
+/// record a failure and throw, which ends that test only.
 class HubTest : public ::testing::Test {
 protected:
     /// Settings used when the hub is first touched; change them before that.
@@ -62,6 +64,8 @@ protected:
 
     /// Delivers one text frame; returns what the hub did about it.
     Outbox send(ConnId conn, std::string_view text);
+    /// Delivers one binary frame.
+    Outbox sendBinary(ConnId conn, std::string_view bytes);
     /// Sends `{"op":<op>,"ref":N,<fields>}` and returns the reply to N (the
     /// other actions go to `*actions` when given).
     Document request(ConnId conn, const std::string& op, const std::string& fields, Outbox* actions = nullptr);
