@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
-  libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev
+  libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev
   emscripten node-acorn
   curl chromium
 )

@@ -4,6 +4,7 @@
 #include <websocketpp/server.hpp>
 
 #include "url.hpp"
+#include "webhook_client.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -69,6 +70,7 @@ struct WebSocketServer::Impl {
     std::map<Handle, server::UpgradeRequest, std::owner_less<Handle>> admitted;  // passed validate, not open yet
     bool stopping = false;
     std::atomic<bool> serving{false};
+    std::unique_ptr<WebhookClient> webhooks;  // when BACKEND_URL is set
 
     void setUp();
     bool onValidate(Handle hdl);
@@ -81,6 +83,7 @@ struct WebSocketServer::Impl {
     void beginDrain();
     void finishIfDrained();
     void perform(server::Outbox& out);
+    void callWebhook(const server::Action& action);
     server::UpgradeRequest upgradeOf(const Endpoint::connection_ptr& con) const;
     std::optional<server::ConnId> idOf(Handle hdl) const {
         auto it = ids.find(hdl);
@@ -249,6 +252,10 @@ void WebSocketServer::Impl::perform(server::Outbox& out) {
     server::Outbox followUp;
     const std::size_t maxBuffered = hub.settings().maxBufferedBytes;
     for (auto& action : out) {
+        if (action.kind == server::Action::Kind::Webhook) {
+            callWebhook(action);
+            continue;
+        }
         auto hit = handles.find(action.conn);
         if (hit == handles.end()) continue;
         std::error_code ec;
@@ -269,10 +276,29 @@ void WebSocketServer::Impl::perform(server::Outbox& out) {
             case server::Action::Kind::Ping:
                 con->ping("", ec);
                 break;
+            case server::Action::Kind::Webhook:
+                break;  // handled before the connection lookup
         }
         if (ec) log->debug("connection {}: {}", action.conn, ec.message());
     }
     if (!followUp.empty()) perform(followUp);
+}
+
+void WebSocketServer::Impl::callWebhook(const server::Action& action) {
+    server::ConnId conn = action.conn;
+    std::uint64_t ref = action.ref;
+    if (!webhooks) {
+        const auto& s = hub.settings();
+        webhooks = std::make_unique<WebhookClient>(s.backendUrl, s.webhookSecret, s.webhookTimeoutMs);
+    }
+    webhooks->post(*action.frame, [this, conn, ref](int status, std::string body) {
+        // Back on the server's thread with the answer.
+        asio::post(io, [this, conn, ref, status, body = std::move(body)] {
+            server::Outbox out;
+            hub.webhookAnswered(conn, ref, status, body, nowMs(), out);
+            perform(out);
+        });
+    });
 }
 
 void WebSocketServer::Impl::onTick() {

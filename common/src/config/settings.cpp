@@ -142,6 +142,10 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("ASSIGN_TIMEOUT_MS", s.assignTimeoutMs, 1, kMaxMs);
     r.integer("COLLABORATION_TIMEOUT_MS", s.collaborationTimeoutMs, 1, kMaxMs);
     r.integer("SESSION_IDLE_TIMEOUT_MS", s.sessionIdleTimeoutMs, 1000, kMaxMs);
+    r.text("BACKEND_URL", s.backendUrl);
+    r.text("WEBHOOK_SECRET", s.webhookSecret);
+    r.integer("WEBHOOK_TIMEOUT_MS", s.webhookTimeoutMs, 1, 600000);
+    r.integer("MAX_PENDING_WEBHOOKS", s.maxPendingWebhooks, 1, 1000000);
     r.text("JWT_SECRET", s.jwtSecret);
     r.text("JWT_PUBLIC_KEY", s.jwtPublicKey);
     r.text("JWT_ALGORITHM", s.jwtAlgorithm);
@@ -182,6 +186,10 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
         result.warnings.push_back("ENABLE_ENCRYPTION=false in " + std::string(environmentName(s.environment)) +
                                   ": traffic must be encrypted by a proxy in front of this server");
     }
+    if (!s.backendUrl.empty() && s.backendUrl.rfind("http://", 0) != 0 && s.backendUrl.rfind("https://", 0) != 0)
+        r.fail("BACKEND_URL must start with http:// or https:// (got '" + s.backendUrl + "')");
+    if (!s.backendUrl.empty() && s.webhookSecret.empty())
+        result.warnings.push_back("BACKEND_URL without WEBHOOK_SECRET: the backend cannot verify that events come from here");
     if (!s.jwtSecret.empty() && !s.jwtPublicKey.empty())
         r.fail("set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256), not both");
     if (s.jwtAlgorithm.empty()) s.jwtAlgorithm = s.jwtPublicKey.empty() ? "HS256" : "RS256";
@@ -266,6 +274,10 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"RATE_LIMIT_RPM", "frames per minute per connection, 0 = off (profile)"},
         {"API_KEY_REQUIRED", "refuse anonymous connections (profile)"},
         {"API_KEYS", "accepted API keys: name=secret or secret, comma-separated"},
+        {"BACKEND_URL", "backend base URL; unhandled send events are POSTed to BACKEND_URL/brolostack/events"},
+        {"WEBHOOK_SECRET", "HMAC-SHA256 key for X-Brolostack-Signature on webhook calls"},
+        {"WEBHOOK_TIMEOUT_MS", "webhook call timeout (default 5000)"},
+        {"MAX_PENDING_WEBHOOKS", "webhook calls in flight at most; more answer unavailable (default 1000)"},
         {"JWT_SECRET", "HS256 secret for JWTs"},
         {"JWT_PUBLIC_KEY", "PEM public key file for RS256 or ES256 JWTs"},
         {"JWT_ALGORITHM", "the one JWT alg accepted: HS256 (default with a secret), RS256, ES256"},
@@ -318,6 +330,10 @@ std::vector<std::string> describe(const Settings& s) {
         "RATE_LIMIT_RPM=" + std::to_string(s.rateLimitRpm),
         "API_KEY_REQUIRED=" + b(s.authRequired),
         "API_KEYS=" + keys,
+        "BACKEND_URL=" + s.backendUrl,
+        "WEBHOOK_SECRET=" + std::string(s.webhookSecret.empty() ? "" : "****"),
+        "WEBHOOK_TIMEOUT_MS=" + std::to_string(s.webhookTimeoutMs),
+        "MAX_PENDING_WEBHOOKS=" + std::to_string(s.maxPendingWebhooks),
         "JWT_SECRET=" + std::string(s.jwtSecret.empty() ? "" : "****"),
         "JWT_PUBLIC_KEY=" + s.jwtPublicKey,
         "JWT_ALGORITHM=" + std::string(s.jwtEnabled() ? s.jwtAlgorithm : ""),

@@ -112,6 +112,10 @@ void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Ou
         dispatchArgs(c, f.ref, "send", msg, now, out);
         return;
     }
+    if (!settings_.backendUrl.empty()) {
+        callWebhook(c, f, now, out);
+        return;
+    }
     fail(c, f.ref, "send",
          makeError(ErrorCode::NotFound, "no handler for event '" + f.event + "': no backend webhook is configured"),
          now, out);

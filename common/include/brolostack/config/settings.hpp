@@ -52,6 +52,12 @@ struct Settings {
     std::int64_t collaborationTimeoutMs = 60000;     // unanswered collaboration requests time out
     std::int64_t sessionIdleTimeoutMs = 30 * 60 * 1000;  // idle ARGS sessions are closed
 
+    // Backend webhook (PROTOCOL.md section 9)
+    std::string backendUrl;                    // unhandled `send` events go to BACKEND_URL/brolostack/events
+    std::string webhookSecret;                 // HMAC-SHA256 key of X-Brolostack-Signature
+    std::int64_t webhookTimeoutMs = 5000;
+    std::size_t maxPendingWebhooks = 1000;     // calls in flight, server-wide; more are `unavailable`
+
     // Credentials
     std::vector<ApiKey> apiKeys;
     std::string jwtSecret;     // HS256 shared secret

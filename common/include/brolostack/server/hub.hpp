@@ -69,6 +69,10 @@ public:
     /// The outgoing buffer of `conn` passed its limit.
     void slowConsumer(ConnId conn, Outbox& out);
     void closed(ConnId conn, std::int64_t now, Outbox& out);
+    /// The backend answered a webhook call (any HTTP status), or the call
+    /// failed (status 0: network error or timeout).
+    void webhookAnswered(ConnId conn, std::uint64_t ref, int status, std::string_view body, std::int64_t now,
+                         Outbox& out);
     /// Timers: hello timeout, pings, idle peers, history and dedupe expiry.
     void tick(std::int64_t now, Outbox& out);
     /// Stops admitting and closes every connection with 1001.
@@ -150,6 +154,7 @@ private:
     // ARGS (hub_args.cpp)
     void handleArgs(Connection& c, const protocol::ArgsFrame& f, std::int64_t now, Outbox& out);
     void handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Outbox& out);
+    void callWebhook(Connection& c, const protocol::SendFrame& f, std::int64_t now, Outbox& out);
     void dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, const args::Message& msg,
                       std::int64_t now, Outbox& out);
     void route(args::Outputs& outputs, std::int64_t now, Outbox& out);
@@ -202,6 +207,7 @@ private:
     std::unordered_map<std::string, ResumeGrant> resumeGrants_;  // resumeToken -> grant
     LocalHooks localHooks_;
     std::size_t pendingAdmissions_ = 0;
+    std::size_t pendingWebhooks_ = 0;
     bool draining_ = false;
     std::int64_t startedAt_ = 0;
     Stats counters_;

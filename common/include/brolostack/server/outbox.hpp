@@ -15,7 +15,7 @@ using ConnId = std::uint64_t;
 using SharedFrame = std::shared_ptr<const std::string>;
 
 struct Action {
-    enum class Kind { Send, Close, Ping };
+    enum class Kind { Send, Close, Ping, Webhook };
     Kind kind = Kind::Send;
     ConnId conn = 0;
     SharedFrame frame;        // Send
@@ -23,6 +23,7 @@ struct Action {
     std::string reason;       // Close
     bool binary = false;      // Send: a binary frame (ARGS stream chunk)
     bool droppable = false;   // Send: may be skipped for a receiver over the slow-consumer mark
+    std::uint64_t ref = 0;    // Webhook: the request to answer (0: none); `frame` holds the body
 };
 
 using Outbox = std::vector<Action>;
