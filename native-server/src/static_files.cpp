@@ -20,11 +20,23 @@ std::string contentTypeOf(const std::filesystem::path& p) {
     return "application/octet-stream";
 }
 
+/// Whether `path` is `root` or below it, component by component (a string
+/// prefix would let "/srv/site-private" pass for "/srv/site").
+bool inside(const std::filesystem::path& root, const std::filesystem::path& path) {
+    auto r = root.begin(), p = path.begin();
+    for (; r != root.end(); ++r, ++p) {
+        if (r->empty() && std::next(r) == root.end()) break;  // a trailing separator
+        if (p == path.end() || *r != *p) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::optional<StaticFile> StaticFiles::find(const std::string& urlPath) const {
     namespace fs = std::filesystem;
-    if (root_.empty() || urlPath.empty() || urlPath.front() != '/') return std::nullopt;
+    if (root_.empty() || urlPath.empty() || urlPath.front() != '/' || urlPath.find('\0') != std::string::npos)
+        return std::nullopt;
     fs::path relative = fs::path(urlPath.substr(1)).lexically_normal();
     for (const auto& part : relative)
         if (part == "..") return std::nullopt;
@@ -34,7 +46,7 @@ std::optional<StaticFile> StaticFiles::find(const std::string& urlPath) const {
     fs::path file = root / relative;
     if (urlPath.back() == '/' || fs::is_directory(file, ec)) file /= "index.html";
     fs::path resolved = fs::weakly_canonical(file, ec);
-    if (ec || resolved.string().rfind(root.string(), 0) != 0 || !fs::is_regular_file(resolved, ec)) return std::nullopt;
+    if (ec || !inside(root, resolved) || !fs::is_regular_file(resolved, ec)) return std::nullopt;
     std::ifstream in(resolved, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream body;

@@ -36,10 +36,11 @@ std::optional<std::string> header(const Endpoint::connection_ptr& con, const cha
 
 /// One server frame, prepared once (header + payload) and shared by every
 /// connection it goes to: server frames are unmasked, so the bytes are equal.
-MessagePtr prepare(const std::string& payload) {
+MessagePtr prepare(const std::string& payload, bool binary) {
     namespace frame = websocketpp::frame;
-    auto msg = std::make_shared<websocketpp::config::asio::message_type>(nullptr, frame::opcode::text, payload.size());
-    frame::basic_header h(frame::opcode::text, payload.size(), true, false);
+    auto opcode = binary ? frame::opcode::binary : frame::opcode::text;
+    auto msg = std::make_shared<websocketpp::config::asio::message_type>(nullptr, opcode, payload.size());
+    frame::basic_header h(opcode, payload.size(), true, false);
     frame::extended_header e(payload.size());
     msg->set_header(frame::prepare_header(h, e));
     msg->set_payload(payload);
@@ -263,11 +264,18 @@ void WebSocketServer::Impl::perform(server::Outbox& out) {
         if (ec) continue;
         switch (action.kind) {
             case server::Action::Kind::Send: {
-                auto& msg = prepared[action.frame.get()];
-                if (!msg) msg = prepare(*action.frame);
                 if (con->get_state() != websocketpp::session::state::open) break;
+                // Real-time stream data is skipped for a receiver that is
+                // behind, rather than closing it.
+                if (action.droppable && con->get_buffered_amount() > maxBuffered) {
+                    hub.frameDropped();
+                    break;
+                }
+                auto& msg = prepared[action.frame.get()];
+                if (!msg) msg = prepare(*action.frame, action.binary);
                 ec = con->send(msg);
-                if (!ec && con->get_buffered_amount() > maxBuffered) hub.slowConsumer(action.conn, followUp);
+                if (!ec && !action.droppable && con->get_buffered_amount() > maxBuffered)
+                    hub.slowConsumer(action.conn, followUp);
                 break;
             }
             case server::Action::Kind::Close:

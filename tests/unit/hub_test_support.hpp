@@ -66,8 +66,8 @@ protected:
     Outbox send(ConnId conn, std::string_view text);
     /// Delivers one binary frame.
     Outbox sendBinary(ConnId conn, std::string_view bytes);
-    /// Sends `{"op":<op>,"ref":N,<fields>}` and returns the reply to N (the
-    /// other actions go to `*actions` when given).
+    /// Sends `{"op":<op>,"ref":N,<fields>}` and returns the reply to N (every
+    /// action it caused goes to `*actions` when given).
     Document request(ConnId conn, const std::string& op, const std::string& fields, Outbox* actions = nullptr);
     /// request() that must succeed: returns the reply's `data` as text.
     std::string ok(ConnId conn, const std::string& op, const std::string& fields, Outbox* actions = nullptr);
@@ -80,6 +80,7 @@ protected:
 
     /// Moves the clock and runs the timers.
     Outbox advance(std::int64_t ms);
+    /// Tells the hub the connection is gone (the I/O layer's closed()).
     Outbox close(ConnId conn);
 
     std::uint64_t nextRef() { return ++ref_; }

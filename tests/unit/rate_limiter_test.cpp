@@ -116,7 +116,7 @@ TEST(RateLimiter, TinyRatesStillAllowOneFrame) {
 }
 
 // "a connection that keeps sending while limited for 10 s is closed": the
-// limiter tells since when it has refused without a success in between.
+// limiter tells since when the connection has been over its limit.
 TEST(RateLimiter, LimitedSinceIsSetOnTheFirstRefusal) {
     RateLimiter limiter(600, 0);
     EXPECT_EQ(limiter.limitedSince(), -1);
@@ -134,6 +134,18 @@ TEST(RateLimiter, LimitedSinceIsResetBySuccess) {
     EXPECT_EQ(limiter.limitedSince(), -1);
     EXPECT_FALSE(limiter.take(1016));
     EXPECT_EQ(limiter.limitedSince(), 1016);
+}
+
+// A flooder gets a frame through whenever a token comes back; that must not
+// end its limited episode, or 4029 would never come.
+TEST(RateLimiter, AFrameGettingThroughBetweenRefusalsKeepsTheConnectionLimited) {
+    RateLimiter limiter(60, 0);  // one token a second
+    drain(limiter, 0);
+    for (std::int64_t t = 100; t <= 12000; t += 100) limiter.take(t);
+    EXPECT_EQ(limiter.limitedSince(), 0);
+    // Quiet for a whole token interval: the episode is over.
+    EXPECT_TRUE(limiter.take(14000));
+    EXPECT_EQ(limiter.limitedSince(), -1);
 }
 
 TEST(RateLimiter, NoRefusalMeansNotLimited) {

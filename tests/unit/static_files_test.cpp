@@ -90,7 +90,10 @@ TEST_F(StaticFilesTest, MissingFileIsNotFound) {
 }
 
 TEST_F(StaticFilesTest, DotDotCannotLeaveTheFolder) {
-    for (const char* path : {"/../secret.txt", "/sub/../../secret.txt", "/./../secret.txt", "/sub/../../site/../secret.txt"})
+    fs::create_directories(base / "site-private");
+    write(base / "site-private" / "key.pem", "private key");
+    for (const char* path : {"/../secret.txt", "/sub/../../secret.txt", "/./../secret.txt",
+                             "/sub/../../site/../secret.txt", "/../site-private/key.pem"})
         EXPECT_FALSE(find(path)) << path;
 }
 

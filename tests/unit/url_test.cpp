@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace {
 
 using brolostack::native::parseTarget;
@@ -31,6 +34,15 @@ TEST(PercentDecode, EncodedNulIsKept) {
 TEST(PercentDecode, MalformedEscapesAreRefused) {
     for (const char* bad : {"%", "%4", "a%", "a%4", "%zz", "%4g", "%g4", "100%", "%%41"})
         EXPECT_FALSE(percentDecode(bad, false)) << bad;
+}
+
+// The input is a view: bytes beyond its end must never complete an escape.
+TEST(PercentDecode, EscapeCutByTheEndOfTheViewIsRefused) {
+    const std::string buffer = "a%41";
+    EXPECT_FALSE(percentDecode(std::string_view(buffer).substr(0, 3), false));
+    EXPECT_FALSE(percentDecode(std::string_view(buffer).substr(0, 2), false));
+    EXPECT_EQ(percentDecode(std::string_view(buffer), false), "aA");
+    EXPECT_FALSE(parseTarget(std::string_view("/x?k=%41", 7)));
 }
 
 TEST(PercentDecode, PlusIsASpaceOnlyWhenAsked) {

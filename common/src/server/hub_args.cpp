@@ -61,6 +61,18 @@ std::optional<std::string> namedSession(const std::string& dataJson, bool bareSt
 void Hub::handleArgs(Connection& c, const protocol::ArgsFrame& f, std::int64_t now, Outbox& out) {
     auto decoded = args::decodeMessage(f.msgJson, now, settings_.maxJsonDepth);
     if (auto* e = std::get_if<Error>(&decoded)) {
+        // An expired message is otherwise well formed: if it asked for an
+        // ack and has no ref, the ack carries the error.
+        json::Document msg;
+        msg.Parse(f.msgJson.c_str());
+        bool wantsAck = e->code == ErrorCode::Expired && f.ref == 0 && msg.IsObject() && msg.HasMember("id") &&
+                        msg["id"].IsString() && msg.HasMember("metadata") && msg["metadata"].IsObject() &&
+                        msg["metadata"].HasMember("requiresAck") && msg["metadata"]["requiresAck"].IsTrue();
+        if (wantsAck) {
+            protocol::AckFrame ack{msg["id"].GetString(), false, redact(*e)};
+            send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(ack)), out);
+            return;
+        }
         fail(c, f.ref, "args", *e, now, out);
         return;
     }
@@ -222,10 +234,7 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
                     protocol::encodeServerFrame(protocol::ArgsPushFrame{msgJson, std::nullopt, 0, {}}));
                 for (const auto& [memberId, member] : r->members) {
                     if (memberId == routed.owner) continue;
-                    if (Connection* c = find(memberId)) {
-                        send(*c, frame, out);
-                        out.back().droppable = routed.droppable;
-                    }
+                    if (Connection* c = find(memberId)) send(*c, frame, out, false, routed.droppable);
                 }
                 break;
             }
@@ -293,11 +302,7 @@ void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t 
         auto frame = std::make_shared<const std::string>(bytes);
         for (const auto& [memberId, member] : room->members) {
             if (memberId == c.id) continue;
-            if (Connection* other = find(memberId)) {
-                send(*other, frame, out);
-                out.back().binary = true;
-                out.back().droppable = realTime;
-            }
+            if (Connection* other = find(memberId)) send(*other, frame, out, true, realTime);
         }
     }
     route(outputs, now, out);

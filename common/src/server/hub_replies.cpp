@@ -7,14 +7,17 @@ namespace brolostack::server {
 using protocol::Error;
 using protocol::ErrorCode;
 
-void Hub::send(Connection& c, SharedFrame frame, Outbox& out) {
+void Hub::send(Connection& c, SharedFrame frame, Outbox& out, bool binary, bool droppable) {
     if (c.closing) {
         ++counters_.droppedMessages;
         return;
     }
     ++counters_.messagesOut;
     counters_.bytesOut += frame->size();
-    out.push_back(Action{Action::Kind::Send, c.id, std::move(frame), 0, {}});
+    Action a{Action::Kind::Send, c.id, std::move(frame), 0, {}};
+    a.binary = binary;
+    a.droppable = droppable;
+    out.push_back(std::move(a));
 }
 
 void Hub::reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out) {

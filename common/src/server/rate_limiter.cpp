@@ -23,10 +23,12 @@ bool RateLimiter::take(std::int64_t now) {
     refill(now);
     if (tokens_ >= 1.0) {
         tokens_ -= 1.0;
-        limitedSince_ = -1;
+        double tokenIntervalMs = 60000.0 / perMinute_;
+        if (limitedSince_ >= 0 && static_cast<double>(now - lastRefused_) >= tokenIntervalMs) limitedSince_ = -1;
         return true;
     }
     if (limitedSince_ < 0) limitedSince_ = now;
+    lastRefused_ = now;
     return false;
 }
 

@@ -68,6 +68,8 @@ public:
     void activity(ConnId conn, std::int64_t now);
     /// The outgoing buffer of `conn` passed its limit.
     void slowConsumer(ConnId conn, Outbox& out);
+    /// A droppable frame was not sent to a receiver that was behind.
+    void frameDropped() { ++counters_.droppedMessages; }
     void closed(ConnId conn, std::int64_t now, Outbox& out);
     /// The backend answered a webhook call (any HTTP status), or the call
     /// failed (status 0: network error or timeout).
@@ -182,7 +184,9 @@ private:
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
               Outbox& out);
-    void send(Connection& c, SharedFrame frame, Outbox& out);
+    /// Queues a frame for `c` (nothing when it is closing). `droppable`
+    /// frames may be skipped by the I/O layer for a receiver that is behind.
+    void send(Connection& c, SharedFrame frame, Outbox& out, bool binary = false, bool droppable = false);
     void closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out);
     protocol::Error redact(protocol::Error error) const;
     bool countProtocolError(Connection& c, std::int64_t now);

@@ -16,8 +16,10 @@ public:
     bool take(std::int64_t now);
     /// Milliseconds until one token is back.
     std::int64_t retryAfterMs(std::int64_t now) const;
-    /// Since when frames have been refused without a success in between
-    /// (-1 when the last frame went through).
+    /// Since when the connection has been sending over its limit: set at the
+    /// first refusal, cleared once a whole token interval passes without one
+    /// (-1 when not limited). A flooder that gets a frame through now and
+    /// then stays limited.
     std::int64_t limitedSince() const { return limitedSince_; }
 
 private:
@@ -27,6 +29,7 @@ private:
     double capacity_ = 0;
     std::int64_t last_ = 0;
     std::int64_t limitedSince_ = -1;
+    std::int64_t lastRefused_ = 0;
 };
 
 }  // namespace brolostack::server
