@@ -1,0 +1,1 @@
+// (tests of this part are written in this file)
