@@ -167,7 +167,10 @@ bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out
         const Stage& st = t.stages[index];
         const AgentState* best = nullptr;
         std::size_t bestGain = 0;
-        for (const auto& [id, a] : s.agents) {
+        // Named references, not structured bindings: lambdas below use them.
+        for (const auto& entry : s.agents) {
+            const std::string& id = entry.first;
+            const AgentState& a = entry.second;
             std::uint32_t load = a.currentTasks + extraLoad[id];
             if (!a.online || unavailableStatus(a.info.status) || load >= a.info.maxConcurrentTasks) continue;
             if (st.agentType && a.info.type != *st.agentType) continue;
@@ -207,7 +210,9 @@ bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out
         if (i == 0) primaryAgent = agentId;
         else if (t.def.mode == Mode::Hybrid && !agentId.empty()) supportAgents.push_back(agentId);
     }
-    for (const auto& [index, agentId] : chosen) {
+    for (const auto& choice : chosen) {
+        const std::size_t index = choice.first;
+        const std::string& agentId = choice.second;
         Stage& st = t.stages[index];
         st.state = StageState::Running;
         st.agentId = agentId;
