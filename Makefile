@@ -29,7 +29,7 @@ unit:
 	@cd $(BUILD) && ctest --output-on-failure
 
 integration:
-	@node --test --test-concurrency=1 tests/integration/ tests/wasm/
+	@node --test --test-concurrency=1 tests/integration/ tests/wasm/ tests/js/
 
 e2e:
 	@node --test --test-concurrency=1 tests/e2e/

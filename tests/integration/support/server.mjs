@@ -48,9 +48,9 @@ function assertBinary() {
   }
 }
 
-function spawnServer(env) {
+function spawnServer(env, port = 0) {
   assertBinary();
-  const proc = spawn(serverBin, ['--host', '127.0.0.1', '--port', '0'], {
+  const proc = spawn(serverBin, ['--host', '127.0.0.1', '--port', String(port)], {
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -78,8 +78,8 @@ function withTimeout(promise, ms, what) {
  * Starts a server with the given settings (environment variables) and waits
  * for its "listening on" line. Returns a handle with port, urls and stop().
  */
-export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
-  const { proc, out, exited } = spawnServer(env);
+export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, port = 0 } = {}) {
+  const { proc, out, exited } = spawnServer(env, port);
   const server = {
     proc,
     exited,

@@ -1,0 +1,197 @@
+// BrolostackWSClientside: the idiomatic API over the wasm client core. The
+// core decides (state, backoff, queue, recovery, dedupe); this layer owns
+// the WebSocket, the timers and storage, and turns effects into events and
+// settled promises.
+import { loadCore } from './core.mjs';
+import { PROFILES, detectEnvironment } from './profiles.mjs';
+
+export class BrolostackError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = 'BrolostackError';
+    this.code = code;
+  }
+}
+
+function defaultUrl() {
+  const loc = globalThis.location;
+  if (!loc) return 'ws://localhost:3001/ws';
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+export class BrolostackWSClientside {
+  constructor(config = {}) {
+    const environment = config.environment || detectEnvironment();
+    const profile = PROFILES[environment] || PROFILES.development;
+    const queue = config.messageQueue || {};
+    this.config = {
+      url: config.url || defaultUrl(),
+      autoConnect: config.autoConnect !== false,
+      reconnection: config.reconnection !== false,
+      reconnectionAttempts: config.reconnectionAttempts ?? profile.reconnectionAttempts,
+      reconnectionDelay: config.reconnectionDelay ?? 1000,
+      reconnectionDelayMax: config.reconnectionDelayMax ?? 5000,
+      heartbeatInterval: config.heartbeatInterval ?? profile.heartbeatInterval,
+      queueEnabled: queue.enabled ?? profile.queue,
+      queueMaxSize: queue.maxSize ?? 1000,
+      persistOffline: queue.persistOffline ?? profile.persist,
+      environment,
+      auth: config.auth || {},
+    };
+    this.WebSocket = config.WebSocket || globalThis.WebSocket;
+    this.storage = config.storage === undefined ? globalThis.localStorage : config.storage;
+    this.now = config.now || (() => Date.now());
+    this.handlers = new Map();
+    this.requests = new Map();
+    this.socket = null;
+    this.timer = null;
+    this.destroyed = false;
+    this.ready = loadCore(config.loadCore).then((core) => {
+      this.client = new core.WasmClient(JSON.stringify({
+        reconnection: this.config.reconnection,
+        reconnectionAttempts: this.config.reconnectionAttempts,
+        reconnectionDelay: this.config.reconnectionDelay,
+        reconnectionDelayMax: this.config.reconnectionDelayMax,
+        queueEnabled: this.config.queueEnabled,
+        queueMaxSize: this.config.queueMaxSize,
+        heartbeatInterval: this.config.heartbeatInterval,
+        environment,
+        token: this.config.auth.token || '',
+        apiKey: this.config.auth.apiKey || '',
+      }), Math.random());
+      this.restorePersisted();
+    });
+    if (this.config.autoConnect) this.connect().catch((err) => this.emit('reconnect-error', err));
+    this.installWakeUps();
+  }
+
+  // ---- API ---------------------------------------------------------------
+  connect() { return this.call((c, now) => c.connect(now)); }
+  reconnect() { return this.disconnectSocketOnly().then(() => this.connect()); }
+  disconnect() { return this.ready.then(() => this.apply(this.client.disconnect(this.now()))); }
+  joinRoom(room, name = '', info = {}) {
+    return this.call((c, now) => c.joinRoom(room, name, JSON.stringify(info ?? {}), now));
+  }
+  leaveRoom(room) { return this.call((c, now) => c.leaveRoom(room, now)); }
+  send(event, data, options = {}) {
+    if (options.room) return this.sendToRoom(options.room, event, data);
+    return this.call((c, now) => c.send(event, JSON.stringify(data ?? null), now));
+  }
+  sendToRoom(room, event, data, { echo = false } = {}) {
+    return this.call((c, now) => c.publish(room, event, JSON.stringify(data ?? null), echo, now));
+  }
+  /** Publishes to every room this client has joined. */
+  broadcast(event, data) { return Promise.all(this.getRooms().map((room) => this.sendToRoom(room, event, data))); }
+  getStats() { return this.client ? JSON.parse(this.client.stats()) : { connected: false, environment: this.config.environment }; }
+  getRooms() { return this.getStats().rooms || []; }
+  isConnected() { return this.client?.state() === 'connected'; }
+  on(event, handler) {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event).add(handler);
+    return () => this.off(event, handler);
+  }
+  off(event, handler) { this.handlers.get(event)?.delete(handler); }
+  destroy() {
+    this.destroyed = true;
+    clearTimeout(this.timer);
+    this.removeWakeUps?.();
+    return this.disconnect();
+  }
+
+  // ---- effects -----------------------------------------------------------
+  async call(step) {
+    await this.ready;
+    const effects = step(this.client, this.now());
+    const id = this.client.lastRequestId();
+    const settled = new Promise((resolve, reject) => this.requests.set(id, { resolve, reject }));
+    this.apply(effects);
+    return settled;
+  }
+
+  apply(effectsJson) {
+    for (const e of JSON.parse(effectsJson)) {
+      if (e.kind === 'open') this.openSocket();
+      else if (e.kind === 'send') this.socket?.send(e.text);
+      else if (e.kind === 'close') this.socket?.close(e.code, e.text);
+      else if (e.kind === 'emit') this.emit(e.text, e.data ? JSON.parse(e.data) : undefined, e.extra ? JSON.parse(e.extra) : undefined);
+      else if (e.kind === 'resolve' || e.kind === 'reject') this.settle(e);
+    }
+    this.persist();
+    this.schedule();
+  }
+
+  settle(e) {
+    const pending = this.requests.get(e.id);
+    if (!pending) return;
+    this.requests.delete(e.id);
+    if (e.kind === 'resolve') pending.resolve(e.data ? JSON.parse(e.data) : undefined);
+    else pending.reject(new BrolostackError(e.text, e.data));
+  }
+
+  emit(event, data, extra) {
+    for (const handler of [...(this.handlers.get(event) || [])]) {
+      try { handler(data, extra); } catch (err) { queueMicrotask(() => { throw err; }); }
+    }
+  }
+
+  openSocket() {
+    if (!this.WebSocket) throw new BrolostackError('unavailable', 'no WebSocket implementation: pass { WebSocket } (e.g. from "ws" in Node)');
+    const socket = new this.WebSocket(this.config.url, 'brolostack.v1');
+    this.socket = socket;
+    socket.onopen = () => this.socket === socket && this.apply(this.client.opened(this.now()));
+    socket.onmessage = (m) => this.socket === socket && this.apply(this.client.received(String(m.data), this.now()));
+    socket.onclose = (c) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.apply(this.client.closed(c.code || 1006, c.reason || '', this.now()));
+    };
+    socket.onerror = () => {};
+  }
+
+  async disconnectSocketOnly() {
+    await this.ready;
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = null;
+    socket.close(1000, 'reconnect');
+    this.apply(this.client.closed(1006, 'reconnect', this.now()));
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    if (this.destroyed || !this.client) return;
+    const at = this.client.nextWakeAt();
+    if (!at) return;
+    this.timer = setTimeout(() => this.apply(this.client.tick(this.now())), Math.max(0, at - this.now()));
+    this.timer.unref?.();
+  }
+
+  // ---- persistence -------------------------------------------------------
+  storageKey() { return `brolostack:queue:${this.config.url}`; }
+
+  persist() {
+    if (!this.config.persistOffline || !this.storage || !this.client) return;
+    try { this.storage.setItem(this.storageKey(), this.client.queueSnapshot()); } catch { /* storage full or blocked */ }
+  }
+
+  restorePersisted() {
+    if (!this.config.persistOffline || !this.storage) return;
+    const snapshot = this.storage.getItem(this.storageKey());
+    if (!snapshot) return;
+    this.apply(this.client.restoreQueue(snapshot, this.now()));
+  }
+
+  // ---- browser wake-ups --------------------------------------------------
+  installWakeUps() {
+    const win = globalThis.window;
+    if (!win?.addEventListener) return;
+    const wake = () => { if (!this.isConnected() && !this.destroyed) this.connect().catch(() => {}); };
+    const visible = () => { if (globalThis.document?.visibilityState === 'visible') wake(); };
+    win.addEventListener('online', wake);
+    globalThis.document?.addEventListener('visibilitychange', visible);
+    this.removeWakeUps = () => {
+      win.removeEventListener('online', wake);
+      globalThis.document?.removeEventListener('visibilitychange', visible);
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export { BrolostackWSClientside, BrolostackError } from './client.mjs';
+export { loadCore } from './core.mjs';
+export { PROFILES } from './profiles.mjs';
