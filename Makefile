@@ -6,7 +6,7 @@ PORT       ?= 3001
 JOBS       ?= $(shell nproc)
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: all deps build native wasm test unit integration e2e run bench clean
+.PHONY: all deps build native wasm test unit integration types e2e run bench clean
 
 all: build
 
@@ -23,13 +23,16 @@ wasm:
 	@test -f $(WASM_BUILD)/build.ninja || emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(WASM_BUILD) -j $(JOBS)
 
-test: build unit integration e2e
+test: build unit integration types e2e
 
 unit:
 	@cd $(BUILD) && ctest --output-on-failure
 
 integration:
-	@node --test --test-concurrency=1 tests/integration/ tests/wasm/ tests/js/
+	@node --test --test-concurrency=1 tests/integration/ tests/wasm/ tests/js/ tests/react/
+
+types:
+	@npx --no-install tsc -p tests/types/tsconfig.json && echo "types: usage file type-checks"
 
 e2e:
 	@node --test --test-concurrency=1 tests/e2e/

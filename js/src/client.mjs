@@ -46,6 +46,8 @@ export class BrolostackWSClientside {
     this.socket = null;
     this.timer = null;
     this.destroyed = false;
+    this.listeners = new Set();
+    this.snapshot = { connected: false, stats: { connected: false, environment } };
     this.ready = loadCore(config.loadCore).then((core) => {
       this.client = new core.WasmClient(JSON.stringify({
         reconnection: this.config.reconnection,
@@ -98,6 +100,26 @@ export class BrolostackWSClientside {
     return this.disconnect();
   }
 
+  // ---- external store (for React's useSyncExternalStore) ----------------
+  /** Calls `listener` whenever connection state or stats change; returns its disposer. */
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The same object until something changes. */
+  getSnapshot() { return this.snapshot; }
+
+  refreshSnapshot() {
+    if (!this.client) return;
+    const stats = this.getStats();
+    const previous = this.snapshot.stats;
+    const changed = Object.keys(stats).some((k) => JSON.stringify(stats[k]) !== JSON.stringify(previous[k]));
+    if (!changed) return;
+    this.snapshot = { connected: stats.connected, stats };
+    for (const listener of [...this.listeners]) listener();
+  }
+
   // ---- effects -----------------------------------------------------------
   async call(step) {
     await this.ready;
@@ -118,6 +140,7 @@ export class BrolostackWSClientside {
     }
     this.persist();
     this.schedule();
+    this.refreshSnapshot();
   }
 
   settle(e) {

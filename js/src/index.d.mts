@@ -1,0 +1,91 @@
+// Types of the brolostack client package.
+
+export type Environment = 'development' | 'test' | 'staging' | 'production';
+
+export interface ClientConfig {
+  url?: string;
+  autoConnect?: boolean;
+  reconnection?: boolean;
+  reconnectionAttempts?: number;
+  reconnectionDelay?: number;
+  reconnectionDelayMax?: number;
+  auth?: { apiKey?: string; token?: string };
+  messageQueue?: { enabled?: boolean; maxSize?: number; persistOffline?: boolean };
+  heartbeatInterval?: number;
+  environment?: Environment;
+  /** The WebSocket constructor: the browser's by default; pass `ws` in Node. */
+  WebSocket?: unknown;
+  /** Where the offline queue persists (localStorage by default; null: nowhere). */
+  storage?: { getItem(key: string): string | null; setItem(key: string, value: string): void } | null;
+}
+
+export interface ClientStats {
+  connected: boolean;
+  state?: 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  environment: string;
+  messagesSent?: number;
+  messagesReceived?: number;
+  averageLatency?: number;
+  reconnectCount?: number;
+  rooms?: string[];
+  queued?: number;
+  dropped?: number;
+}
+
+export interface MessageFrame<T = unknown> {
+  op: 'message';
+  room: string;
+  event: string;
+  data: T;
+  from: { sid: string | null; user: string | null };
+  offset: number;
+  epoch: string;
+  ts: number;
+  mid?: string;
+}
+
+export interface JoinReply {
+  room: string;
+  name: string;
+  epoch: string;
+  offset: number;
+  members: Array<{ sid: string; user: string | null; info: Record<string, unknown> }>;
+  memberCount: number;
+  recovered: boolean;
+  missed: MessageFrame[];
+}
+
+export interface PublishReply { room: string; offset: number; epoch: string; duplicate: boolean }
+
+export type Handler = (data: any, extra?: any) => void;
+
+export class BrolostackError extends Error {
+  readonly code: string;
+}
+
+export class BrolostackWSClientside {
+  constructor(config?: ClientConfig);
+  readonly ready: Promise<void>;
+  connect(): Promise<Record<string, unknown>>;
+  reconnect(): Promise<Record<string, unknown>>;
+  disconnect(): Promise<void>;
+  joinRoom(room: string, name?: string, info?: Record<string, unknown>): Promise<JoinReply>;
+  leaveRoom(room: string): Promise<{ room: string }>;
+  send(event: string, data?: unknown, options?: { room?: string; priority?: 'low' | 'medium' | 'high' | 'critical'; requiresAck?: boolean }): Promise<unknown>;
+  sendToRoom(room: string, event: string, data?: unknown, options?: { echo?: boolean }): Promise<PublishReply>;
+  broadcast(event: string, data?: unknown): Promise<PublishReply[]>;
+  on(event: 'message', handler: (frame: MessageFrame) => void): () => void;
+  on(event: 'latency-updated', handler: (value: { latency: number; average: number }) => void): () => void;
+  on(event: 'disconnected', handler: (value: { code: number; reason: string }) => void): () => void;
+  on(event: string, handler: Handler): () => void;
+  off(event: string, handler: Handler): void;
+  getStats(): ClientStats;
+  getRooms(): string[];
+  isConnected(): boolean;
+  destroy(): Promise<void>;
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): { connected: boolean; stats: ClientStats };
+}
+
+export function loadCore(loader?: () => Promise<unknown>): Promise<unknown>;
+export const PROFILES: Record<Environment, { reconnectionAttempts: number; queue: boolean; persist: boolean; heartbeatInterval: number }>;

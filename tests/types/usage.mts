@@ -1,0 +1,21 @@
+// Compiled with `tsc --noEmit` in make test: right calls type-check, and
+// each @ts-expect-error line must be an error, or tsc fails.
+import { BrolostackWSClientside, type MessageFrame } from '../../js/src/index.mjs';
+
+const client = new BrolostackWSClientside({ url: 'wss://example.com/ws', autoConnect: true, messageQueue: { enabled: true, persistOffline: true } });
+void client.connect();
+void client.joinRoom('collaboration-room', 'Collaboration', { name: 'Ada' });
+void client.send('message', { content: 'Hello World!' });
+void client.sendToRoom('general', 'message', { type: 'text', content: 'Hello team!' }).then((r) => r.offset.toFixed());
+client.on('message', (frame: MessageFrame) => frame.room.toUpperCase());
+client.on('latency-updated', ({ latency, average }) => latency + average);
+const stats = client.getStats();
+const connected: boolean = stats.connected;
+void connected;
+
+// @ts-expect-error the room id must be a string
+void client.joinRoom(42);
+// @ts-expect-error unknown option
+new BrolostackWSClientside({ urll: 'x' });
+// @ts-expect-error priority is one of low | medium | high | critical
+void client.send('e', {}, { priority: 'urgent' });
