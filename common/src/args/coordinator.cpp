@@ -13,6 +13,8 @@ using protocol::Error;
 using protocol::ErrorCode;
 
 constexpr unsigned kPayloadDepth = 32;
+// Stream sequence numbers stay within what JavaScript holds exactly.
+constexpr std::int64_t kMaxSeq = (std::int64_t{1} << 53) - 1;
 
 Error makeError(ErrorCode code, std::string message) {
     Error e;
@@ -103,7 +105,7 @@ Result Coordinator::handle(Owner from, const Message& msg, std::int64_t now, Out
     switch (msg.type) {
         case MessageType::AgentRegister: return registerAgent(s, from, msg, now, out);
         case MessageType::AgentUnregister: return unregisterAgent(s, from, msg, now, out);
-        case MessageType::Heartbeat: return heartbeat(s, from, msg, now);
+        case MessageType::Heartbeat: return heartbeat(s, from, msg, now, out);
         case MessageType::TaskStart: {
             auto doc = payloadObject(msg);
             if (auto* e = std::get_if<Error>(&doc)) return *e;
@@ -191,7 +193,7 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
     });
 }
 
-Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::int64_t) {
+Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
     auto doc = payloadObject(msg);
     if (auto* e = std::get_if<Error>(&doc)) return *e;
     const json::Document& p = std::get<json::Document>(doc);
@@ -201,6 +203,7 @@ Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::i
     if (it == s.agents.end() || !it->second.online) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' online");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may report for it");
     if (auto status = stringMember(p, "status")) it->second.info.status = *status;
+    schedule(s, now, out);  // an agent back to work may take waiting tasks
     return std::string("{}");
 }
 
@@ -314,10 +317,10 @@ Result Coordinator::collaborationResponse(Session& s, Owner from, const Message&
         return makeError(ErrorCode::Forbidden, "'fromAgent' must be an online agent of this connection");
     auto it = s.collaborations.find(*requestId);
     if (it == s.collaborations.end()) return makeError(ErrorCode::NotFound, "no pending request '" + *requestId + "'");
-    it->second.answered = true;
     auto requester = s.agents.find(it->second.requestingAgent);
     if (requester == s.agents.end() || !requester->second.online)
         return makeError(ErrorCode::Unavailable, "the requesting agent is offline");
+    it->second.answered = true;
     Message m = make(s, MessageType::CollaborationResponse, msg.payloadJson, now);
     m.agentId = it->second.requestingAgent;
     m.metadata = msg.metadata;
@@ -364,6 +367,7 @@ Result Coordinator::binaryChunk(Owner from, const std::string& sessionId, const 
     auto it = s->streams.find(streamId);
     if (it == s->streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + streamId + "'");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may send its data");
+    if (seq > kMaxSeq) return makeError(ErrorCode::BadRequest, "seq is out of range");
     if (it->second.qos == Qos::Guaranteed && seq != it->second.nextSeq)
         return makeError(ErrorCode::BadRequest, "expected seq " + std::to_string(it->second.nextSeq));
     it->second.nextSeq = seq + 1;
@@ -390,8 +394,9 @@ Result Coordinator::streamData(Session& s, Owner from, const Message& msg, std::
     auto streamId = stringMember(p, "streamId");
     if (!streamId) return payloadError("streamId", "'streamId' is required");
     auto seqIt = p.FindMember("seq");
-    if (seqIt == p.MemberEnd() || !seqIt->value.IsInt64() || seqIt->value.GetInt64() < 0)
-        return payloadError("seq", "'seq' must be a non-negative integer");
+    if (seqIt == p.MemberEnd() || !seqIt->value.IsInt64() || seqIt->value.GetInt64() < 0 ||
+        seqIt->value.GetInt64() > kMaxSeq)
+        return payloadError("seq", "'seq' must be an integer from 0 to 2^53-1");
     auto it = s.streams.find(*streamId);
     if (it == s.streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + *streamId + "'");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may send its data");
@@ -435,6 +440,8 @@ Result Coordinator::streamEnd(Session& s, Owner from, const Message& msg, std::i
 void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>* closedSessions) {
     for (auto sit = sessions_.begin(); sit != sessions_.end();) {
         Session& s = sit->second;
+        // Assign what can be assigned before declaring anything timed out.
+        schedule(s, now, out);
         for (auto& [tid, t] : s.tasks) {
             if (t.finished()) continue;
             std::int64_t limit = t.def.maxExecutionTime.value_or(settings_.taskTimeoutMs);

@@ -162,7 +162,8 @@ std::variant<Message, Error> decodeMessage(std::string_view msgJson, std::int64_
         if (auto* e = std::get_if<Error>(&decoded)) return *e;
         m.metadata = std::get<Metadata>(std::move(decoded));
     }
-    if (m.metadata.ttl && m.timestamp + *m.metadata.ttl <= now) {
+    // now - timestamp cannot overflow (both are non-negative); the sum could.
+    if (m.metadata.ttl && now - m.timestamp >= *m.metadata.ttl) {
         Error e;
         e.code = ErrorCode::Expired;
         e.message = "the message's ttl has passed";

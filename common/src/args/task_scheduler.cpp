@@ -42,6 +42,91 @@ bool unavailableStatus(const std::string& status) {
 
 bool isActive(const Stage& st) { return st.state == StageState::Running || st.state == StageState::Done; }
 
+/// Chooses one agent per ready stage. Candidates are tried in preference
+/// order (most still-uncovered required capabilities, then least loaded,
+/// then longest idle), so the first complete choice is the preferred one;
+/// when a choice cannot lead to covering the requirements, the search backs
+/// up and tries the next candidate. A greedy pick alone would wait forever
+/// in cases a different pick solves. The search is bounded: past kMaxSteps
+/// the task waits and is tried again later.
+class ChoiceSearch {
+public:
+    ChoiceSearch(const Session& s, const Task& t, const std::vector<std::size_t>& stages,
+                 const std::set<std::string>& potential)
+        : s_(s), t_(t), stages_(stages), potential_(potential) {}
+
+    bool run(std::set<std::string> covered, std::vector<std::pair<std::size_t, std::string>>& chosen) {
+        std::map<std::string, std::uint32_t> extraLoad;
+        return step(0, covered, extraLoad, chosen);
+    }
+
+private:
+    static constexpr std::size_t kMaxSteps = 5000;
+
+    bool covers(const std::set<std::string>& covered) const {
+        const auto& required = t_.def.capabilities;
+        return std::all_of(required.begin(), required.end(), [&](const std::string& c) {
+            return covered.count(c) > 0 || potential_.count(c) > 0;
+        });
+    }
+
+    std::vector<const AgentState*> candidates(const Stage& st, const std::set<std::string>& covered,
+                                              std::map<std::string, std::uint32_t>& extraLoad) const {
+        const auto& required = t_.def.capabilities;
+        struct Scored {
+            const AgentState* agent;
+            std::size_t gain;
+            std::uint32_t load;
+        };
+        std::vector<Scored> scored;
+        for (const auto& entry : s_.agents) {
+            const AgentState& a = entry.second;
+            std::uint32_t load = a.currentTasks + extraLoad[entry.first];
+            if (!a.online || unavailableStatus(a.info.status) || load >= a.info.maxConcurrentTasks) continue;
+            if (st.agentType && a.info.type != *st.agentType) continue;
+            if (st.triedAgents.count(entry.first)) continue;
+            bool hasAll = std::all_of(required.begin(), required.end(), [&](const std::string& c) { return hasCapability(a, c); });
+            if (t_.stages.size() == 1 && !hasAll) continue;  // a lone stage's agent must have them all
+            std::size_t gain = static_cast<std::size_t>(std::count_if(required.begin(), required.end(), [&](const std::string& c) {
+                return !covered.count(c) && hasCapability(a, c);
+            }));
+            scored.push_back({&a, gain, load});
+        }
+        std::stable_sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
+            if (x.gain != y.gain) return x.gain > y.gain;
+            if (x.load != y.load) return x.load < y.load;
+            return x.agent->idleSince < y.agent->idleSince;
+        });
+        std::vector<const AgentState*> out;
+        for (const auto& sc : scored) out.push_back(sc.agent);
+        return out;
+    }
+
+    bool step(std::size_t i, const std::set<std::string>& covered, std::map<std::string, std::uint32_t>& extraLoad,
+              std::vector<std::pair<std::size_t, std::string>>& chosen) {
+        if (i == stages_.size()) return covers(covered);
+        if (++steps_ > kMaxSteps) return false;
+        const Stage& st = t_.stages[stages_[i]];
+        for (const AgentState* a : candidates(st, covered, extraLoad)) {
+            std::set<std::string> next = covered;
+            next.insert(a->info.capabilities.begin(), a->info.capabilities.end());
+            ++extraLoad[a->info.id];
+            chosen.emplace_back(stages_[i], a->info.id);
+            if (step(i + 1, next, extraLoad, chosen)) return true;
+            chosen.pop_back();
+            --extraLoad[a->info.id];
+            if (steps_ > kMaxSteps) return false;
+        }
+        return false;
+    }
+
+    const Session& s_;
+    const Task& t_;
+    const std::vector<std::size_t>& stages_;
+    const std::set<std::string>& potential_;
+    std::size_t steps_ = 0;
+};
+
 }  // namespace
 
 Result Coordinator::startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
@@ -147,56 +232,26 @@ void Coordinator::schedule(Session& s, std::int64_t now, Outputs& out) {
 }
 
 bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out) {
-    const auto& required = t.def.capabilities;
     // Capabilities already covered by the agents of running and done stages.
     std::set<std::string> covered;
     for (const auto& st : t.stages)
-        if (isActive(st))
-            if (auto a = s.agents.find(st.agentId); a != s.agents.end())
-                for (const auto& cap : a->second.info.capabilities) covered.insert(cap);
-
+        if (isActive(st)) covered.insert(st.agentCapabilities.begin(), st.agentCapabilities.end());
+    // What stages still waiting for their turn (later pipeline stages) could
+    // bring at best: any online agent of their type.
+    std::set<std::string> potential;
+    for (const auto& st : t.stages) {
+        if (st.state != StageState::Waiting) continue;
+        for (const auto& [id, a] : s.agents)
+            if (a.online && (!st.agentType || a.info.type == *st.agentType))
+                potential.insert(a.info.capabilities.begin(), a.info.capabilities.end());
+    }
     std::vector<std::size_t> readyStages;
     for (std::size_t i = 0; i < t.stages.size(); ++i)
         if (t.stages[i].state == StageState::Ready) readyStages.push_back(i);
-    bool completesTask = std::none_of(t.stages.begin(), t.stages.end(),
-                                      [](const Stage& st) { return st.state == StageState::Waiting; });
 
-    std::map<std::string, std::uint32_t> extraLoad;  // tentative assignments in this batch
+    ChoiceSearch search{s, t, readyStages, potential};
     std::vector<std::pair<std::size_t, std::string>> chosen;
-    for (std::size_t index : readyStages) {
-        const Stage& st = t.stages[index];
-        const AgentState* best = nullptr;
-        std::size_t bestGain = 0;
-        // Named references, not structured bindings: lambdas below use them.
-        for (const auto& entry : s.agents) {
-            const std::string& id = entry.first;
-            const AgentState& a = entry.second;
-            std::uint32_t load = a.currentTasks + extraLoad[id];
-            if (!a.online || unavailableStatus(a.info.status) || load >= a.info.maxConcurrentTasks) continue;
-            if (st.agentType && a.info.type != *st.agentType) continue;
-            if (st.triedAgents.count(id)) continue;
-            if (t.stages.size() == 1 &&
-                !std::all_of(required.begin(), required.end(), [&](const std::string& c) { return hasCapability(a, c); }))
-                continue;
-            std::size_t gain = static_cast<std::size_t>(std::count_if(required.begin(), required.end(), [&](const std::string& c) {
-                return !covered.count(c) && hasCapability(a, c);
-            }));
-            std::uint32_t bestLoad = best ? best->currentTasks + extraLoad[best->info.id] : 0;
-            bool better = !best || gain > bestGain || (gain == bestGain && load < bestLoad) ||
-                          (gain == bestGain && load == bestLoad && a.idleSince < best->idleSince);
-            if (better) {
-                best = &a;
-                bestGain = gain;
-            }
-        }
-        if (!best) return false;  // wait: some stage has no agent yet
-        for (const auto& cap : best->info.capabilities) covered.insert(cap);
-        ++extraLoad[best->info.id];
-        chosen.emplace_back(index, best->info.id);
-    }
-    if (completesTask &&
-        !std::all_of(required.begin(), required.end(), [&](const std::string& c) { return covered.count(c) > 0; }))
-        return false;  // the agents at hand cannot cover the requirements together
+    if (!search.run(covered, chosen)) return false;  // wait: no agents can do it yet
 
     if (t.state == TaskState::Queued) {
         t.state = TaskState::Running;
@@ -219,6 +274,7 @@ bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out
         st.startedAt = now;
         st.progress = 0;
         AgentState& agent = s.agents[agentId];
+        st.agentCapabilities = agent.info.capabilities;
         ++agent.currentTasks;
         std::string payload = object([&](json::Writer& w) {
             json::writeKey(w, "taskId");

@@ -149,17 +149,15 @@ void Hub::dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, co
         return;
     }
     // A registering agent's connection joins the session, so it hears the
-    // session's events and the assignments announced there.
-    if (msg.type == args::MessageType::AgentRegister && !rooms_.isMember(sessionRoom(msg.sessionId), c.id)) {
-        protocol::JoinFrame join;
-        join.room = sessionRoom(msg.sessionId);
-        auto joined = joinRoom(c, join, now, out);
-        if (auto* e = std::get_if<Error>(&joined)) {
-            answerError(*e);
-            return;
-        }
+    // session's events and the assignments announced there. Whether it can
+    // join is checked first; it joins only once the registration succeeded.
+    const std::string room = sessionRoom(msg.sessionId);
+    bool mustJoin = msg.type == args::MessageType::AgentRegister && !rooms_.isMember(room, c.id);
+    if (mustJoin && rooms_.roomsOf(c.id).size() >= settings_.maxRoomsPerConnection) {
+        answerError(makeError(ErrorCode::LimitExceeded, "a connection may join at most " +
+                                                             std::to_string(settings_.maxRoomsPerConnection) + " rooms"));
+        return;
     }
-    c.currentSession = msg.sessionId;
 
     args::Outputs outputs;
     args::Result result = coordinator_.handle(c.id, msg, now, outputs);
@@ -167,6 +165,12 @@ void Hub::dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, co
         answerError(*e);
         route(outputs, now, out);
         return;
+    }
+    c.currentSession = msg.sessionId;
+    if (mustJoin) {
+        protocol::JoinFrame join;
+        join.room = room;
+        joinRoom(c, join, now, out);
     }
     std::string data = std::get<std::string>(std::move(result));
     if (msg.type == args::MessageType::SyncRequest) {

@@ -99,8 +99,17 @@ std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::Jo
 
 void Hub::handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t now, Outbox& out) {
     auto result = joinRoom(c, f, now, out);
-    if (auto* data = std::get_if<std::string>(&result)) reply(c, f.ref, std::move(*data), out);
-    else fail(c, f.ref, "join", std::get<Error>(result), now, out);
+    if (auto* data = std::get_if<std::string>(&result)) {
+        // Joining $session:<id> is join-session: it also selects the session.
+        std::string_view session = protocol::sessionIdOfRoom(f.room);
+        if (!session.empty()) {
+            c.currentSession = std::string(session);
+            coordinator_.obtainSession(c.currentSession, now);
+        }
+        reply(c, f.ref, std::move(*data), out);
+    } else {
+        fail(c, f.ref, "join", std::get<Error>(result), now, out);
+    }
 }
 
 void Hub::leaveRoom(Connection& c, const std::string& roomId, std::int64_t now, Outbox& out) {

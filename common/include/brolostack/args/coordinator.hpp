@@ -78,7 +78,7 @@ public:
 private:
     Result registerAgent(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result unregisterAgent(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
-    Result heartbeat(Session& s, Owner from, const Message& msg, std::int64_t now);
+    Result heartbeat(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result report(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result cancel(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result collaborationRequest(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);

@@ -35,6 +35,7 @@ struct Stage {
     std::optional<std::string> agentType;
     StageState state = StageState::Waiting;
     std::string agentId;
+    std::vector<std::string> agentCapabilities;  // of the agent when assigned: coverage survives its leaving
     std::string role = "stage";
     std::string inputJson = "null";
     std::string resultJson = "null";
