@@ -128,7 +128,7 @@ TEST(ClientCodec, MinimalHelloRoundTrips) {
 TEST(ClientCodec, HelloResumeWithoutRoomsRoundTrips) {
     bp::HelloFrame f;
     f.ref = 3;
-    f.resume = bp::ResumeState{"c-1", {}};
+    f.resume = bp::ResumeState{"c-1", {}, {}};
     EXPECT_TRUE(clientCanonical(f, R"({"op":"hello","ref":3,"v":1,"resume":{"sid":"c-1","rooms":{}}})"));
 }
 

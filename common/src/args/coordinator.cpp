@@ -11,17 +11,11 @@ namespace {
 
 using protocol::Error;
 using protocol::ErrorCode;
+using protocol::makeError;
 
 constexpr unsigned kPayloadDepth = 32;
 // Stream sequence numbers stay within what JavaScript holds exactly.
 constexpr std::int64_t kMaxSeq = (std::int64_t{1} << 53) - 1;
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
 
 /// The payload as a parsed object, or a bad_request.
 std::variant<json::Document, Error> payloadObject(const Message& msg) {

@@ -13,13 +13,7 @@ namespace {
 
 using protocol::Error;
 using protocol::ErrorCode;
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
+using protocol::makeError;
 
 template <class Body>
 std::string object(Body body) {

@@ -87,7 +87,9 @@ std::uint64_t ClientCore::connect(std::int64_t now, Effects& out) {
 
 void ClientCore::disconnect(std::int64_t, Effects& out) {
     bool open = state_ == State::Connected || state_ == State::Connecting;
+    bool wasUp = state_ != State::Closed && state_ != State::Disconnected;
     setState(State::Closed, out);
+    if (wasUp) emit(out, "disconnected", "{\"code\":1000,\"reason\":\"client disconnect\"}");
     if (open) out.push_back(Effect{Effect::Kind::Close, "client disconnect", {}, {}, 0, 1000});
     failPending("disconnected", "the client was disconnected", out);
 }
@@ -101,9 +103,15 @@ void ClientCore::failPending(const std::string& code, const std::string& message
 }
 
 std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
+    lastNow_ = now;
     o.requestId = nextRequestId_++;
     o.queuedAt = now;
     std::uint64_t id = o.requestId;
+    bool message = o.op == "publish" || o.op == "send";
+    if (message && !options_.queueEnabled && everConnected_ && state_ != State::Connected) {
+        out.push_back(Effect{Effect::Kind::Reject, "unavailable", "offline, and the message queue is off", {}, id, 0});
+        return id;
+    }
     outbox_.push_back(std::move(o));
     if (state_ == State::Connected) {
         transmit(outbox_.back(), out);
@@ -131,6 +139,7 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
 void ClientCore::transmit(Outgoing& o, Effects& out) {
     o.ref = nextRef_++;
     o.sent = true;
+    o.sentAt = lastNow_;
     ++messagesSent_;
     std::string frame = "{\"op\":" + jsonString(o.op) + ",\"ref\":" + std::to_string(o.ref) +
                         (o.frameWithoutRef.empty() ? "" : "," + o.frameWithoutRef) + "}";
@@ -171,6 +180,7 @@ std::uint64_t ClientCore::publish(const std::string& room, const std::string& ev
                                   bool echo, std::int64_t now, Effects& out) {
     Outgoing o;
     o.op = "publish";
+    o.echo = echo;
     o.mid = newMid();
     o.frameWithoutRef = "\"room\":" + jsonString(room) + ",\"event\":" + jsonString(event) +
                         ",\"data\":" + (dataJson.empty() ? "null" : dataJson) + ",\"mid\":" + jsonString(o.mid) +
@@ -187,7 +197,10 @@ std::uint64_t ClientCore::send(const std::string& event, const std::string& data
     return enqueue(std::move(o), now, out);
 }
 
-void ClientCore::opened(std::int64_t, Effects& out) { sendHello(out); }
+void ClientCore::opened(std::int64_t now, Effects& out) {
+    lastNow_ = now;
+    sendHello(out);
+}
 
 void ClientCore::sendHello(Effects& out) {
     helloRef_ = nextRef_++;
@@ -220,8 +233,10 @@ void ClientCore::sendHello(Effects& out) {
         w.StartObject();
         json::writeKey(w, "sid");
         json::writeString(w, sid_);
-        json::writeKey(w, "token");
-        json::writeString(w, resumeToken_);
+        if (!resumeToken_.empty()) {
+            json::writeKey(w, "token");
+            json::writeString(w, resumeToken_);
+        }
         json::writeKey(w, "rooms");
         w.StartObject();
         for (const auto& [room, r] : rooms_) {
@@ -242,6 +257,7 @@ void ClientCore::sendHello(Effects& out) {
 }
 
 void ClientCore::received(const std::string& text, std::int64_t now, Effects& out) {
+    lastNow_ = now;
     ++messagesReceived_;
     json::Document doc;
     if (!json::parseStrict(text, doc, 64 * 1024 * 1024, 64, true).ok() || !doc.HasMember("op") || !doc["op"].IsString())
@@ -364,8 +380,26 @@ void ClientCore::onReply(std::uint64_t ref, bool ok, const std::string& dataJson
         emit(out, "room-joined", dataJson);
     } else if (ok && o.op == "leave") {
         emit(out, "room-left", dataJson);
-    } else if (ok && o.op == "publish") {
-        // Our own message takes its offset: later ones continue after it.
+    } else if (ok && o.op == "send") {
+        // join-session answers with the session room's join reply, and
+        // leave-session with its room: track it like a joined room.
+        json::Document data;
+        data.Parse(dataJson.c_str());
+        if (data.IsObject() && data.HasMember("room") && data["room"].IsString() &&
+            std::string_view(data["room"].GetString()).rfind("$session:", 0) == 0) {
+            std::string room = data["room"].GetString();
+            if (data.HasMember("epoch") && data["epoch"].IsString() && data.HasMember("offset") && data["offset"].IsUint64()) {
+                RoomState& r = rooms_[room];
+                r.epoch = data["epoch"].GetString();
+                r.offset = data["offset"].GetUint64();
+                r.known = true;
+            } else {
+                rooms_.erase(room);
+            }
+        }
+    } else if (ok && o.op == "publish" && !o.echo) {
+        // Our own message takes its offset: later ones continue after it
+        // (with echo, the echoed copy advances it when it arrives).
         json::Document data;
         data.Parse(dataJson.c_str());
         if (data.IsObject() && data.HasMember("room") && data["room"].IsString() && data.HasMember("offset") &&
@@ -396,7 +430,6 @@ void ClientCore::closed(std::uint16_t code, const std::string& reason, std::int6
     if (state_ == State::Closed || state_ == State::Disconnected) return;
     for (auto& o : outbox_) o.sent = false;  // unanswered: sent again after reconnecting
     helloRef_ = 0;
-    pingsInFlight_.clear();
     emit(out, "disconnected", "{\"code\":" + std::to_string(code) + ",\"reason\":" + jsonString(reason) + "}");
     if (!options_.reconnection || terminalClose(code)) {
         setState(State::Disconnected, out);
@@ -429,6 +462,20 @@ void ClientCore::scheduleReconnect(std::int64_t now, Effects& out) {
 }
 
 void ClientCore::tick(std::int64_t now, Effects& out) {
+    lastNow_ = now;
+    // Requests the server has not answered in time are rejected. Messages
+    // stay in the outbox (a late answer or a reconnect still delivers them
+    // once); joins and leaves are dropped.
+    for (auto it = outbox_.begin(); it != outbox_.end();) {
+        bool overdue = it->sent && it->requestId && now - it->sentAt >= options_.requestTimeoutMs;
+        if (!overdue) {
+            ++it;
+            continue;
+        }
+        out.push_back(Effect{Effect::Kind::Reject, "timeout", "no answer from the server in time", {}, it->requestId, 0});
+        it->requestId = 0;
+        it = (it->op == "join" || it->op == "leave") ? outbox_.erase(it) : std::next(it);
+    }
     if (state_ == State::Reconnecting && now >= reconnectAt_) {
         setState(State::Connecting, out);
         out.push_back(Effect{Effect::Kind::Open, {}, {}, {}, 0, 0});
@@ -441,8 +488,12 @@ void ClientCore::tick(std::int64_t now, Effects& out) {
 
 std::int64_t ClientCore::nextWakeAt() const {
     if (state_ == State::Reconnecting) return reconnectAt_;
-    if (state_ == State::Connected && options_.heartbeatIntervalMs > 0) return nextPingAt_;
-    return 0;
+    std::int64_t next = 0;
+    auto earliest = [&](std::int64_t t) { next = next == 0 ? t : std::min(next, t); };
+    if (state_ == State::Connected && options_.heartbeatIntervalMs > 0) earliest(nextPingAt_);
+    for (const auto& o : outbox_)
+        if (o.sent && o.requestId) earliest(o.sentAt + options_.requestTimeoutMs);
+    return next;
 }
 
 std::vector<std::string> ClientCore::rooms() const {
@@ -506,6 +557,7 @@ std::string ClientCore::queueSnapshot() const {
 }
 
 bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now, Effects& out) {
+    lastNow_ = now;
     json::Document doc;
     if (!json::parseStrict(snapshotJson, doc, 64 * 1024 * 1024, 8, false).ok() || !doc.IsArray()) return false;
     std::vector<Outgoing> restored;

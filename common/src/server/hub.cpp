@@ -17,6 +17,7 @@ using protocol::close_code::kTimeout;
 using protocol::close_code::kUnauthorized;
 using protocol::Error;
 using protocol::ErrorCode;
+using protocol::makeError;
 
 namespace {
 
@@ -25,13 +26,6 @@ namespace {
 constexpr std::int64_t kRateLimitGraceMs = 10000;
 // CONNECTION_RATE_PER_IP counts upgrades over this window.
 constexpr std::int64_t kUpgradeWindowMs = 60000;
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
 
 }  // namespace
 

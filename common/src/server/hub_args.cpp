@@ -11,17 +11,11 @@ namespace brolostack::server {
 
 using protocol::Error;
 using protocol::ErrorCode;
+using protocol::makeError;
 
 namespace {
 
 constexpr std::size_t kMaxChunkHeaderBytes = 4096;
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
 
 std::string sessionRoom(std::string_view sessionId) {
     return std::string(protocol::kSessionRoomPrefix) + std::string(sessionId);

@@ -10,6 +10,7 @@ namespace brolostack::server {
 
 using protocol::Error;
 using protocol::ErrorCode;
+using protocol::makeError;
 
 namespace {
 
@@ -17,13 +18,6 @@ namespace {
 // the `members` op lists everyone.
 constexpr std::size_t kMaxMembersInJoinReply = 1000;
 constexpr std::uint32_t kDefaultHistoryLimit = 100;
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
 
 protocol::MemberView viewOf(const rooms::MemberEntry& m) { return {m.sid, m.user, m.infoJson}; }
 

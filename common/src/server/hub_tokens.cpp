@@ -8,17 +8,11 @@ namespace brolostack::server {
 
 using protocol::Error;
 using protocol::ErrorCode;
+using protocol::makeError;
 
 namespace {
 
 constexpr std::int64_t kExpiryWarningMs = 60000;
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
 
 }  // namespace
 

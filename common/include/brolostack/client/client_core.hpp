@@ -28,7 +28,8 @@ struct ClientOptions {
     std::uint32_t reconnectionAttempts = 5;
     std::int64_t reconnectionDelayMs = 1000;
     std::int64_t reconnectionDelayMaxMs = 5000;
-    bool queueEnabled = true;           // queue publishes and sends while offline
+    bool queueEnabled = true;           // queue publishes and sends while offline after a connection
+                                        // (calls before the first connection are always queued)
     std::size_t queueMaxSize = 1000;    // past it the oldest queued message is dropped (announced)
     std::int64_t requestTimeoutMs = 10000;
     std::int64_t heartbeatIntervalMs = 30000;  // ping for latency
@@ -87,6 +88,8 @@ private:
         std::string frameWithoutRef;  // the frame's fields after op, as JSON members
         std::string mid;
         bool sent = false;  // sent on the current connection, answer pending
+        bool echo = false;  // publish: the server sends our own copy back
+        std::int64_t sentAt = 0;
         std::uint64_t ref = 0;
         std::int64_t queuedAt = 0;
     };
@@ -127,13 +130,13 @@ private:
     std::uint32_t attempts_ = 0;
     std::int64_t reconnectAt_ = 0;
     std::int64_t nextPingAt_ = 0;
-    std::map<std::string, std::int64_t> pingsInFlight_;
     std::deque<double> latencies_;
     std::uint64_t messagesSent_ = 0;
     std::uint64_t messagesReceived_ = 0;
     std::uint64_t reconnectCount_ = 0;
     std::uint64_t dropped_ = 0;
     bool everConnected_ = false;
+    std::int64_t lastNow_ = 0;  // the latest time any input brought
 };
 
 }  // namespace brolostack::client

@@ -49,6 +49,14 @@ struct Error {
     }
 };
 
+/// An Error with empty details.
+inline Error makeError(ErrorCode code, std::string message) {
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    return e;
+}
+
 /// WebSocket close codes the server uses.
 namespace close_code {
 inline constexpr std::uint16_t kNormal = 1000;
