@@ -12,16 +12,10 @@ namespace {
 
 using protocol::Error;
 using protocol::ErrorCode;
+using protocol::makeError;
 
 constexpr std::string_view kRoomsPrefix = "/api/v1/rooms/";
 constexpr std::string_view kSessionsPrefix = "/api/v1/sessions/";
-
-Error makeError(ErrorCode code, std::string message) {
-    Error e;
-    e.code = code;
-    e.message = std::move(message);
-    return e;
-}
 
 HttpResponse ok(std::string body, int status = 200) {
     HttpResponse r;
