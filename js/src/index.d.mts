@@ -89,3 +89,48 @@ export class BrolostackWSClientside {
 
 export function loadCore(loader?: () => Promise<unknown>): Promise<unknown>;
 export const PROFILES: Record<Environment, { reconnectionAttempts: number; queue: boolean; persist: boolean; heartbeatInterval: number }>;
+
+export type ARGSType =
+  | 'AGENT_REGISTER' | 'AGENT_UNREGISTER' | 'TASK_START' | 'TASK_PROGRESS' | 'TASK_COMPLETE' | 'TASK_ERROR'
+  | 'COLLABORATION_REQUEST' | 'COLLABORATION_RESPONSE' | 'STREAM_START' | 'STREAM_DATA' | 'STREAM_END'
+  | 'HEARTBEAT' | 'SYNC_REQUEST' | 'SYNC_RESPONSE' | 'TASK_ASSIGN' | 'TASK_CANCEL';
+
+export interface ARGSMessage<P = unknown> {
+  id: string;
+  type: ARGSType;
+  timestamp: number;
+  sessionId: string;
+  agentId?: string;
+  payload: P;
+  metadata: {
+    priority: 'low' | 'medium' | 'high' | 'critical';
+    retryCount?: number;
+    maxRetries?: number;
+    ttl?: number;
+    requiresAck?: boolean;
+    correlationId?: string;
+    sourceAgent?: string;
+    targetAgent?: string;
+    environment?: string;
+  };
+}
+
+export interface ARGSAgentInfo {
+  id: string;
+  type: string;
+  capabilities: string[];
+  status?: string;
+  metadata?: { name?: string; version?: string; maxConcurrentTasks?: number; currentTasks?: number };
+}
+
+export const ARGS_TYPES: readonly ARGSType[];
+
+export class ARGSProtocolHandler {
+  constructor(options?: { environment?: Environment; now?: () => number; newId?: () => string });
+  createMessage<P>(type: ARGSType, sessionId: string, payload?: P, metadata?: Partial<ARGSMessage['metadata']> & { agentId?: string }): ARGSMessage<P>;
+  onMessage(type: ARGSType | '*', handler: (message: ARGSMessage) => unknown): () => void;
+  processMessage(message: ARGSMessage): Promise<unknown[]>;
+  validate(message: unknown): string | null;
+  registerAgent(info: ARGSAgentInfo): ARGSAgentInfo;
+  findAgentsByCapability(capabilities: string | string[]): ARGSAgentInfo[];
+}

@@ -19,3 +19,13 @@ void client.joinRoom(42);
 new BrolostackWSClientside({ urll: 'x' });
 // @ts-expect-error priority is one of low | medium | high | critical
 void client.send('e', {}, { priority: 'urgent' });
+
+import { ARGSProtocolHandler } from '../../js/src/index.mjs';
+const argsHandler = new ARGSProtocolHandler();
+const agentMessage = argsHandler.createMessage('AGENT_REGISTER', 'session-1', {
+  id: 'agent-1', type: 'data-processor', capabilities: ['data-analysis', 'ml-inference'],
+});
+void agentMessage.id.length;
+argsHandler.onMessage('TASK_START', async (message) => message.sessionId);
+// @ts-expect-error not an ARGS type
+argsHandler.createMessage('TASK_STARTED', 'session-1', {});
