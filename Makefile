@@ -40,6 +40,7 @@ e2e:
 bench: build
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5
 	@node bench/sockets.mjs
+	@node bench/client_decode.mjs
 
 run: build
 	BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-web-demo} \
