@@ -5,6 +5,9 @@ WASM_BUILD ?= build-wasm
 PORT       ?= 3001
 JOBS       ?= $(shell nproc)
 export NODE_PATH := /usr/share/nodejs
+# ccache hits across checkouts in other folders (paths relative to the repo).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: all deps build native wasm test unit integration types e2e run bench clean
 
