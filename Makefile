@@ -25,6 +25,7 @@ native:
 wasm:
 	@test -f $(WASM_BUILD)/build.ninja || emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(WASM_BUILD) -j $(JOBS)
+	@node scripts/build-js-package.mjs
 
 test: build unit integration types e2e
 

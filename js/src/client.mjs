@@ -4,6 +4,7 @@
 // settled promises.
 import { loadCore } from './core.mjs';
 import { PROFILES, detectEnvironment } from './profiles.mjs';
+import { QueuePersistence } from './persistence.mjs';
 
 export class BrolostackError extends Error {
   constructor(code, message) {
@@ -39,7 +40,10 @@ export class BrolostackWSClientside {
       auth: config.auth || {},
     };
     this.WebSocket = config.WebSocket || globalThis.WebSocket;
-    this.storage = config.storage === undefined ? globalThis.localStorage : config.storage;
+    const storage = config.storage === undefined ? globalThis.localStorage : config.storage;
+    this.persistence = this.config.persistOffline && storage
+      ? new QueuePersistence({ storage, url: this.config.url, locks: config.locks === undefined ? globalThis.navigator?.locks : config.locks })
+      : null;
     this.now = config.now || (() => Date.now());
     this.handlers = new Map();
     this.requests = new Map();
@@ -61,8 +65,13 @@ export class BrolostackWSClientside {
         token: this.config.auth.token || '',
         apiKey: this.config.auth.apiKey || '',
       }), Math.random());
-      this.restorePersisted();
     });
+    if (this.persistence) {
+      // Queues left by earlier pages: at start, and again once connected
+      // (a reloaded page's lock may outlive the first look).
+      this.ready.then(() => this.adoptOrphans());
+      this.on('connected', () => this.adoptOrphans());
+    }
     if (this.config.autoConnect) this.connect().catch((err) => this.emit('reconnect-error', err));
     this.installWakeUps();
   }
@@ -96,6 +105,7 @@ export class BrolostackWSClientside {
   destroy() {
     this.destroyed = true;
     clearTimeout(this.timer);
+    this.persistence?.stop();
     this.removeWakeUps?.();
     return this.disconnect();
   }
@@ -190,18 +200,18 @@ export class BrolostackWSClientside {
   }
 
   // ---- persistence -------------------------------------------------------
-  storageKey() { return `brolostack:queue:${this.config.url}`; }
-
   persist() {
-    if (!this.config.persistOffline || !this.storage || !this.client) return;
-    try { this.storage.setItem(this.storageKey(), this.client.queueSnapshot()); } catch { /* storage full or blocked */ }
+    if (this.persistence && this.client) this.persistence.save(this.client.queueSnapshot());
   }
 
-  restorePersisted() {
-    if (!this.config.persistOffline || !this.storage) return;
-    const snapshot = this.storage.getItem(this.storageKey());
-    if (!snapshot) return;
-    this.apply(this.client.restoreQueue(snapshot, this.now()));
+  /** Takes over the queues of pages that are gone; resolves to how many. */
+  adoptOrphans() {
+    return this.persistence.adopt((snapshot) => {
+      this.apply(this.client.restoreQueue(snapshot, this.now()));
+      if (!this.client.lastRestoreOk()) {
+        this.emit('error', { code: 'bad_snapshot', message: 'a stored message queue was unreadable and is discarded' });
+      }
+    });
   }
 
   // ---- browser wake-ups --------------------------------------------------

@@ -90,27 +90,96 @@ test('messages sent while the server is down arrive exactly once, in order, when
   await recoveryFailed;
 });
 
-test('a queued message survives a new client instance through persisted storage', async () => {
-  const server = await startServer();
-  const store = new Map();
-  const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
-  const url = `ws://127.0.0.1:1/ws`;  // nothing listens there: the message stays queued
-  const offline = makeClient(url, { storage, messageQueue: { persistOffline: true }, reconnection: false });
-  await offline.ready;
-  offline.send('note', { text: 'kept' }).catch(() => {});
-  await new Promise((r) => setTimeout(r, 20));
-  const snapshot = store.get(`brolostack:queue:${url}`);
-  assert.match(snapshot, /kept/);
-  // The page goes away without a goodbye (a reload): nothing is cleared.
+/** Web Storage over a Map, like localStorage within one origin. */
+class MemoryStorage {
+  #items = new Map();
+  get length() { return this.#items.size; }
+  key(i) { return [...this.#items.keys()][i] ?? null; }
+  getItem(k) { return this.#items.has(k) ? this.#items.get(k) : null; }
+  setItem(k, v) { this.#items.set(k, String(v)); }
+  removeItem(k) { this.#items.delete(k); }
+  keys() { return [...this.#items.keys()]; }
+}
 
-  // The next page load, at the real server: the stored queue is restored and sent.
-  store.set(`brolostack:queue:${server.wsUrl}`, snapshot);
-  const reader = makeClient(server.wsUrl, { storage, messageQueue: { persistOffline: true } });
-  await reader.ready;
-  const processed = await waitFor(reader, 'queue-processed');
-  assert.equal(processed.data.sent, 1);
-  // Once answered, the message leaves the stored queue.
-  const deadline = Date.now() + 5000;
-  while (/kept/.test(store.get(`brolostack:queue:${server.wsUrl}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.doesNotMatch(store.get(`brolostack:queue:${server.wsUrl}`), /kept/);
+async function until(predicate, what, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A loopback port nothing listens on (a server was there and is gone). */
+async function vacantPort() {
+  const server = await startServer();
+  await server.stop();
+  return server.port;
+}
+
+test('a page reload with persistOffline loses nothing queued: the next page rejoins and sends it once', async () => {
+  const port = await vacantPort();
+  const url = `ws://127.0.0.1:${port}/ws`;
+  const storage = new MemoryStorage();
+  const persistent = { storage, messageQueue: { persistOffline: true }, reconnection: false };
+  const before = makeClient(url, { ...persistent, autoConnect: false });
+  before.joinRoom('notes', 'Notes', { name: 'Ada' }).catch(() => {});
+  const queued = ['one', 'two', 'three'].map((text) => before.sendToRoom('notes', 'note', { text }).catch(() => {}));
+  await before.ready;
+  await until(() => storage.keys().some((k) => /three/.test(storage.getItem(k))), 'the queue to be stored');
+  assert.equal(storage.keys().length, 1);
+  assert.ok(storage.keys()[0].startsWith(`brolostack:queue:${url}#`), 'one entry per client, under its URL');
+  // The page goes away without a goodbye (a reload): nothing is cleared.
+  void queued;
+
+  const server = await startServer({}, { port });
+  const after = makeClient(url, { ...persistent, reconnection: true });
+  const restored = await waitFor(after, 'queue-restored');
+  assert.deepEqual(restored.data, { messages: 3, rooms: 1 });
+  await waitFor(after, 'queue-processed');
+  await until(() => storage.keys().length === 0, 'the answered queue to leave storage');
+  const history = await (await fetch(`${server.httpUrl}/api/v1/rooms/notes/history?limit=10`)).json();
+  assert.deepEqual(history.messages.map((m) => m.data.text), ['one', 'two', 'three']);
+  assert.deepEqual(after.getRooms(), ['notes'], 'the room the messages needed was joined again');
+  const members = await (await fetch(`${server.httpUrl}/api/v1/rooms/notes/members`)).json();
+  assert.deepEqual(members.members.map((m) => m.info), [{ name: 'Ada' }]);
+});
+
+test('a reloaded page resumes its room from the last offset it saw and gets what it missed, once', async () => {
+  const server = await startServer();
+  const storage = new MemoryStorage();
+  const reader = makeClient(server.wsUrl, { storage, messageQueue: { persistOffline: true }, reconnection: false });
+  const other = makeClient(server.wsUrl);
+  await reader.joinRoom('feed');
+  await other.joinRoom('feed');
+  const seen = waitFor(reader, 'item', (d) => d.n === 1);
+  await other.sendToRoom('feed', 'item', { n: 1 });
+  await seen;
+  // The page queues a message, then is closed abruptly while the room moves on.
+  reader.socket.terminate();
+  await waitFor(reader, 'disconnected');
+  reader.sendToRoom('feed', 'item', { n: 'mine' }).catch(() => {});
+  await until(() => storage.keys().length === 1, 'the queue to be stored');
+  await other.sendToRoom('feed', 'item', { n: 2 });
+  await other.sendToRoom('feed', 'item', { n: 3 });
+
+  const next = makeClient(server.wsUrl, { storage, messageQueue: { persistOffline: true } });
+  const items = [];
+  next.on('item', (d, frame) => items.push([d.n, frame.offset]));
+  await waitFor(next, 'room-joined');
+  assert.deepEqual(items, [[2, 2], [3, 3]], 'the two it missed, in order, and not the one it had');
+  await until(() => storage.length === 0, 'the queued message to be answered');
+  const history = await (await fetch(`${server.httpUrl}/api/v1/rooms/feed/history?limit=10`)).json();
+  assert.deepEqual(history.messages.map((m) => m.data.n), [1, 2, 3, 'mine']);
+});
+
+test('an unreadable stored queue is discarded with an error, and the client still works', async () => {
+  const server = await startServer();
+  const storage = new MemoryStorage();
+  storage.setItem(`brolostack:queue:${server.wsUrl}#0123456789abcdef`, '{"messages":[{"op":"publish"');
+  const client = makeClient(server.wsUrl, { storage, messageQueue: { persistOffline: true } });
+  const error = await waitFor(client, 'error', (e) => e.code === 'bad_snapshot');
+  assert.match(error.data.message, /unreadable/);
+  await until(() => storage.length === 0, 'the bad entry to go');
+  await client.joinRoom('ok');
+  assert.equal((await client.sendToRoom('ok', 'x', 1)).offset, 1);
 });

@@ -703,7 +703,7 @@ TEST_F(ClientCoreTest, RequestsBeforeConnectingAreQueuedThenSentInOrderAfterWelc
     ASSERT_NE(settled(r, Kind::Reject, late), nullptr);
     EXPECT_EQ(settled(r, Kind::Reject, late)->text, "forbidden");
     // Answered: nothing left to send again.
-    EXPECT_EQ(core().queueSnapshot(), "[]");
+    EXPECT_EQ(core().queueSnapshot(), "");
 }
 
 TEST_F(ClientCoreTest, WhileConnectedMessagesGoOutAtOnceWithDistinctRefsAndMids) {
@@ -805,11 +805,11 @@ TEST_F(ClientCoreTest, FullQueueDropsTheOldestUnsentMessageAndRejectsIt) {
 
     // The dropped mid is the first publish's: it is not in the snapshot, the others are.
     Document snap = parse(core().queueSnapshot());
-    ASSERT_TRUE(snap.IsArray());
-    ASSERT_EQ(snap.Size(), 2u);
+    ASSERT_TRUE(snap.IsObject() && snap["messages"].IsArray());
+    ASSERT_EQ(snap["messages"].Size(), 2u);
     std::string droppedMid = member(parse(dropped[0]->dataJson), "mid");
     EXPECT_NE(droppedMid, "<absent>");
-    for (const auto& item : snap.GetArray()) EXPECT_NE(member(item, "mid"), droppedMid);
+    for (const auto& item : snap["messages"].GetArray()) EXPECT_NE(member(item, "mid"), droppedMid);
     EXPECT_EQ(member(parse(core().statsJson()), "dropped"), "1");
 
     Effects w = connectAndWelcome();
@@ -820,54 +820,138 @@ TEST_F(ClientCoreTest, FullQueueDropsTheOldestUnsentMessageAndRejectsIt) {
     EXPECT_EQ(str(frames[1]["data"]), "3");
 }
 
-TEST_F(ClientCoreTest, SnapshotRestoresIntoANewClientWithTheSameMidsInOrder) {
+/// A snapshot of a client that joined `general` (at e1/4 when `known`) and
+/// queued two publishes to it and one send, as a previous page leaves it.
+std::string previousPageSnapshot(const ClientOptions& options, bool known) {
     std::uint64_t seed = 99;
     ClientCore first(options, [&seed] {
         seed = seed * 6364136223846793005ULL + 1;
         return static_cast<double>(seed >> 11) / 9007199254740992.0;
     });
     Effects e;
-    first.joinRoom("general", "", "", now, e);  // joins are not part of the snapshot
-    first.publish("general", "chat", R"({"n":1})", false, now, e);
-    first.send("start-task", R"({"taskId":"t1"})", now, e);
-    first.publish("general", "doc-change", R"({"n":2})", true, now, e);
-    std::string snapshot = first.queueSnapshot();
+    first.joinRoom("general", "General", R"({"name":"Ada"})", 1, e);
+    if (known) {
+        first.connect(1, e);
+        first.opened(1, e);
+        Effects w;
+        first.received(reply(1, welcomeData("c-old", "t-old", "{}")), 1, w);
+        first.received(reply(2, joinData("general", "e1", 4)), 1, e);
+        first.closed(1006, "", 1, e);
+    }
+    first.publish("general", "chat", R"({"n":1})", false, 2, e);
+    first.send("start-task", R"({"taskId":"t1"})", 3, e);
+    first.publish("general", "doc-change", R"({"n":2})", true, 4, e);
+    return first.queueSnapshot();
+}
+
+TEST_F(ClientCoreTest, SnapshotRestoresIntoANewClientRoomsFirstThenTheSameMidsInOrder) {
+    std::string snapshot = previousPageSnapshot(options, false);
     Document snap = parse(snapshot);
-    ASSERT_TRUE(snap.IsArray());
-    ASSERT_EQ(snap.Size(), 3u);
+    ASSERT_TRUE(snap.IsObject());
+    ASSERT_EQ(snap["messages"].Size(), 3u);
+    EXPECT_EQ(member(snap["rooms"]["general"], "name"), "General");
+    EXPECT_EQ(member(snap["rooms"]["general"], "epoch"), "<absent>") << "never answered: no position to resume";
 
     Effects r;
     ASSERT_TRUE(core().restoreQueue(snapshot, now, r));
     EXPECT_EQ(count(r, Kind::Send), 0u) << "not connected: restored messages wait";
+    ASSERT_EQ(emitted(r, "queue-restored").size(), 1u);
+    EXPECT_EQ(emitted(r, "queue-restored")[0]->dataJson, R"({"messages":3,"rooms":1})");
     EXPECT_EQ(core().queueSnapshot(), snapshot) << "the snapshot round-trips";
+    EXPECT_EQ(core().rooms(), std::vector<std::string>{"general"});
 
     Effects w = connectAndWelcome();
+    EXPECT_EQ(sentOps(w), (std::vector<std::string>{"join", "publish", "send", "publish"}))
+        << "the room is joined before anything is published to it";
     auto frames = sent(w);
-    ASSERT_EQ(frames.size(), 3u);
-    EXPECT_EQ(member(frames[0], "op"), "publish");
-    EXPECT_EQ(member(frames[1], "op"), "send");
-    EXPECT_EQ(member(frames[2], "op"), "publish");
-    for (std::size_t i = 0; i < 3; ++i) {
-        EXPECT_EQ(member(frames[i], "mid"), member(snap[static_cast<rapidjson::SizeType>(i)], "mid"));
+    EXPECT_EQ(member(frames[0], "room"), "general");
+    EXPECT_EQ(member(frames[0], "name"), "General");
+    EXPECT_EQ(str(frames[0]["info"]), R"({"name":"Ada"})");
+    EXPECT_EQ(member(frames[0], "since"), "<absent>");
+    for (std::size_t i = 1; i < 4; ++i) {
+        EXPECT_EQ(member(frames[i], "mid"), member(snap["messages"][static_cast<rapidjson::SizeType>(i - 1)], "mid"));
         EXPECT_GT(refOf(frames[i]), 0u);
     }
-    EXPECT_EQ(str(frames[0]["data"]), R"({"n":1})");
-    EXPECT_EQ(member(frames[0], "room"), "general");
-    EXPECT_EQ(member(frames[1], "event"), "start-task");
-    EXPECT_EQ(member(frames[2], "event"), "doc-change");
-    EXPECT_EQ(member(frames[2], "echo"), "true");
-    // Answered, they leave the outbox.
-    for (const auto& f : frames) receive(reply(refOf(f), "{}"));
-    EXPECT_EQ(core().queueSnapshot(), "[]");
+    EXPECT_EQ(str(frames[1]["data"]), R"({"n":1})");
+    EXPECT_EQ(member(frames[2], "event"), "start-task");
+    EXPECT_EQ(member(frames[3], "event"), "doc-change");
+    EXPECT_EQ(member(frames[3], "echo"), "true");
+    // Answered, they leave the outbox; with nothing owed the snapshot is empty.
+    for (const auto& f : frames) receive(reply(refOf(f), member(f, "op") == "join" ? joinData("general", "e1", 0) : "{}"));
+    EXPECT_EQ(core().queueSnapshot(), "");
+}
+
+TEST_F(ClientCoreTest, RestoredRoomIsRejoinedFromItsLastPositionAndMissedMessagesArriveOnce) {
+    std::string snapshot = previousPageSnapshot(options, true);
+    Document snap = parse(snapshot);
+    EXPECT_EQ(member(snap["rooms"]["general"], "epoch"), "e1");
+    EXPECT_EQ(member(snap["rooms"]["general"], "offset"), "4");
+    Effects r;
+    ASSERT_TRUE(core().restoreQueue(snapshot, now, r));
+    Effects w = connectAndWelcome();
+    auto joins = sent(w, "join");
+    ASSERT_EQ(joins.size(), 1u);
+    EXPECT_EQ(str(joins[0]["since"]), R"({"epoch":"e1","offset":4})");
+    // Messages 5 and 6 came while the page was away; 4 is one it had seen.
+    std::string data = R"({"room":"general","epoch":"e1","offset":6,"members":[],"memberCount":1,"recovered":true,"missed":[)" +
+                       messageFrame("general", 4, "e1") + "," + messageFrame("general", 5, "e1") + "," +
+                       messageFrame("general", 6, "e1") + "]}";
+    Effects j = receive(reply(refOf(joins[0]), data));
+    EXPECT_EQ(deliveredOffsets(j), (std::vector<std::string>{"5", "6"}));
+    EXPECT_TRUE(emitted(j, "recovery-failed").empty());
+    EXPECT_EQ(emitted(j, "room-joined").size(), 1u);
+    // Live delivery continues after the recovered position, without repeats.
+    EXPECT_TRUE(deliveredOffsets(receive(messageFrame("general", 6, "e1"))).empty());
+    EXPECT_EQ(deliveredOffsets(receive(messageFrame("general", 7, "e1"))), std::vector<std::string>{"7"});
+}
+
+TEST_F(ClientCoreTest, RestoredRoomWhosePositionIsGoneReportsRecoveryFailed) {
+    Effects r;
+    ASSERT_TRUE(core().restoreQueue(previousPageSnapshot(options, true), now, r));
+    Effects w = connectAndWelcome();
+    auto joins = sent(w, "join");
+    ASSERT_EQ(joins.size(), 1u);
+    Effects j = receive(reply(refOf(joins[0]), joinData("general", "e2", 3)));  // a new epoch: history lost
+    ASSERT_EQ(emitted(j, "recovery-failed").size(), 1u);
+    EXPECT_EQ(emitted(j, "recovery-failed")[0]->dataJson, R"({"room":"general"})");
+}
+
+TEST_F(ClientCoreTest, RestoreTakesEachMidOnceAndLeavesJoinedRoomsAlone) {
+    std::uint64_t ownJoin = 0;
+    join("general", &ownJoin, "Mine");
+    std::string snapshot = previousPageSnapshot(options, true);
+    Effects first, second;
+    ASSERT_TRUE(core().restoreQueue(snapshot, now, first));
+    EXPECT_EQ(emitted(first, "queue-restored")[0]->dataJson, R"({"messages":3,"rooms":0})");
+    ASSERT_TRUE(core().restoreQueue(snapshot, now, second));
+    EXPECT_TRUE(emitted(second, "queue-restored").empty()) << "nothing new in it";
+    Effects w = connectAndWelcome();
+    EXPECT_EQ(sentOps(w), (std::vector<std::string>{"join", "publish", "send", "publish"}));
+    EXPECT_EQ(member(sent(w, "join")[0], "name"), "Mine") << "the application's own join is kept";
+}
+
+TEST_F(ClientCoreTest, RestoreRespectsTheQueueLimitAndAnnouncesWhatItDrops) {
+    options.queueMaxSize = 3;
+    publish("general", R"({"own":1})");
+    publish("general", R"({"own":2})");
+    Effects r;
+    ASSERT_TRUE(core().restoreQueue(previousPageSnapshot(options, false), now, r));
+    auto dropped = emitted(r, "message-dropped");
+    ASSERT_EQ(dropped.size(), 2u) << "five messages, room for three";
+    EXPECT_EQ(member(parse(dropped[0]->dataJson), "reason"), "queue-full");
+    EXPECT_EQ(member(parse(core().statsJson()), "dropped"), "2");
+    Document snap = parse(core().queueSnapshot());
+    ASSERT_EQ(snap["messages"].Size(), 3u);
+    EXPECT_EQ(member(snap["messages"][0], "fields").find("own"), std::string::npos) << "the oldest went first";
 }
 
 TEST_F(ClientCoreTest, RestoreWhileConnectedSendsAtOnce) {
     connectAndWelcome();
-    std::string snapshot = R"([{"op":"publish","fields":"\"room\":\"general\",\"event\":\"chat\",\"data\":1,)"
-                           R"(\"mid\":\"m-keep\",\"echo\":false","mid":"m-keep","queuedAt":5}])";
+    std::string snapshot = R"({"rooms":{},"messages":[{"op":"send","fields":"\"event\":\"chat\",\"data\":1,)"
+                           R"(\"mid\":\"m-keep\"","mid":"m-keep","queuedAt":5}]})";
     Effects r;
     ASSERT_TRUE(core().restoreQueue(snapshot, now, r));
-    auto frames = sent(r, "publish");
+    auto frames = sent(r, "send");
     ASSERT_EQ(frames.size(), 1u);
     EXPECT_EQ(member(frames[0], "mid"), "m-keep");
 }
@@ -877,19 +961,31 @@ TEST_F(ClientCoreTest, CorruptedSnapshotIsRefusedAndChangesNothing) {
     std::string before = core().queueSnapshot();
     const std::string good =
         R"({"op":"publish","fields":"\"room\":\"a\",\"event\":\"e\",\"data\":1,\"mid\":\"m-1\",\"echo\":false","mid":"m-1","queuedAt":1})";
+    auto wrap = [](const std::string& messages, const std::string& rooms = "{}") {
+        return R"({"rooms":)" + rooms + R"(,"messages":[)" + messages + "]}";
+    };
     const std::vector<std::string> corrupt = {
         "",
         "not json",
         "{}",
-        "[1]",
-        R"([{"op":"publish","mid":"m-1"}])",
-        R"([{"op":"publish","fields":"\"room\":\"a\""}])",
-        R"([{"op":"join","fields":"\"room\":\"a\"","mid":"m-1"}])",
-        R"([{"op":"publish","fields":7,"mid":"m-1"}])",
-        "[" + good + R"(,{"op":"publish","fields":"\"room\":\"a\"}{","mid":"m-2"}])",
-        "[" + good + R"(,{"op":"send","fields":"\"event\":\"e\"},{\"x\":1","mid":"m-3"}])",
-        "[" + good + R"(,{"op":"send","fields":"\"event\":","mid":"m-4"}])",
-        ("[" + good + "]").substr(0, good.size() / 2),
+        "[]",
+        R"({"messages":{}})",
+        R"({"messages":[],"rooms":[]})",
+        wrap("1"),
+        wrap(R"({"op":"publish","mid":"m-1"})"),
+        wrap(R"({"op":"publish","fields":"\"room\":\"a\""})"),
+        wrap(R"({"op":"join","fields":"\"room\":\"a\"","mid":"m-1"})"),
+        wrap(R"({"op":"publish","fields":7,"mid":"m-1"})"),
+        wrap(R"({"op":"publish","fields":"\"event\":\"e\",\"data\":1","mid":"m-1"})"),
+        wrap(good + R"(,{"op":"publish","fields":"\"room\":\"a\"}{","mid":"m-2"})"),
+        wrap(good + R"(,{"op":"send","fields":"\"event\":\"e\"},{\"x\":1","mid":"m-3"})"),
+        wrap(good + R"(,{"op":"send","fields":"\"event\":","mid":"m-4"})"),
+        wrap(good + R"(,{"op":"send","fields":"\"event\":\"e\"","mid":"m-5","queuedAt":"soon"})"),
+        wrap(good, R"({"a":1})"),
+        wrap(good, R"({"bad room!":{}})"),
+        wrap(good, R"({"a":{"info":[1]}})"),
+        wrap(good, R"({"a":{"offset":-1,"epoch":"e"}})"),
+        wrap(good).substr(0, good.size() / 2),
     };
     for (const auto& text : corrupt) {
         SCOPED_TRACE(text);
@@ -897,11 +993,13 @@ TEST_F(ClientCoreTest, CorruptedSnapshotIsRefusedAndChangesNothing) {
         EXPECT_FALSE(core().restoreQueue(text, now, e));
         EXPECT_TRUE(e.empty());
         EXPECT_EQ(core().queueSnapshot(), before);
+        EXPECT_TRUE(core().rooms().empty());
     }
     // The good item alone is accepted, which shows the refusals were about the bad parts.
     Effects e;
-    EXPECT_TRUE(core().restoreQueue("[" + good + "]", now, e));
+    EXPECT_TRUE(core().restoreQueue(wrap(good, R"({"a":{"name":"A","info":{},"epoch":"e","offset":2}})"), now, e));
     Effects w = connectAndWelcome();
+    EXPECT_EQ(sentOps(w), (std::vector<std::string>{"publish", "join", "publish"})) << "its room before its message";
     auto frames = sent(w, "publish");
     ASSERT_EQ(frames.size(), 2u);
     EXPECT_EQ(str(frames[0]["data"]), R"({"mine":true})");

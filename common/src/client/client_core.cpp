@@ -119,21 +119,22 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
     }
     emit(out, "message-queued", "{\"op\":" + jsonString(outbox_.back().op) + ",\"queued\":" +
                                     std::to_string(outbox_.size()) + "}");
-    // Bounded: the oldest unsent message makes room, and says so.
-    std::size_t unsent = static_cast<std::size_t>(std::count_if(outbox_.begin(), outbox_.end(), [](const Outgoing& x) {
-        return !x.sent && (x.op == "publish" || x.op == "send");
-    }));
-    if (unsent > options_.queueMaxSize) {
-        auto oldest = std::find_if(outbox_.begin(), outbox_.end(), [](const Outgoing& x) {
-            return !x.sent && (x.op == "publish" || x.op == "send");
-        });
+    dropOverflow(out);
+    return id;
+}
+
+// Bounded: the oldest unsent messages make room, and say so.
+void ClientCore::dropOverflow(Effects& out) {
+    auto unsentMessage = [](const Outgoing& x) { return !x.sent && (x.op == "publish" || x.op == "send"); };
+    auto unsent = static_cast<std::size_t>(std::count_if(outbox_.begin(), outbox_.end(), unsentMessage));
+    for (; unsent > options_.queueMaxSize; --unsent) {
+        auto oldest = std::find_if(outbox_.begin(), outbox_.end(), unsentMessage);
         ++dropped_;
         emit(out, "message-dropped", "{\"reason\":\"queue-full\",\"mid\":" + jsonString(oldest->mid) + "}");
         if (oldest->requestId)
             out.push_back(Effect{Effect::Kind::Reject, "dropped", "the message queue was full", {}, oldest->requestId, 0});
         outbox_.erase(oldest);
     }
-    return id;
 }
 
 void ClientCore::transmit(Outgoing& o, Effects& out) {
@@ -161,11 +162,21 @@ std::uint64_t ClientCore::joinRoom(const std::string& room, const std::string& n
     RoomState& r = rooms_[room];
     r.name = name;
     r.infoJson = infoJson.empty() ? "{}" : infoJson;
+    return enqueue(joinFrame(room, r), now, out);
+}
+
+// A room this client already knows a position in (restored from a snapshot,
+// or joined again) is joined with `since`: the reply carries what it missed.
+ClientCore::Outgoing ClientCore::joinFrame(const std::string& room, const RoomState& r) const {
     Outgoing o;
     o.op = "join";
-    o.frameWithoutRef = "\"room\":" + jsonString(room) + (name.empty() ? "" : ",\"name\":" + jsonString(name)) +
+    o.room = room;
+    o.since = r.known;
+    o.frameWithoutRef = "\"room\":" + jsonString(room) + (r.name.empty() ? "" : ",\"name\":" + jsonString(r.name)) +
                         ",\"info\":" + r.infoJson;
-    return enqueue(std::move(o), now, out);
+    if (r.known)
+        o.frameWithoutRef += ",\"since\":{\"epoch\":" + jsonString(r.epoch) + ",\"offset\":" + std::to_string(r.offset) + "}";
+    return o;
 }
 
 std::uint64_t ClientCore::leaveRoom(const std::string& room, std::int64_t now, Effects& out) {
@@ -180,6 +191,7 @@ std::uint64_t ClientCore::publish(const std::string& room, const std::string& ev
                                   bool echo, std::int64_t now, Effects& out) {
     Outgoing o;
     o.op = "publish";
+    o.room = room;
     o.echo = echo;
     o.mid = newMid();
     o.frameWithoutRef = "\"room\":" + jsonString(room) + ",\"event\":" + jsonString(event) +
@@ -367,17 +379,7 @@ void ClientCore::onReply(std::uint64_t ref, bool ok, const std::string& dataJson
     Outgoing o = std::move(*it);
     outbox_.erase(it);
     if (ok && o.op == "join") {
-        json::Document data;
-        data.Parse(dataJson.c_str());
-        if (data.IsObject() && data.HasMember("room") && data["room"].IsString()) {
-            auto room = rooms_.find(data["room"].GetString());
-            if (room != rooms_.end()) {
-                room->second.epoch = data.HasMember("epoch") && data["epoch"].IsString() ? data["epoch"].GetString() : "";
-                room->second.offset = data.HasMember("offset") && data["offset"].IsUint64() ? data["offset"].GetUint64() : 0;
-                room->second.known = true;
-            }
-        }
-        emit(out, "room-joined", dataJson);
+        onJoined(o, dataJson, out);
     } else if (ok && o.op == "leave") {
         emit(out, "room-left", dataJson);
     } else if (ok && o.op == "send") {
@@ -413,6 +415,26 @@ void ClientCore::onReply(std::uint64_t ref, bool ok, const std::string& dataJson
     if (!o.requestId) return;
     if (ok) out.push_back(Effect{Effect::Kind::Resolve, {}, dataJson, {}, o.requestId, 0});
     else out.push_back(Effect{Effect::Kind::Reject, code, message, {}, o.requestId, 0});
+}
+
+void ClientCore::onJoined(const Outgoing& join, const std::string& dataJson, Effects& out) {
+    json::Document data;
+    data.Parse(dataJson.c_str());
+    auto room = rooms_.find(join.room);
+    if (data.IsObject() && room != rooms_.end()) {
+        // Missed messages first, checked against the position we asked from.
+        if (data.HasMember("missed") && data["missed"].IsArray())
+            for (const auto& frame : data["missed"].GetArray()) received(json::toString(frame), lastNow_, out);
+        bool recovered = data.HasMember("recovered") && data["recovered"].IsBool() && data["recovered"].GetBool();
+        if (join.since && !recovered) emit(out, "recovery-failed", "{\"room\":" + jsonString(join.room) + "}");
+        room = rooms_.find(join.room);  // received() may have changed the map
+        if (room != rooms_.end()) {
+            room->second.epoch = data.HasMember("epoch") && data["epoch"].IsString() ? data["epoch"].GetString() : "";
+            room->second.offset = data.HasMember("offset") && data["offset"].IsUint64() ? data["offset"].GetUint64() : 0;
+            room->second.known = true;
+        }
+    }
+    emit(out, "room-joined", dataJson);
 }
 
 void ClientCore::onMessage(const std::string& frameJson, const std::string& room, const std::string& event,
@@ -533,57 +555,6 @@ std::string ClientCore::statsJson() const {
     w.Uint64(dropped_);
     w.EndObject();
     return std::string(b.GetString(), b.GetSize());
-}
-
-std::string ClientCore::queueSnapshot() const {
-    rapidjson::StringBuffer b;
-    json::Writer w(b);
-    w.StartArray();
-    for (const auto& o : outbox_) {
-        if (o.op != "publish" && o.op != "send") continue;  // joins are restored from the rooms
-        w.StartObject();
-        json::writeKey(w, "op");
-        json::writeString(w, o.op);
-        json::writeKey(w, "fields");
-        json::writeString(w, o.frameWithoutRef);
-        json::writeKey(w, "mid");
-        json::writeString(w, o.mid);
-        json::writeKey(w, "queuedAt");
-        w.Int64(o.queuedAt);
-        w.EndObject();
-    }
-    w.EndArray();
-    return std::string(b.GetString(), b.GetSize());
-}
-
-bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now, Effects& out) {
-    lastNow_ = now;
-    json::Document doc;
-    if (!json::parseStrict(snapshotJson, doc, 64 * 1024 * 1024, 8, false).ok() || !doc.IsArray()) return false;
-    std::vector<Outgoing> restored;
-    for (const auto& item : doc.GetArray()) {
-        if (!item.IsObject() || !item.HasMember("op") || !item["op"].IsString() || !item.HasMember("fields") ||
-            !item["fields"].IsString() || !item.HasMember("mid") || !item["mid"].IsString())
-            return false;
-        std::string op = item["op"].GetString();
-        if (op != "publish" && op != "send") return false;
-        // The fields must be JSON object members: check before trusting them.
-        json::Document fields;
-        std::string asObject = "{" + std::string(item["fields"].GetString()) + "}";
-        if (!json::parseStrict(asObject, fields, asObject.size() + 1, 64, true).ok()) return false;
-        Outgoing o;
-        o.op = op;
-        o.frameWithoutRef = item["fields"].GetString();
-        o.mid = item["mid"].GetString();
-        o.queuedAt = item.HasMember("queuedAt") && item["queuedAt"].IsInt64() ? item["queuedAt"].GetInt64() : now;
-        restored.push_back(std::move(o));
-    }
-    for (auto& o : restored) {
-        // Restored messages have no promise to settle (requestId 0).
-        outbox_.push_back(std::move(o));
-        if (state_ == State::Connected) transmit(outbox_.back(), out);
-    }
-    return true;
 }
 
 }  // namespace brolostack::client

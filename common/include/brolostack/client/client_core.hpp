@@ -76,9 +76,13 @@ public:
     State state() const { return state_; }
     std::string statsJson() const;
     std::vector<std::string> rooms() const;
-    /// The outbox (queued and unanswered messages) as JSON, to persist.
+    /// The messages still owed to the server (queued or unanswered) and the
+    /// rooms they go to, as JSON to persist; empty when nothing is owed.
     std::string queueSnapshot() const;
-    /// Adds messages from a snapshot to the outbox; false when it is not one.
+    /// Takes over a snapshot (of a previous page, or a closed tab): rejoins
+    /// its rooms from their last position, then sends its messages, those
+    /// whose mid is already here once. Bounded by queueMaxSize like any
+    /// queued message. False, with nothing changed, when it is not one.
     bool restoreQueue(const std::string& snapshotJson, std::int64_t now, Effects& out);
 
 private:
@@ -87,6 +91,8 @@ private:
         std::string op;  // publish | send | join | leave
         std::string frameWithoutRef;  // the frame's fields after op, as JSON members
         std::string mid;
+        std::string room;   // publish and join: the room addressed
+        bool since = false; // join: asks for the messages after the last position seen
         bool sent = false;  // sent on the current connection, answer pending
         bool echo = false;  // publish: the server sends our own copy back
         std::int64_t sentAt = 0;
@@ -105,6 +111,9 @@ private:
     void emit(Effects& out, const std::string& name, std::string dataJson, std::string extraJson = {});
     std::uint64_t enqueue(Outgoing o, std::int64_t now, Effects& out);
     void transmit(Outgoing& o, Effects& out);
+    void dropOverflow(Effects& out);
+    Outgoing joinFrame(const std::string& room, const RoomState& state) const;
+    void onJoined(const Outgoing& join, const std::string& dataJson, Effects& out);
     void flush(Effects& out);
     void sendHello(Effects& out);
     void onWelcome(const std::string& dataJson, std::int64_t now, Effects& out);
