@@ -15,8 +15,22 @@ export interface ClientConfig {
   environment?: Environment;
   /** The WebSocket constructor: the browser's by default; pass `ws` in Node. */
   WebSocket?: unknown;
-  /** Where the offline queue persists (localStorage by default; null: nowhere). */
-  storage?: { getItem(key: string): string | null; setItem(key: string, value: string): void } | null;
+  /**
+   * Where the offline queue persists when `messageQueue.persistOffline`:
+   * Web Storage (localStorage by default; null: nowhere).
+   */
+  storage?: {
+    getItem(key: string): string | null; setItem(key: string, value: string): void; removeItem(key: string): void;
+    key(index: number): string | null; readonly length: number;
+  } | null;
+  /**
+   * Web Locks (navigator.locks by default): with them, a queue left by a
+   * closed tab or the page before a reload is taken over by one tab only.
+   */
+  locks?: {
+    request(name: string, callback: (lock: unknown) => unknown): Promise<unknown>;
+    query(): Promise<{ held?: Array<{ name?: string }> }>;
+  } | null;
 }
 
 export interface ClientStats {
@@ -77,6 +91,7 @@ export class BrolostackWSClientside {
   on(event: 'message', handler: (frame: MessageFrame) => void): () => void;
   on(event: 'latency-updated', handler: (value: { latency: number; average: number }) => void): () => void;
   on(event: 'disconnected', handler: (value: { code: number; reason: string }) => void): () => void;
+  on(event: 'queue-restored', handler: (value: { messages: number; rooms: number }) => void): () => void;
   on(event: string, handler: Handler): () => void;
   off(event: string, handler: Handler): void;
   getStats(): ClientStats;

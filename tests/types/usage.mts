@@ -29,3 +29,9 @@ void agentMessage.id.length;
 argsHandler.onMessage('TASK_START', async (message) => message.sessionId);
 // @ts-expect-error not an ARGS type
 argsHandler.createMessage('TASK_STARTED', 'session-1', {});
+
+// The browser's own storage and locks fit the options as they are.
+declare const page: { localStorage: Storage; locks: LockManager };
+new BrolostackWSClientside({ storage: page.localStorage, locks: page.locks, messageQueue: { persistOffline: true } });
+// @ts-expect-error storage needs the Web Storage interface
+new BrolostackWSClientside({ storage: { getItem: () => null } });
