@@ -7,6 +7,7 @@
 #include <emscripten/bind.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <string>
 
 namespace {
@@ -62,12 +63,17 @@ public:
     std::string leaveRoom(const std::string& room, double now) {
         return run([&](client::Effects& e) { requestId_ = core_.leaveRoom(room, t(now), e); });
     }
+    /// `priority`: 0 low, 1 medium, 2 high, 3 critical.
     std::string publish(const std::string& room, const std::string& event, const std::string& data, bool echo,
-                        double now) {
-        return run([&](client::Effects& e) { requestId_ = core_.publish(room, event, data, echo, t(now), e); });
+                        int priority, double now) {
+        return run([&](client::Effects& e) {
+            requestId_ = core_.publish(room, event, data, echo, t(now), e, priorityOf(priority));
+        });
     }
-    std::string send(const std::string& event, const std::string& data, double now) {
-        return run([&](client::Effects& e) { requestId_ = core_.send(event, data, t(now), e); });
+    std::string send(const std::string& event, const std::string& data, int priority, double now) {
+        return run([&](client::Effects& e) {
+            requestId_ = core_.send(event, data, t(now), e, priorityOf(priority));
+        });
     }
     std::string opened(double now) { return run([&](client::Effects& e) { core_.opened(t(now), e); }); }
     std::string received(const std::string& text, double now) {
@@ -90,6 +96,10 @@ public:
 
 private:
     static std::int64_t t(double now) { return static_cast<std::int64_t>(now); }
+    static client::Priority priorityOf(int p) {
+        return static_cast<client::Priority>(std::clamp(p, static_cast<int>(client::Priority::Low),
+                                                        static_cast<int>(client::Priority::Critical)));
+    }
 
     static client::ClientOptions parse(const std::string& optionsJson) {
         client::ClientOptions o;

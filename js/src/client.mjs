@@ -6,6 +6,8 @@ import { loadCore } from './core.mjs';
 import { PROFILES, detectEnvironment } from './profiles.mjs';
 import { QueuePersistence } from './persistence.mjs';
 
+const PRIORITIES = ['low', 'medium', 'high', 'critical'];
+
 export class BrolostackError extends Error {
   constructor(code, message) {
     super(message || code);
@@ -84,12 +86,23 @@ export class BrolostackWSClientside {
     return this.call((c, now) => c.joinRoom(room, name, JSON.stringify(info ?? {}), now));
   }
   leaveRoom(room) { return this.call((c, now) => c.leaveRoom(room, now)); }
-  send(event, data, options = {}) {
-    if (options.room) return this.sendToRoom(options.room, event, data);
-    return this.call((c, now) => c.send(event, JSON.stringify(data ?? null), now));
+  /**
+   * Every message is acknowledged: the promise settles with the server's
+   * answer (`requiresAck` is always on). `priority` decides what a full
+   * queue gives up first, never the order of delivery.
+   */
+  send(event, data, { room, priority } = {}) {
+    if (room) return this.sendToRoom(room, event, data, { priority });
+    return this.withPriority(priority, (level) => this.call((c, now) => c.send(event, JSON.stringify(data ?? null), level, now)));
   }
-  sendToRoom(room, event, data, { echo = false } = {}) {
-    return this.call((c, now) => c.publish(room, event, JSON.stringify(data ?? null), echo, now));
+  sendToRoom(room, event, data, { echo = false, priority } = {}) {
+    return this.withPriority(priority, (level) =>
+      this.call((c, now) => c.publish(room, event, JSON.stringify(data ?? null), echo, level, now)));
+  }
+  withPriority(priority = 'medium', queue) {
+    const level = PRIORITIES.indexOf(priority);
+    if (level < 0) return Promise.reject(new BrolostackError('bad_request', `priority must be one of ${PRIORITIES.join(', ')}`));
+    return queue(level);
   }
   /** Publishes to every room this client has joined. */
   broadcast(event, data) { return Promise.all(this.getRooms().map((room) => this.sendToRoom(room, event, data))); }

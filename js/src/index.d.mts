@@ -71,6 +71,9 @@ export interface JoinReply {
 
 export interface PublishReply { room: string; offset: number; epoch: string; duplicate: boolean }
 
+/** What a full offline queue gives up first: the oldest message of the lowest priority. */
+export type Priority = 'low' | 'medium' | 'high' | 'critical';
+
 export type Handler = (data: any, extra?: any) => void;
 
 export class BrolostackError extends Error {
@@ -85,8 +88,9 @@ export class BrolostackWSClientside {
   disconnect(): Promise<void>;
   joinRoom(room: string, name?: string, info?: Record<string, unknown>): Promise<JoinReply>;
   leaveRoom(room: string): Promise<{ room: string }>;
-  send(event: string, data?: unknown, options?: { room?: string; priority?: 'low' | 'medium' | 'high' | 'critical'; requiresAck?: boolean }): Promise<unknown>;
-  sendToRoom(room: string, event: string, data?: unknown, options?: { echo?: boolean }): Promise<PublishReply>;
+  /** Settles with the server's answer (every message is acknowledged). */
+  send(event: string, data?: unknown, options?: { room?: string; priority?: Priority; requiresAck?: boolean }): Promise<unknown>;
+  sendToRoom(room: string, event: string, data?: unknown, options?: { echo?: boolean; priority?: Priority }): Promise<PublishReply>;
   broadcast(event: string, data?: unknown): Promise<PublishReply[]>;
   on(event: 'message', handler: (frame: MessageFrame) => void): () => void;
   on(event: 'latency-updated', handler: (value: { latency: number; average: number }) => void): () => void;

@@ -183,3 +183,15 @@ test('an unreadable stored queue is discarded with an error, and the client stil
   await client.joinRoom('ok');
   assert.equal((await client.sendToRoom('ok', 'x', 1)).offset, 1);
 });
+
+test('priority picks what a full queue gives up; a bad priority is refused', async () => {
+  const offline = makeClient('ws://127.0.0.1:1/ws', { autoConnect: false, messageQueue: { maxSize: 2 } });
+  await assert.rejects(offline.send('x', 1, { priority: 'urgent' }), (e) => e.code === 'bad_request' && /low, medium, high, critical/.test(e.message));
+  const dropped = waitFor(offline, 'message-dropped');
+  const low = offline.sendToRoom('r', 'e', 'low', { priority: 'low' });
+  offline.send('e', 'critical', { priority: 'critical' }).catch(() => {});
+  offline.send('e', 'high', { priority: 'high', room: 'r' }).catch(() => {});
+  await assert.rejects(low, (e) => e.code === 'dropped');
+  assert.equal((await dropped).data.reason, 'queue-full');
+  assert.equal(offline.getStats().dropped, 1);
+});

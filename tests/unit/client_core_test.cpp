@@ -820,6 +820,44 @@ TEST_F(ClientCoreTest, FullQueueDropsTheOldestUnsentMessageAndRejectsIt) {
     EXPECT_EQ(str(frames[1]["data"]), "3");
 }
 
+TEST_F(ClientCoreTest, FullQueueGivesUpTheLowestPriorityFirstAndDeliversInCallOrder) {
+    using brolostack::client::Priority;
+    options.queueMaxSize = 3;
+    auto queue = [&](const char* data, Priority priority) {
+        Effects e;
+        core().publish("general", "chat", data, false, now, e, priority);
+        return e;
+    };
+    queue(R"("critical-1")", Priority::Critical);
+    queue(R"("low-1")", Priority::Low);
+    queue(R"("high-1")", Priority::High);
+    Effects full = queue(R"("low-2")", Priority::Low);
+    ASSERT_EQ(emitted(full, "message-dropped").size(), 1u);
+    Effects again = queue(R"("medium-1")", Priority::Medium);
+    ASSERT_EQ(emitted(again, "message-dropped").size(), 1u) << "the second low one goes next";
+    Effects last = queue(R"("low-3")", Priority::Low);
+    ASSERT_EQ(emitted(last, "message-dropped").size(), 1u) << "a new low one is the lowest: it goes itself";
+
+    Document snap = parse(core().queueSnapshot());
+    ASSERT_EQ(snap["messages"].Size(), 3u);
+    EXPECT_EQ(member(snap["messages"][0], "priority"), "3") << "priorities persist";
+    Effects w = connectAndWelcome();
+    std::vector<std::string> order;
+    for (const auto& f : sent(w, "publish")) order.push_back(str(f["data"]));
+    EXPECT_EQ(order, (std::vector<std::string>{R"("critical-1")", R"("high-1")", R"("medium-1")"}));
+
+    // A restored snapshot keeps them: its low message is the first to go.
+    rebuild();
+    options.queueMaxSize = 1;
+    Effects r;
+    ASSERT_TRUE(core().restoreQueue(R"({"messages":[)"
+                                    R"({"op":"send","fields":"\"event\":\"a\",\"data\":1","mid":"m-a","priority":0},)"
+                                    R"({"op":"send","fields":"\"event\":\"b\",\"data\":2","mid":"m-b","priority":2}]})",
+                                    now, r));
+    ASSERT_EQ(emitted(r, "message-dropped").size(), 1u);
+    EXPECT_EQ(member(parse(emitted(r, "message-dropped")[0]->dataJson), "mid"), "m-a");
+}
+
 /// A snapshot of a client that joined `general` (at e1/4 when `known`) and
 /// queued two publishes to it and one send, as a previous page leaves it.
 std::string previousPageSnapshot(const ClientOptions& options, bool known) {
@@ -981,6 +1019,7 @@ TEST_F(ClientCoreTest, CorruptedSnapshotIsRefusedAndChangesNothing) {
         wrap(good + R"(,{"op":"send","fields":"\"event\":\"e\"},{\"x\":1","mid":"m-3"})"),
         wrap(good + R"(,{"op":"send","fields":"\"event\":","mid":"m-4"})"),
         wrap(good + R"(,{"op":"send","fields":"\"event\":\"e\"","mid":"m-5","queuedAt":"soon"})"),
+        wrap(good + R"(,{"op":"send","fields":"\"event\":\"e\"","mid":"m-6","priority":7})"),
         wrap(good, R"({"a":1})"),
         wrap(good, R"({"bad room!":{}})"),
         wrap(good, R"({"a":{"info":[1]}})"),

@@ -128,7 +128,9 @@ void ClientCore::dropOverflow(Effects& out) {
     auto unsentMessage = [](const Outgoing& x) { return !x.sent && (x.op == "publish" || x.op == "send"); };
     auto unsent = static_cast<std::size_t>(std::count_if(outbox_.begin(), outbox_.end(), unsentMessage));
     for (; unsent > options_.queueMaxSize; --unsent) {
-        auto oldest = std::find_if(outbox_.begin(), outbox_.end(), unsentMessage);
+        auto oldest = outbox_.end();  // of the lowest priority present
+        for (auto it = outbox_.begin(); it != outbox_.end(); ++it)
+            if (unsentMessage(*it) && (oldest == outbox_.end() || it->priority < oldest->priority)) oldest = it;
         ++dropped_;
         emit(out, "message-dropped", "{\"reason\":\"queue-full\",\"mid\":" + jsonString(oldest->mid) + "}");
         if (oldest->requestId)
@@ -188,9 +190,10 @@ std::uint64_t ClientCore::leaveRoom(const std::string& room, std::int64_t now, E
 }
 
 std::uint64_t ClientCore::publish(const std::string& room, const std::string& event, const std::string& dataJson,
-                                  bool echo, std::int64_t now, Effects& out) {
+                                  bool echo, std::int64_t now, Effects& out, Priority priority) {
     Outgoing o;
     o.op = "publish";
+    o.priority = priority;
     o.room = room;
     o.echo = echo;
     o.mid = newMid();
@@ -200,9 +203,11 @@ std::uint64_t ClientCore::publish(const std::string& room, const std::string& ev
     return enqueue(std::move(o), now, out);
 }
 
-std::uint64_t ClientCore::send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out) {
+std::uint64_t ClientCore::send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out,
+                               Priority priority) {
     Outgoing o;
     o.op = "send";
+    o.priority = priority;
     o.mid = newMid();
     o.frameWithoutRef = "\"event\":" + jsonString(event) + ",\"data\":" + (dataJson.empty() ? "null" : dataJson) +
                         ",\"mid\":" + jsonString(o.mid);

@@ -73,6 +73,8 @@ std::string ClientCore::queueSnapshot() const {
         json::writeString(w, o.mid);
         json::writeKey(w, "queuedAt");
         w.Int64(o.queuedAt);
+        json::writeKey(w, "priority");
+        w.Int(static_cast<int>(o.priority));
         w.EndObject();
     }
     w.EndArray();
@@ -112,7 +114,7 @@ bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now,
     for (const auto& item : doc["messages"].GetArray()) {
         if (!item.IsObject() || !item.HasMember("op") || !item["op"].IsString() || !item.HasMember("fields") ||
             !item["fields"].IsString() || !item.HasMember("mid") || !item["mid"].IsString() ||
-            !absentOr(item, "queuedAt", &json::Value::IsInt64))
+            !absentOr(item, "queuedAt", &json::Value::IsInt64) || !absentOr(item, "priority", &json::Value::IsInt))
             return false;
         Outgoing o;
         o.op = item["op"].GetString();
@@ -128,6 +130,11 @@ bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now,
         o.frameWithoutRef = item["fields"].GetString();
         o.mid = item["mid"].GetString();
         o.queuedAt = item.HasMember("queuedAt") ? item["queuedAt"].GetInt64() : now;
+        if (item.HasMember("priority")) {
+            int priority = item["priority"].GetInt();
+            if (priority < static_cast<int>(Priority::Low) || priority > static_cast<int>(Priority::Critical)) return false;
+            o.priority = static_cast<Priority>(priority);
+        }
         messages.push_back(std::move(o));
     }
 

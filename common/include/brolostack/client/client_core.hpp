@@ -21,6 +21,10 @@
 namespace brolostack::client {
 
 enum class State { Disconnected, Connecting, Connected, Reconnecting, Closed };
+
+/// What a full queue gives up first: the oldest message of the lowest
+/// priority present. Delivery order is always the order of the calls.
+enum class Priority { Low = 0, Medium = 1, High = 2, Critical = 3 };
 const char* stateName(State s);
 
 struct ClientOptions {
@@ -61,8 +65,9 @@ public:
                            std::int64_t now, Effects& out);
     std::uint64_t leaveRoom(const std::string& room, std::int64_t now, Effects& out);
     std::uint64_t publish(const std::string& room, const std::string& event, const std::string& dataJson, bool echo,
-                          std::int64_t now, Effects& out);
-    std::uint64_t send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out);
+                          std::int64_t now, Effects& out, Priority priority = Priority::Medium);
+    std::uint64_t send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out,
+                       Priority priority = Priority::Medium);
 
     // ---- what the transport reports ------------------------------------
     void opened(std::int64_t now, Effects& out);
@@ -95,6 +100,7 @@ private:
         bool since = false; // join: asks for the messages after the last position seen
         bool sent = false;  // sent on the current connection, answer pending
         bool echo = false;  // publish: the server sends our own copy back
+        Priority priority = Priority::Medium;
         std::int64_t sentAt = 0;
         std::uint64_t ref = 0;
         std::int64_t queuedAt = 0;
