@@ -36,6 +36,14 @@ bool unavailableStatus(const std::string& status) {
 
 bool isActive(const Stage& st) { return st.state == StageState::Running || st.state == StageState::Done; }
 
+/// Whether any agent could take one more task now.
+bool anyAgentFree(const Session& s) {
+    return std::any_of(s.agents.begin(), s.agents.end(), [](const auto& entry) {
+        const AgentState& a = entry.second;
+        return a.online && !unavailableStatus(a.info.status) && a.currentTasks < a.info.maxConcurrentTasks;
+    });
+}
+
 /// Chooses one agent per ready stage. Candidates are tried in preference
 /// order (most still-uncovered required capabilities, then least loaded,
 /// then longest idle), so the first complete choice is the preferred one;
@@ -152,6 +160,8 @@ Result Coordinator::startTask(Owner submitter, const std::string& sessionId, Tas
     t.def = std::move(def);
     ++s.totalTasks;
     Task& task = s.tasks.emplace(t.def.id, std::move(t)).first->second;
+    s.openTasks.insert(queuePlace(task));
+    s.awaitingDependencies.insert(queuePlace(task));
 
     std::string definition = object([&](json::Writer& w) {
         json::writeKey(w, "task");
@@ -188,11 +198,14 @@ void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) 
     // Repeat until nothing changes: a failure can cascade down a chain.
     for (bool changed = true; changed;) {
         changed = false;
-        for (auto& [id, t] : s.tasks) {
-            if (t.state != TaskState::Queued || std::any_of(t.stages.begin(), t.stages.end(), [](const Stage& st) {
-                    return st.state != StageState::Waiting;
-                }))
+        const std::vector<QueuePlace> waiting(s.awaitingDependencies.begin(), s.awaitingDependencies.end());
+        for (const auto& place : waiting) {
+            auto task = s.tasks.find(place.taskId);
+            if (task == s.tasks.end() || task->second.finished()) {
+                s.awaitingDependencies.erase(place);
                 continue;
+            }
+            Task& t = task->second;
             bool allDone = true;
             std::string failedDep;
             for (const auto& dep : t.def.dependencies) {
@@ -206,6 +219,7 @@ void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) 
                            now, out);
                 changed = true;
             } else if (allDone) {
+                s.awaitingDependencies.erase(place);
                 makeReady(t, now);
             }
         }
@@ -213,16 +227,18 @@ void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) 
 }
 
 void Coordinator::schedule(Session& s, std::int64_t now, Outputs& out) {
-    std::vector<Task*> ready;
-    for (auto& [id, t] : s.tasks)
-        if (!t.finished() && std::any_of(t.stages.begin(), t.stages.end(),
-                                         [](const Stage& st) { return st.state == StageState::Ready; }))
-            ready.push_back(&t);
-    std::sort(ready.begin(), ready.end(), [](const Task* a, const Task* b) {
-        if (a->def.priority != b->def.priority) return a->def.priority > b->def.priority;
-        return a->seq < b->seq;
-    });
-    for (Task* t : ready) assignTask(s, *t, now, out);
+    // In scheduling order. Once every agent is busy no further task can be
+    // placed: stop there rather than search the agents for each task of a
+    // long queue on every event.
+    bool free = anyAgentFree(s);
+    for (auto place = s.openTasks.begin(); free && place != s.openTasks.end();) {
+        auto task = s.tasks.find(place->taskId);
+        ++place;  // assigning never finishes a task, but stay off the element in use
+        if (task == s.tasks.end()) continue;
+        Task& t = task->second;
+        bool ready = std::any_of(t.stages.begin(), t.stages.end(), [](const Stage& st) { return st.state == StageState::Ready; });
+        if (ready && assignTask(s, t, now, out)) free = anyAgentFree(s);
+    }
 }
 
 bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out) {
@@ -486,6 +502,8 @@ void Coordinator::requeueStage(Session& s, Task& t, std::size_t stage, const cha
 void Coordinator::finishTask(Session& s, Task& t, TaskState state, const std::string& code,
                              const std::string& message, std::int64_t now, Outputs& out) {
     if (t.finished()) return;
+    s.openTasks.erase(queuePlace(t));
+    s.awaitingDependencies.erase(queuePlace(t));
     t.state = state;
     t.finishedAt = now;
     for (std::size_t i = 0; i < t.stages.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <tuple>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,10 +84,28 @@ struct Stream {
     std::uint64_t chunks = 0;
 };
 
+/// A task's place in the scheduling order: higher priority first, then
+/// submission order.
+struct QueuePlace {
+    int negatedPriority = 0;
+    std::uint64_t seq = 0;
+    std::string taskId;
+    bool operator<(const QueuePlace& o) const {
+        return std::tie(negatedPriority, seq, taskId) < std::tie(o.negatedPriority, o.seq, o.taskId);
+    }
+};
+
+inline QueuePlace queuePlace(const Task& t) { return {-static_cast<int>(t.def.priority), t.seq, t.def.id}; }
+
 struct Session {
     std::string id;
     std::map<std::string, AgentState> agents;
-    std::map<std::string, Task> tasks;
+    std::map<std::string, Task> tasks;  // unfinished ones, and finished ones kept for lookups
+    /// The unfinished tasks in scheduling order: events walk these rather
+    /// than every task kept.
+    std::set<QueuePlace> openTasks;
+    /// The tasks still waiting for their dependencies.
+    std::set<QueuePlace> awaitingDependencies;
     std::unordered_map<std::string, Collaboration> collaborations;
     std::map<std::string, Stream> streams;
     std::uint64_t nextTaskSeq = 1;
