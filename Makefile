@@ -9,14 +9,14 @@ export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build native wasm test unit integration types e2e run bench clean
+.PHONY: all deps build native wasm demo test unit integration types e2e run bench clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps native wasm
+build: deps native wasm demo
 
 native:
 	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -26,6 +26,12 @@ wasm:
 	@test -f $(WASM_BUILD)/build.ninja || emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(WASM_BUILD) -j $(JOBS)
 	@node scripts/build-js-package.mjs
+
+# The demo page as served: web-demo/ beside the client package it imports.
+demo: wasm
+	@rm -rf $(BUILD)/web-demo && mkdir -p $(BUILD)/web-demo/brolostack
+	@cp web-demo/* $(BUILD)/web-demo/
+	@cp js/src/*.mjs js/dist/brolostack_core.js $(BUILD)/web-demo/brolostack/
 
 test: build unit integration types e2e
 
@@ -47,7 +53,7 @@ bench: build
 	@node bench/client_decode.mjs
 
 run: build
-	BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-web-demo} \
+	BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-$(BUILD)/web-demo} \
 	  $(BUILD)/bin/brolostack-server --port $(PORT)
 
 clean:

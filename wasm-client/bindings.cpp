@@ -75,6 +75,9 @@ public:
             requestId_ = core_.send(event, data, t(now), e, priorityOf(priority));
         });
     }
+    std::string history(const std::string& room, double limit, double now) {
+        return run([&](client::Effects& e) { requestId_ = core_.history(room, static_cast<std::uint64_t>(limit), t(now), e); });
+    }
     std::string opened(double now) { return run([&](client::Effects& e) { core_.opened(t(now), e); }); }
     std::string received(const std::string& text, double now) {
         return run([&](client::Effects& e) { core_.received(text, t(now), e); });
@@ -186,6 +189,7 @@ EMSCRIPTEN_BINDINGS(brolostack_core) {
         .function("closed", &WasmClient::closed)
         .function("tick", &WasmClient::tick)
         .function("restoreQueue", &WasmClient::restoreQueue)
+        .function("history", &WasmClient::history)
         .function("lastRequestId", &WasmClient::lastRequestId)
         .function("lastRestoreOk", &WasmClient::lastRestoreOk)
         .function("nextWakeAt", &WasmClient::nextWakeAt)

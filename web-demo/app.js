@@ -1,178 +1,140 @@
-// The chat demo: rooms, presence, history recovery and reconnection, spoken
-// directly in the Brolostack wire protocol (docs/protocol.md).
+// The chat demo, built on the brolostack client (js/): rooms, presence,
+// history, reconnection that recovers missed messages, and messages typed
+// while the server is away, which wait in the client's queue and go out
+// once, in order, when it is back.
+import { BrolostackWSClientside } from './brolostack/index.mjs';
+
 const $ = (id) => document.getElementById(id);
-const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+const client = new BrolostackWSClientside({
+  url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+  reconnectionAttempts: 100,
+  reconnectionDelayMax: 10000,
+  heartbeatInterval: 5000,
+});
 
-const state = {
-  socket: null,
-  sid: null,
-  nextRef: 1,
-  pending: new Map(),               // ref -> {resolve, reject}
-  rooms: new Map(),                 // room -> {epoch, offset, members: Map(sid -> member)}
-  current: null,
-  attempts: 0,
-};
+// room -> { members: Map(sid -> member), lines: [{offset?, node}] }
+const rooms = new Map();
+let current = null;
 
-function setStatus(text) {
-  $('status').textContent = text;
-  $('status').dataset.state = text;
-  const connected = text === 'connected';
-  $('text').disabled = !connected || !state.current;
-  $('send-form').querySelector('button').disabled = !connected || !state.current;
+function el(tag, cls, value) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (value !== undefined) node.textContent = value;
+  return node;
 }
 
-function request(frame) {
-  const ref = state.nextRef++;
-  state.socket.send(JSON.stringify({ ...frame, ref }));
-  return new Promise((resolve, reject) => {
-    state.pending.set(ref, { resolve, reject });
-    setTimeout(() => {
-      if (state.pending.delete(ref)) reject(new Error(`${frame.op} timed out`));
-    }, 10000);
-  });
+function roomState(id) {
+  if (!rooms.has(id)) rooms.set(id, { members: new Map(), lines: [] });
+  return rooms.get(id);
 }
 
-function addLine(room, html, cls) {
-  if (room !== state.current) return;
-  const li = document.createElement('li');
-  if (cls) li.className = cls;
-  li.append(...html);
-  $('messages').append(li);
-  li.scrollIntoView({ block: 'end' });
-}
+function render() {
+  const connected = client.isConnected();
+  const { queued = 0 } = client.getStats();
+  const state = client.getStats().state ?? (connected ? 'connected' : 'disconnected');
+  $('status').textContent = queued && !connected ? `${state} (${queued} waiting)` : state;
+  $('status').dataset.state = state;
+  $('text').disabled = !current;
+  $('send-form').querySelector('button').disabled = !current;
 
-function text(tag, cls, value) {
-  const el = document.createElement(tag);
-  el.className = cls;
-  el.textContent = value;
-  return el;
-}
-
-function showMessage(msg) {
-  const room = state.rooms.get(msg.room);
-  if (!room || msg.offset <= room.offset) return;   // already shown
-  room.offset = msg.offset;
-  const when = new Date(msg.ts).toLocaleTimeString();
-  const who = msg.data?.author ?? msg.from?.sid ?? 'server';
-  addLine(msg.room, [text('span', 'who', who), text('span', 'body', msg.data?.content ?? JSON.stringify(msg.data)),
-    text('span', 'when', when)]);
-}
-
-function renderSidebar() {
-  const rooms = $('rooms');
-  rooms.replaceChildren(...[...state.rooms.keys()].map((id) => {
-    const li = document.createElement('li');
-    li.className = id === state.current ? 'active' : '';
-    const b = text('button', '', `# ${id}`);
-    b.onclick = () => { state.current = id; $('messages').replaceChildren(); renderSidebar(); history(id); };
-    li.append(b);
+  $('rooms').replaceChildren(...[...rooms.keys()].map((id) => {
+    const li = el('li', id === current ? 'active' : '');
+    const button = el('button', '', `# ${id}`);
+    button.onclick = () => { current = id; render(); };
+    li.append(button);
     return li;
   }));
-  const room = state.rooms.get(state.current);
-  const members = room ? [...room.members.values()] : [];
-  $('members').replaceChildren(...members.map((m) => text('li', 'member', m.info?.name ?? m.sid)));
+  const room = current && rooms.get(current);
+  $('members').replaceChildren(...(room ? [...room.members.values()] : [])
+    .map((m) => el('li', 'member', m.info?.name ?? m.sid)));
+  $('messages').replaceChildren(...(room ? room.lines.map((l) => l.node) : []));
+  $('messages').lastElementChild?.scrollIntoView({ block: 'end' });
 }
 
-async function history(roomId) {
-  const data = await request({ op: 'history', room: roomId, limit: 100 });
-  const room = state.rooms.get(roomId);
-  room.offset = 0;
-  data.messages.forEach(showMessage);
-  room.offset = data.offset;
+/** Adds a room message in offset order, once. */
+function addMessage(frame) {
+  const room = roomState(frame.room);
+  if (room.lines.some((l) => l.offset === frame.offset)) return;
+  const li = el('li');
+  li.append(el('span', 'who', frame.data?.author ?? frame.from?.sid ?? 'server'),
+    el('span', 'body', frame.data?.content ?? JSON.stringify(frame.data)),
+    el('span', 'when', new Date(frame.ts).toLocaleTimeString()));
+  let at = room.lines.length;
+  while (at > 0 && (room.lines[at - 1].offset ?? 0) > frame.offset) at -= 1;
+  room.lines.splice(at, 0, { offset: frame.offset, node: li });
+  if (frame.room === current) render();
 }
 
-function applyJoin(data) {
-  const members = new Map(data.members.map((m) => [m.sid, m]));
-  const known = state.rooms.get(data.room);
-  const room = { epoch: data.epoch, offset: known?.offset ?? data.offset, members };
-  state.rooms.set(data.room, room);
-  if (known && !data.recovered) addLine(data.room, [text('span', 'notice', 'Some messages could not be recovered.')]);
-  data.missed.forEach(showMessage);
-  room.offset = Math.max(room.offset, data.offset);
-  renderSidebar();
+function addNotice(roomId, text, cls = 'notice') {
+  const room = roomState(roomId);
+  const li = el('li');
+  li.append(el('span', cls, text));
+  room.lines.push({ node: li });
+  if (roomId === current) render();
+  return li;
 }
 
-function onFrame(frame) {
-  if (frame.op === 'reply') {
-    const p = state.pending.get(frame.ref);
-    if (!p) return;
-    state.pending.delete(frame.ref);
-    frame.ok ? p.resolve(frame.data) : p.reject(new Error(`${frame.error.code}: ${frame.error.message}`));
-  } else if (frame.op === 'message') {
-    showMessage(frame);
-  } else if (frame.op === 'presence') {
-    const room = state.rooms.get(frame.room);
-    if (!room) return;
-    if (frame.action === 'join') room.members.set(frame.member.sid, frame.member);
-    else room.members.delete(frame.member.sid);
-    const name = frame.member.info?.name ?? frame.member.sid;
-    addLine(frame.room, [text('span', 'notice', `${name} ${frame.action === 'join' ? 'joined' : 'left'}`)]);
-    renderSidebar();
-  } else if (frame.op === 'pong') {
-    $('latency').textContent = `${Math.round(performance.now() - frame.ts)} ms`;
-  } else if (frame.op === 'error') {
-    console.warn('server error', frame.error);
-  }
+function applyMembers(reply) {
+  const room = roomState(reply.room);
+  room.members = new Map(reply.members.map((m) => [m.sid, m]));
 }
 
-function connect() {
-  setStatus(state.attempts ? 'reconnecting' : 'connecting');
-  const socket = new WebSocket(wsUrl, 'brolostack.v1');
-  state.socket = socket;
-  socket.onmessage = (e) => onFrame(JSON.parse(e.data));
-  socket.onopen = async () => {
-    const resume = { rooms: {} };
-    if (state.sid) resume.sid = state.sid;
-    for (const [id, room] of state.rooms) resume.rooms[id] = { epoch: room.epoch, offset: room.offset };
-    try {
-      const welcome = await request({ op: 'hello', v: 1, client: { name: 'brolostack-demo', version: '1.0.0' }, resume });
-      state.sid = welcome.sid;
-      state.attempts = 0;
-      for (const [id, joined] of Object.entries(welcome.rooms)) if (!joined.error) applyJoin({ room: id, ...joined });
-      setStatus('connected');
-    } catch (err) {
-      console.error(err);
-    }
-  };
-  socket.onclose = (e) => {
-    for (const p of state.pending.values()) p.reject(new Error('disconnected'));
-    state.pending.clear();
-    setStatus('disconnected');
-    if ([4000, 4001, 4003].includes(e.code)) return;  // needs the user, not a retry
-    // Capped exponential backoff with full jitter.
-    const delay = Math.random() * Math.min(10000, 500 * 2 ** state.attempts++);
-    setTimeout(connect, delay);
-  };
+async function loadHistory(roomId) {
+  const page = await client.history(roomId, { limit: 100 });
+  page.messages.forEach(addMessage);
 }
+
+client.on('state', render);
+client.on('message-queued', render);
+client.on('queue-processed', render);
+client.on('message', addMessage);
+client.on('latency-updated', ({ latency }) => { $('latency').textContent = `${Math.round(latency)} ms`; });
+client.on('user-joined', (member, frame) => {
+  roomState(frame.room).members.set(member.sid, member);
+  addNotice(frame.room, `${member.info?.name ?? member.sid} joined`);
+});
+client.on('user-left', (member, frame) => {
+  roomState(frame.room).members.delete(member.sid);
+  addNotice(frame.room, `${member.info?.name ?? member.sid} left`);
+});
+// Back after a drop: the client has rejoined and recovered what it could;
+// refresh who is here, and reload a room whose gap could not be closed.
+client.on('reconnected', () => {
+  for (const id of rooms.keys()) client.joinRoom(id, '', { name: $('name').value.trim() }).then(applyMembers).then(render).catch(() => {});
+});
+client.on('recovery-failed', ({ room }) => {
+  addNotice(room, 'Some messages could not be recovered; reloading the history.');
+  loadHistory(room).catch(() => {});
+});
 
 $('join-form').onsubmit = async (e) => {
   e.preventDefault();
   const room = $('room').value.trim();
   try {
-    const data = await request({ op: 'join', room, info: { name: $('name').value.trim() } });
-    state.current = room;
-    $('messages').replaceChildren();
-    applyJoin(data);
-    await history(room);
-    setStatus('connected');
+    const reply = await client.joinRoom(room, '', { name: $('name').value.trim() });
+    current = room;
+    applyMembers(reply);
+    render();
+    await loadHistory(room);
   } catch (err) {
     alert(`Could not join: ${err.message}`);
   }
 };
 
-$('send-form').onsubmit = async (e) => {
+$('send-form').onsubmit = (e) => {
   e.preventDefault();
   const content = $('text').value.trim();
-  if (!content || !state.current) return;
-  const mid = `m-${crypto.randomUUID()}`;
+  if (!content || !current) return;
   $('text').value = '';
-  const sent = await request({ op: 'publish', room: state.current, event: 'message', mid, echo: true,
-    data: { content, author: $('name').value.trim() } });
-  void sent;
+  // Shown as pending until the server has it; the delivered copy comes back
+  // as a room message (echo) and takes its place in offset order.
+  const pending = addNotice(current, `${content} (sending…)`, 'pending');
+  client.sendToRoom(current, 'message', { content, author: $('name').value.trim() }, { echo: true })
+    .then(() => {
+      for (const room of rooms.values()) room.lines = room.lines.filter((l) => l.node !== pending);
+      render();
+    })
+    .catch((err) => { pending.textContent = `${content} (not sent: ${err.message})`; });
 };
 
-setInterval(() => {
-  if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ op: 'ping', ts: performance.now() }));
-}, 5000);
-
-connect();
+render();

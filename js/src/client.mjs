@@ -86,6 +86,13 @@ export class BrolostackWSClientside {
     return this.call((c, now) => c.joinRoom(room, name, JSON.stringify(info ?? {}), now));
   }
   leaveRoom(room) { return this.call((c, now) => c.leaveRoom(room, now)); }
+  /** The room's newest `limit` messages, oldest first: `{room, epoch, offset, messages, complete}`. */
+  history(room, { limit = 100 } = {}) {
+    if (!Number.isInteger(limit) || limit < 1) {
+      return Promise.reject(new BrolostackError('bad_request', 'limit must be a positive integer'));
+    }
+    return this.call((c, now) => c.history(room, limit, now));
+  }
   /**
    * Every message is acknowledged: the promise settles with the server's
    * answer (`requiresAck` is always on). `priority` decides what a full

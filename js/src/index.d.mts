@@ -69,6 +69,8 @@ export interface JoinReply {
   missed: MessageFrame[];
 }
 
+export interface HistoryReply { room: string; epoch: string; offset: number; messages: MessageFrame[]; complete: boolean }
+
 export interface PublishReply { room: string; offset: number; epoch: string; duplicate: boolean }
 
 /** What a full offline queue gives up first: the oldest message of the lowest priority. */
@@ -88,6 +90,8 @@ export class BrolostackWSClientside {
   disconnect(): Promise<void>;
   joinRoom(room: string, name?: string, info?: Record<string, unknown>): Promise<JoinReply>;
   leaveRoom(room: string): Promise<{ room: string }>;
+  /** The room's newest `limit` (default 100) messages, oldest first; a member's right. */
+  history(room: string, options?: { limit?: number }): Promise<HistoryReply>;
   /** Settles with the server's answer (every message is acknowledged). */
   send(event: string, data?: unknown, options?: { room?: string; priority?: Priority; requiresAck?: boolean }): Promise<unknown>;
   sendToRoom(room: string, event: string, data?: unknown, options?: { echo?: boolean; priority?: Priority }): Promise<PublishReply>;

@@ -23,7 +23,7 @@ async function openChat(url, name) {
 }
 
 test('two browsers chat through the server, with presence and history', async () => {
-  const server = await startServer({ STATIC_DIR: path.join(repoRoot, 'web-demo') });
+  const server = await startServer({ STATIC_DIR: path.join(repoRoot, 'build/web-demo') });
   browser = await launchBrowser();
 
   const ada = await openChat(server.httpUrl, 'Ada');
@@ -38,6 +38,7 @@ test('two browsers chat through the server, with presence and history', async ()
   // The sender sees its own message once (echo), not twice.
   await ada.locator('#messages li', { hasText: 'Hello team!' }).waitFor({ timeout: 5000 });
   assert.equal(await ada.locator('#messages li', { hasText: 'Hello team!' }).count(), 1);
+  assert.deepEqual(await ada.locator('#rooms li').allInnerTexts(), ['# general']);
 
   // A backend publish over HTTP reaches the page too.
   const res = await fetch(`${server.httpUrl}/api/v1/publish`, {
@@ -55,4 +56,29 @@ test('two browsers chat through the server, with presence and history', async ()
   await bob.close();
   await ada.locator('#members li', { hasText: 'Bob' }).waitFor({ state: 'detached', timeout: 5000 });
   if (process.env.BROLOSTACK_SCREENSHOT) await ada.screenshot({ path: process.env.BROLOSTACK_SCREENSHOT });
+});
+
+test('a message typed while the server is down reaches the room once, when it is back', async () => {
+  const site = path.join(repoRoot, 'build/web-demo');
+  const first = await startServer({ STATIC_DIR: site });
+  browser ??= await launchBrowser();
+  const ada = await openChat(first.httpUrl, 'Ada');
+  const bob = await openChat(first.httpUrl, 'Bob');
+  await ada.locator('#members li', { hasText: 'Bob' }).waitFor({ timeout: 5000 });
+
+  await first.stop();
+  await ada.locator('#status:not([data-state="connected"])').waitFor({ timeout: 5000 });
+  await ada.fill('#text', 'typed while offline');
+  await ada.press('#text', 'Enter');
+  await ada.locator('#status', { hasText: '1 waiting' }).waitFor({ timeout: 5000 });
+  await ada.locator('#messages .pending', { hasText: 'typed while offline' }).waitFor({ timeout: 5000 });
+
+  await startServer({ STATIC_DIR: site }, { port: first.port });
+  const delivered = bob.locator('#messages li', { hasText: 'typed while offline' });
+  await delivered.waitFor({ timeout: 30000 });
+  await ada.locator('#messages .pending').waitFor({ state: 'detached', timeout: 10000 });
+  await ada.locator('#status[data-state="connected"]').waitFor({ timeout: 10000 });
+  assert.equal(await delivered.count(), 1);
+  assert.equal(await ada.locator('#messages li', { hasText: 'typed while offline' }).count(), 1);
+  assert.match(await delivered.innerText(), /Ada/);
 });

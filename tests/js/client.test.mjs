@@ -195,3 +195,16 @@ test('priority picks what a full queue gives up; a bad priority is refused', asy
   assert.equal((await dropped).data.reason, 'queue-full');
   assert.equal(offline.getStats().dropped, 1);
 });
+
+test('history reads a joined room oldest first; a bad limit or a room not joined is refused', async () => {
+  const server = await startServer();
+  const writer = makeClient(server.wsUrl);
+  await writer.joinRoom('log');
+  for (let n = 1; n <= 3; n += 1) await writer.sendToRoom('log', 'line', { n });
+  const page = await writer.history('log', { limit: 2 });
+  assert.deepEqual(page.messages.map((m) => m.data.n), [2, 3]);
+  assert.equal(page.offset, 3);
+  await assert.rejects(writer.history('log', { limit: 0 }), (e) => e.code === 'bad_request');
+  const outsider = makeClient(server.wsUrl);
+  await assert.rejects(outsider.history('log'), (e) => e.code === 'forbidden');
+});

@@ -1410,3 +1410,48 @@ TEST_F(ClientCoreTest, StatsReportTrafficLatencyReconnectsAndRooms) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ClientCoreTest, HistoryIsARequestThatResolvesWithTheReplyAndIsNeverPersisted) {
+    connectAndWelcome();
+    std::uint64_t id = 0;
+    Effects e;
+    id = core().history("general", 50, now, e);
+    auto frames = sent(e, "history");
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(member(frames[0], "room"), "general");
+    EXPECT_EQ(member(frames[0], "limit"), "50");
+    EXPECT_EQ(core().queueSnapshot(), "") << "a read is not a message to keep";
+    std::string data = R"({"room":"general","epoch":"e1","offset":2,"messages":[],"complete":true})";
+    Effects r = receive(reply(refOf(frames[0]), data));
+    ASSERT_NE(settled(r, Kind::Resolve, id), nullptr);
+    EXPECT_EQ(settled(r, Kind::Resolve, id)->dataJson, data);
+
+    // Unanswered in time, it is rejected and dropped (not sent again).
+    Effects late;
+    std::uint64_t second = core().history("general", 10, now, late);
+    now += 10'000;
+    Effects t = tick();
+    ASSERT_NE(settled(t, Kind::Reject, second), nullptr);
+    closed(1006);
+    EXPECT_TRUE(sent(reconnectAndWelcome(), "history").empty());
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(ClientCoreTest, RoomEventsNamedLikeClientEventsArriveOnlyAsMessage) {
+    connectAndWelcome();
+    joinAnswered("general", "e1", 0);
+    Effects chat = receive(messageFrame("general", 1, "e1", "message", R"({"content":"hi"})"));
+    EXPECT_EQ(eventNames(chat), std::vector<std::string>{"message"}) << "once, with the frame";
+    EXPECT_EQ(member(parse(emitted(chat, "message")[0]->dataJson), "offset"), "1");
+    Effects error = receive(messageFrame("general", 2, "e1", "error", R"({"x":1})"));
+    EXPECT_EQ(eventNames(error), std::vector<std::string>{"message"});
+    Effects named = receive(messageFrame("general", 3, "e1", "document-change", R"({"x":1})"));
+    EXPECT_EQ(eventNames(named), (std::vector<std::string>{"message", "document-change"}));
+}
+
+}  // namespace

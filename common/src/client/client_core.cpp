@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <set>
 
 namespace brolostack::client {
 namespace {
@@ -23,6 +24,17 @@ std::string jsonString(std::string_view s) {
 std::string kebab(std::string type) {
     for (char& c : type) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return type;
+}
+
+/// The client's own events. A room event with one of these names (the
+/// seed's chat publishes "message") arrives only as `message`: handlers of
+/// `error` or `connected` never receive a room's data.
+bool isClientEventName(std::string_view name) {
+    static const std::set<std::string_view> names = {
+        "state", "connected", "disconnected", "reconnected", "reconnect-error", "message", "room-joined",
+        "room-left", "user-joined", "user-left", "latency-updated", "message-queued", "queue-processed",
+        "queue-restored", "message-dropped", "recovery-failed", "token-expiring", "error"};
+    return names.count(name) > 0;
 }
 
 bool terminalClose(std::uint16_t code) {
@@ -186,6 +198,14 @@ std::uint64_t ClientCore::leaveRoom(const std::string& room, std::int64_t now, E
     Outgoing o;
     o.op = "leave";
     o.frameWithoutRef = "\"room\":" + jsonString(room);
+    return enqueue(std::move(o), now, out);
+}
+
+std::uint64_t ClientCore::history(const std::string& room, std::uint64_t limit, std::int64_t now, Effects& out) {
+    Outgoing o;
+    o.op = "history";
+    o.room = room;
+    o.frameWithoutRef = "\"room\":" + jsonString(room) + ",\"limit\":" + std::to_string(limit);
     return enqueue(std::move(o), now, out);
 }
 
@@ -450,7 +470,7 @@ void ClientCore::onMessage(const std::string& frameJson, const std::string& room
         it->second.offset = offset;
     }
     emit(out, "message", frameJson);
-    emit(out, event, dataJson, frameJson);
+    if (!isClientEventName(event)) emit(out, event, dataJson, frameJson);
 }
 
 void ClientCore::closed(std::uint16_t code, const std::string& reason, std::int64_t now, Effects& out) {
@@ -492,7 +512,7 @@ void ClientCore::tick(std::int64_t now, Effects& out) {
     lastNow_ = now;
     // Requests the server has not answered in time are rejected. Messages
     // stay in the outbox (a late answer or a reconnect still delivers them
-    // once); joins and leaves are dropped.
+    // once); joins, leaves and reads are dropped.
     for (auto it = outbox_.begin(); it != outbox_.end();) {
         bool overdue = it->sent && it->requestId && now - it->sentAt >= options_.requestTimeoutMs;
         if (!overdue) {
@@ -501,7 +521,7 @@ void ClientCore::tick(std::int64_t now, Effects& out) {
         }
         out.push_back(Effect{Effect::Kind::Reject, "timeout", "no answer from the server in time", {}, it->requestId, 0});
         it->requestId = 0;
-        it = (it->op == "join" || it->op == "leave") ? outbox_.erase(it) : std::next(it);
+        it = (it->op == "publish" || it->op == "send") ? std::next(it) : outbox_.erase(it);
     }
     if (state_ == State::Reconnecting && now >= reconnectAt_) {
         setState(State::Connecting, out);

@@ -64,6 +64,8 @@ public:
     std::uint64_t joinRoom(const std::string& room, const std::string& name, const std::string& infoJson,
                            std::int64_t now, Effects& out);
     std::uint64_t leaveRoom(const std::string& room, std::int64_t now, Effects& out);
+    /// The room's newest `limit` messages, oldest first (the reply's data).
+    std::uint64_t history(const std::string& room, std::uint64_t limit, std::int64_t now, Effects& out);
     std::uint64_t publish(const std::string& room, const std::string& event, const std::string& dataJson, bool echo,
                           std::int64_t now, Effects& out, Priority priority = Priority::Medium);
     std::uint64_t send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out,
@@ -93,7 +95,7 @@ public:
 private:
     struct Outgoing {
         std::uint64_t requestId = 0;
-        std::string op;  // publish | send | join | leave
+        std::string op;  // publish | send | join | leave | history
         std::string frameWithoutRef;  // the frame's fields after op, as JSON members
         std::string mid;
         std::string room;   // publish and join: the room addressed
