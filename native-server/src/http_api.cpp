@@ -143,10 +143,17 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
             if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
             return errorResponse(std::get<Error>(result));
         }
-        if (rest.substr(slash) == "/tasks") {
+        std::string sessionId = rest.substr(0, slash), tail = rest.substr(slash);
+        if (tail == "/tasks") {
             if (!post) return wrongMethod("POST");
-            auto result = hub_.startTask(rest.substr(0, slash), request.body, now, out);
+            auto result = hub_.startTask(sessionId, request.body, now, out);
             if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body), 202);
+            return errorResponse(std::get<Error>(result));
+        }
+        if (tail.rfind("/tasks/", 0) == 0) {
+            if (request.method != "DELETE") return wrongMethod("DELETE");
+            auto result = hub_.cancelTask(sessionId, tail.substr(std::string_view("/tasks/").size()), now, out);
+            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
             return errorResponse(std::get<Error>(result));
         }
     }

@@ -16,9 +16,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -44,6 +46,7 @@ std::string field(const json::Value& obj, const char* name) {
 }  // namespace
 
 struct WSMultiagent::Impl {
+    WSMultiagent* self = nullptr;
     config::Settings settings;
     std::shared_ptr<spdlog::logger> log;
     std::unique_ptr<server::Hub> hub;
@@ -55,12 +58,17 @@ struct WSMultiagent::Impl {
         std::string sessionId;
         std::string agentId;
         AgentHandler handler;
+        AgentMessageHandler onMessage;
     };
     args::Owner nextOwner = server::Hub::kFirstLocalOwner;
     std::unordered_map<args::Owner, LocalAgent> agents;
     std::map<std::string, std::vector<SessionObserver>> observers;
+    /// Assignments still held by in-process agents, by (owner, task id).
+    std::map<std::pair<args::Owner, std::string>, std::weak_ptr<TaskReporter::State>> assignments;
 
     void deliverLocal(args::Owner owner, const args::Message& msg);
+    void assign(args::Owner owner, const LocalAgent& agent, const args::Message& msg);
+    void takeBack(args::Owner owner, const args::Message& cancel);
     std::variant<std::string, std::string> local(args::Owner owner, const std::string& sessionId,
                                                  args::MessageType type, const std::string& payloadJson);
 };
@@ -71,6 +79,7 @@ struct TaskReporter::State {
     std::string sessionId;
     std::string taskId;
     std::string agentId;
+    std::atomic<bool> canceled{false};  // set on the server's thread, read anywhere
 };
 
 std::variant<std::string, std::string> WSMultiagent::Impl::local(args::Owner owner, const std::string& sessionId,
@@ -92,7 +101,21 @@ std::variant<std::string, std::string> WSMultiagent::Impl::local(args::Owner own
 
 void WSMultiagent::Impl::deliverLocal(args::Owner owner, const args::Message& msg) {
     auto it = agents.find(owner);
-    if (it == agents.end() || msg.type != args::MessageType::TaskAssign) return;
+    if (it == agents.end()) return;
+    if (msg.type == args::MessageType::TaskAssign) return assign(owner, it->second, msg);
+    if (msg.type == args::MessageType::TaskCancel) takeBack(owner, msg);
+    if (!it->second.onMessage) return;
+    AgentMessage m{msg.sessionId, it->second.agentId, std::string(args::messageTypeName(msg.type)), msg.payloadJson,
+                   args::encodeMessage(msg)};
+    AgentLink link;
+    link.server_ = self;
+    link.owner_ = owner;
+    link.sessionId_ = msg.sessionId;
+    AgentMessageHandler handler = it->second.onMessage;
+    ws->post([handler, m, link] { handler(m, link); });
+}
+
+void WSMultiagent::Impl::assign(args::Owner owner, const LocalAgent& agent, const args::Message& msg) {
     json::Document payload;
     if (!json::parseStrict(msg.payloadJson, payload, msg.payloadJson.size() + 1, 64, true).ok()) return;
     Assignment a;
@@ -105,11 +128,30 @@ void WSMultiagent::Impl::deliverLocal(args::Owner owner, const args::Message& ms
     a.role = field(payload, "role");
     a.inputJson = payload.HasMember("input") ? json::toString(payload["input"]) : "null";
     a.taskJson = payload.HasMember("task") ? json::toString(payload["task"]) : "null";
+    auto state = std::make_shared<TaskReporter::State>();
+    state->impl = this;
+    state->owner = owner;
+    state->sessionId = a.sessionId;
+    state->taskId = a.taskId;
+    state->agentId = a.agentId;
+    // Forget assignments whose reporters are all gone.
+    for (auto held = assignments.begin(); held != assignments.end();)
+        held = held->second.expired() ? assignments.erase(held) : std::next(held);
+    assignments[{owner, a.taskId}] = state;
     TaskReporter reporter;
-    reporter.state_ = std::make_shared<TaskReporter::State>(TaskReporter::State{this, owner, a.sessionId, a.taskId, a.agentId});
-    AgentHandler handler = it->second.handler;
+    reporter.state_ = std::move(state);
+    AgentHandler handler = agent.handler;
     // After the frames of the current step have gone out.
     ws->post([handler, a, reporter] { handler(a, reporter); });
+}
+
+void WSMultiagent::Impl::takeBack(args::Owner owner, const args::Message& cancel) {
+    json::Document payload;
+    if (!json::parseStrict(cancel.payloadJson, payload, cancel.payloadJson.size() + 1, 64, true).ok()) return;
+    auto held = assignments.find({owner, field(payload, "taskId")});
+    if (held == assignments.end()) return;
+    if (auto state = held->second.lock()) state->canceled = true;
+    assignments.erase(held);
 }
 
 namespace {
@@ -169,7 +211,24 @@ std::optional<std::string> TaskReporter::fail(const std::string& code, const std
     return errorOf(state_->impl->local(state_->owner, state_->sessionId, args::MessageType::TaskError, payload));
 }
 
+bool TaskReporter::canceled() const { return state_->canceled; }
+
+AgentLink TaskReporter::agent() const {
+    AgentLink link;
+    link.server_ = state_->impl->self;
+    link.owner_ = state_->owner;
+    link.sessionId_ = state_->sessionId;
+    return link;
+}
+
+std::optional<std::string> AgentLink::send(const std::string& type, const std::string& payloadJson) const {
+    auto messageType = args::messageTypeFromName(type);
+    if (!messageType) return "unknown ARGS type '" + type + "'";
+    return errorOf(server_->impl_->local(owner_, sessionId_, *messageType, payloadJson));
+}
+
 WSMultiagent::WSMultiagent(config::Settings settings) : impl_(std::make_unique<Impl>()) {
+    impl_->self = this;
     impl_->settings = std::move(settings);
 }
 
@@ -229,7 +288,8 @@ server::Stats WSMultiagent::getStats() {
     return stats;
 }
 
-std::optional<std::string> MultiagentSession::registerAgent(const AgentSpec& agent, AgentHandler handler) {
+std::optional<std::string> MultiagentSession::registerAgent(const AgentSpec& agent, AgentHandler handler,
+                                                            AgentMessageHandler onMessage) {
     WSMultiagent::Impl& m = *owner_->impl_;
     rapidjson::StringBuffer b;
     json::Writer w(b);
@@ -254,7 +314,7 @@ std::optional<std::string> MultiagentSession::registerAgent(const AgentSpec& age
     // On the server's thread: the agents map is the server's state.
     m.ws->execute([&](server::Outbox&, std::int64_t) {
         args::Owner owner = m.nextOwner++;
-        m.agents[owner] = WSMultiagent::Impl::LocalAgent{id_, agent.id, std::move(handler)};
+        m.agents[owner] = WSMultiagent::Impl::LocalAgent{id_, agent.id, std::move(handler), std::move(onMessage)};
         error = errorOf(m.local(owner, id_, args::MessageType::AgentRegister, b.GetString()));
         if (error) m.agents.erase(owner);
     });
@@ -275,6 +335,16 @@ std::variant<std::string, std::string> MultiagentSession::startTask(const std::s
         answer.emplace<0>(field(reply, "taskId"));
     });
     return answer;
+}
+
+std::optional<std::string> MultiagentSession::cancelTask(const std::string& taskId) {
+    WSMultiagent::Impl& m = *owner_->impl_;
+    std::optional<std::string> error;
+    m.ws->execute([&](server::Outbox& out, std::int64_t now) {
+        auto result = m.hub->cancelTask(id_, taskId, now, out);
+        if (auto* e = std::get_if<protocol::Error>(&result)) error = errorText(*e);
+    });
+    return error;
 }
 
 std::optional<std::string> MultiagentSession::broadcastToSession(const std::string& event, const std::string& dataJson) {

@@ -196,3 +196,33 @@ test('an idle session without agents, tasks or streams is closed after SESSION_I
   assert.equal((await http(server.httpUrl, 'GET', '/api/v1/sessions/idle')).status, 404);
   assert.ok(worker.client.isOpen);
 });
+
+test('DELETE /api/v1/sessions/{id}/tasks/{taskId} cancels a task the server started; its agent is told', async () => {
+  const server = await startServer();
+  const session = 'http-cancel';
+  const [worker] = await agents(server, session, [{ id: 'w1', type: 'worker', capabilities: ['c'] }]);
+  const started = await http(server.httpUrl, 'POST', `/api/v1/sessions/${session}/tasks`, { body: { id: 'long', requirements: { capabilities: ['c'] } } });
+  assert.equal(started.status, 202);
+  await worker.nextAssign('long');
+
+  const canceled = await http(server.httpUrl, 'DELETE', `/api/v1/sessions/${session}/tasks/long`);
+  assert.equal(canceled.status, 200);
+  assert.deepEqual(canceled.json, { taskId: 'long', state: 'canceled' });
+  await worker.nextCancel('long');
+  const snap = await http(server.httpUrl, 'GET', `/api/v1/sessions/${session}`);
+  assert.equal(snap.json.tasks.find((t) => t.id === 'long').state, 'canceled');
+
+  const again = await http(server.httpUrl, 'DELETE', `/api/v1/sessions/${session}/tasks/long`);
+  assert.equal(again.status, 409);
+  assert.equal(again.json.error.code, 'conflict');
+  assert.equal((await http(server.httpUrl, 'DELETE', `/api/v1/sessions/${session}/tasks/nope`)).status, 404);
+  assert.equal((await http(server.httpUrl, 'DELETE', '/api/v1/sessions/no-such-session/tasks/long')).status, 404);
+  const wrong = await http(server.httpUrl, 'GET', `/api/v1/sessions/${session}/tasks/long`);
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get('allow'), 'DELETE');
+
+  // A task an agent's connection started is its own: the server cannot cancel it.
+  await startTask(worker.client, session, { id: 'theirs', requirements: { capabilities: ['c'] } });
+  const forbidden = await http(server.httpUrl, 'DELETE', `/api/v1/sessions/${session}/tasks/theirs`);
+  assert.equal(forbidden.status, 403);
+});

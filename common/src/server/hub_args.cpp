@@ -363,12 +363,32 @@ std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, co
     auto def = args::decodeTaskDefinition(doc);
     if (auto* e = std::get_if<Error>(&def)) return *e;
     args::Outputs outputs;
-    // Owner 0: the server itself; no connection can cancel such a task.
-    auto result = coordinator_.startTask(0, sessionId, std::get<args::TaskDefinition>(std::move(def)), std::nullopt,
+    // Owner 0: the server itself; no connection can cancel such a task,
+    // only cancelTask.
+    auto result = coordinator_.startTask(kServerOwner, sessionId, std::get<args::TaskDefinition>(std::move(def)), std::nullopt,
                                          now, outputs);
     route(outputs, now, out);
     if (auto* e = std::get_if<Error>(&result)) return *e;
     return std::get<std::string>(std::move(result));
+}
+
+std::variant<std::string, Error> Hub::cancelTask(const std::string& sessionId, const std::string& taskId,
+                                                 std::int64_t now, Outbox& out) {
+    if (!protocol::isValidSessionId(sessionId)) return makeError(ErrorCode::BadRequest, "invalid session id");
+    if (!coordinator_.findSession(sessionId)) return makeError(ErrorCode::NotFound, "no such session");
+    args::Message m;
+    m.id = "args_" + newId_();
+    m.type = args::MessageType::TaskCancel;
+    m.timestamp = now;
+    m.sessionId = sessionId;
+    rapidjson::StringBuffer b;
+    json::Writer w(b);
+    w.StartObject();
+    json::writeKey(w, "taskId");
+    json::writeString(w, taskId);
+    w.EndObject();
+    m.payloadJson = b.GetString();
+    return handleLocal(kServerOwner, m, now, out);
 }
 
 }  // namespace brolostack::server

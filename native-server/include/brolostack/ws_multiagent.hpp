@@ -29,6 +29,14 @@ namespace brolostack {
 
 /// An in-process agent's description (the seed's ARGSAgentInfo).
 struct AgentSpec {
+    AgentSpec(std::string id, std::string type, std::vector<std::string> capabilities,
+              std::uint32_t maxConcurrentTasks = 1, std::string name = {})
+        : id(std::move(id)),
+          type(std::move(type)),
+          capabilities(std::move(capabilities)),
+          maxConcurrentTasks(maxConcurrentTasks),
+          name(std::move(name)) {}
+
     std::string id;
     std::string type;
     std::vector<std::string> capabilities;
@@ -51,6 +59,21 @@ struct Assignment {
 
 class WSMultiagent;
 
+/// Sends ARGS messages as one in-process agent (e.g. its
+/// COLLABORATION_RESPONSE). Copyable; usable from any thread.
+class AgentLink {
+public:
+    /// An error message when the server refused it.
+    std::optional<std::string> send(const std::string& type, const std::string& payloadJson) const;
+
+private:
+    friend class WSMultiagent;
+    friend class TaskReporter;
+    WSMultiagent* server_ = nullptr;
+    std::uint64_t owner_ = 0;
+    std::string sessionId_;
+};
+
 /// How an in-process agent reports on one assignment. Copyable; usable from
 /// any thread; each call goes through the server's scheduler like a report
 /// from a connected agent.
@@ -61,6 +84,12 @@ public:
     std::optional<std::string> progress(double percent, const std::string& message = {}) const;
     std::optional<std::string> complete(const std::string& resultJson) const;
     std::optional<std::string> fail(const std::string& code, const std::string& message) const;
+    /// True once the server has taken the assignment back (the task was
+    /// canceled or failed, or the stage timed out): long work should stop.
+    bool canceled() const;
+    /// The agent the work went to, to send other messages as it (e.g. a
+    /// COLLABORATION_REQUEST for help with this task).
+    AgentLink agent() const;
 
     struct State;  // what the server knows of the assignment
 
@@ -72,6 +101,20 @@ private:
 /// Called on the server's thread for each assignment. Report at once or
 /// keep the reporter and report later from another thread.
 using AgentHandler = std::function<void(const Assignment&, TaskReporter)>;
+
+/// Any other ARGS message addressed to an in-process agent: TASK_CANCEL,
+/// COLLABORATION_REQUEST and COLLABORATION_RESPONSE, messages sent with
+/// sendToAgent.
+struct AgentMessage {
+    std::string sessionId;
+    std::string agentId;
+    std::string type;         // e.g. "COLLABORATION_REQUEST"
+    std::string payloadJson;
+    std::string messageJson;  // the whole ARGS message
+};
+
+/// Called on the server's thread for each AgentMessage.
+using AgentMessageHandler = std::function<void(const AgentMessage&, AgentLink)>;
 /// Sees every message announced in a session (progress, results, agents).
 using SessionObserver = std::function<void(const std::string& msgJson)>;
 
@@ -80,10 +123,16 @@ class MultiagentSession {
 public:
     const std::string& id() const { return id_; }
     /// Registers an in-process agent; an error message on failure.
-    std::optional<std::string> registerAgent(const AgentSpec& agent, AgentHandler handler);
+    /// `onMessage` (optional) receives everything else addressed to it.
+    std::optional<std::string> registerAgent(const AgentSpec& agent, AgentHandler handler,
+                                             AgentMessageHandler onMessage = {});
     /// Starts a task from its definition (JSON, the seed's ARGSTaskDefinition);
     /// returns the task id, or an error message.
     std::variant<std::string, std::string> startTask(const std::string& definitionJson);
+    /// Cancels a task started with startTask (or over HTTP); its agents
+    /// receive TASK_CANCEL. An error message when there is no such task or
+    /// it has finished.
+    std::optional<std::string> cancelTask(const std::string& taskId);
     /// Publishes an event to every member of the session.
     std::optional<std::string> broadcastToSession(const std::string& event, const std::string& dataJson);
     /// Sends an ARGS message (e.g. COLLABORATION_REQUEST) to one agent.
@@ -124,6 +173,7 @@ public:
 private:
     friend class MultiagentSession;
     friend class TaskReporter;
+    friend class AgentLink;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -85,6 +85,8 @@ public:
     // ---- in-process participants (the embedding API) ---------------------
     /// Owners at or above this id are in-process agents, not connections.
     static constexpr args::Owner kFirstLocalOwner = args::Owner{1} << 62;
+    /// The submitter of tasks the server starts itself (HTTP, embedding API).
+    static constexpr args::Owner kServerOwner = 0;
     /// Handles an ARGS message from an in-process participant.
     std::variant<std::string, protocol::Error> handleLocal(args::Owner owner, const args::Message& msg,
                                                            std::int64_t now, Outbox& out);
@@ -124,6 +126,9 @@ public:
     /// Starts a task on behalf of the server (HTTP API); reply data or an error.
     std::variant<std::string, protocol::Error> startTask(const std::string& sessionId, const std::string& definitionJson,
                                                          std::int64_t now, Outbox& out);
+    /// Cancels a task the server started (HTTP API, embedding API).
+    std::variant<std::string, protocol::Error> cancelTask(const std::string& sessionId, const std::string& taskId,
+                                                          std::int64_t now, Outbox& out);
     const config::Settings& settings() const { return settings_; }
     const Authenticator& authenticator() const { return auth_; }
 
