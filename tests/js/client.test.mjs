@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BrolostackWSClientside } from '../../js/src/index.mjs';
 import { startServer, stopAllServers } from '../integration/support/server.mjs';
+import { waitFor, until } from './support/events.mjs';
 
 const clients = [];
 after(async () => {
@@ -17,17 +18,6 @@ function makeClient(url, extra = {}) {
   return c;
 }
 
-function waitFor(client, event, predicate = () => true, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`no ${event} in ${ms} ms`)); }, ms);
-    const off = client.on(event, (data, extra) => {
-      if (!predicate(data, extra)) return;
-      clearTimeout(timer);
-      off();
-      resolve({ data, extra });
-    });
-  });
-}
 
 test('two clients chat: join, presence, sendToRoom, events by name with the frame second', async () => {
   const server = await startServer();
@@ -101,13 +91,6 @@ class MemoryStorage {
   keys() { return [...this.#items.keys()]; }
 }
 
-async function until(predicate, what, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A loopback port nothing listens on (a server was there and is gone). */
 async function vacantPort() {

@@ -6,6 +6,7 @@ import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BrolostackWSClientside } from '../../js/src/index.mjs';
+import { waitFor } from './support/events.mjs';
 
 const clients = [];
 const servers = [];
@@ -69,17 +70,6 @@ function makeClient(url, extra = {}) {
   return c;
 }
 
-function next(client, event, predicate = () => true, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`no ${event} in ${ms} ms`)); }, ms);
-    const off = client.on(event, (data, extra) => {
-      if (!predicate(data, extra)) return;
-      clearTimeout(timer);
-      off();
-      resolve({ data, extra });
-    });
-  });
-}
 
 test('a publish whose answer was lost is sent again with the same mid and counted once', async () => {
   let dropFirst = true;
@@ -113,8 +103,8 @@ test('queued messages reach the server once each and in order, however often the
   await client.joinRoom('ops');
   const pending = [];
   for (let round = 0; round < 3; round += 1) {
-    if (!client.isConnected()) await next(client, 'connected');
-    const down = next(client, 'disconnected');
+    if (!client.isConnected()) await waitFor(client, 'connected');
+    const down = waitFor(client, 'disconnected');
     server.dropAll();
     await down;
     for (let i = 0; i < 4; i += 1) pending.push(client.sendToRoom('ops', 'step', { n: round * 4 + i }));
@@ -130,8 +120,8 @@ test('ARGS frames surface under kebab-case names, payload first and the whole me
   const server = await fakeServer();
   const client = makeClient(server.url);
   await client.connect();
-  const progress = next(client, 'task-progress');
-  const assign = next(client, 'task-assign');
+  const progress = waitFor(client, 'task-progress');
+  const assign = waitFor(client, 'task-assign');
   const msg = (type, payload) => ({ id: `a-${type}`, type, timestamp: 1, sessionId: 's1', payload });
   server.push({ op: 'args', msg: msg('TASK_PROGRESS', { taskId: 't1', progress: 40 }) });
   server.push({ op: 'args', msg: msg('TASK_ASSIGN', { taskId: 't1', agentId: 'a1' }) });
@@ -158,18 +148,18 @@ test('a browser coming back online or showing the tab reconnects at once, past t
   const client = makeClient(first.url, { reconnectionAttempts: 1, reconnectionDelay: 10, reconnectionDelayMax: 10 });
   await client.connect();
   await first.close();
-  await next(client, 'reconnect-error');  // retries exhausted: it waits for a reason to try again
+  await waitFor(client, 'reconnect-error');  // retries exhausted: it waits for a reason to try again
   const back = await fakeServer({ port });
-  const online = next(client, 'connected');
+  const online = waitFor(client, 'connected');
   globalThis.window.dispatchEvent(new Event('online'));
   await online;
   assert.equal(back.state.connections, 1);
 
   back.dropAll();
   await back.close();
-  await next(client, 'reconnect-error');
+  await waitFor(client, 'reconnect-error');
   const again = await fakeServer({ port });
-  const visible = next(client, 'connected');
+  const visible = waitFor(client, 'connected');
   globalThis.document.visibilityState = 'hidden';
   globalThis.document.dispatchEvent(new Event('visibilitychange'));
   await new Promise((r) => setTimeout(r, 50));
