@@ -31,6 +31,7 @@ export class QueuePersistence {
     this.ownerId = newOwnerId();
     this.key = this.prefix + this.ownerId;
     this.lastSaved = null;
+    this.pending = undefined;  // the latest snapshot asked to be saved
     this.releaseOwnerLock = null;
     // Nothing is stored before the owner lock is held: another tab would
     // take the entry of an owner it cannot see alive.

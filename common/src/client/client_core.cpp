@@ -135,7 +135,8 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
     return id;
 }
 
-// Bounded: the oldest unsent messages make room, and say so.
+// Bounded: past queueMaxSize unsent messages, the oldest of the lowest
+// priority present makes room, and says so.
 void ClientCore::dropOverflow(Effects& out) {
     auto unsentMessage = [](const Outgoing& x) { return !x.sent && (x.op == "publish" || x.op == "send"); };
     auto unsent = static_cast<std::size_t>(std::count_if(outbox_.begin(), outbox_.end(), unsentMessage));
