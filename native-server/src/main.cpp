@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
     }
     // One plain line on stdout, flushed, for scripts and tests that start
     // the server on port 0 and need to know where it went.
-    std::printf("listening on http://%s:%u (WebSocket at %s)\n", settings.host.c_str(), server.port(),
-                settings.wsPath.c_str());
+    std::printf("listening on %s://%s:%u (WebSocket at %s)\n", settings.encryption ? "https" : "http",
+                settings.host.c_str(), server.port(), settings.wsPath.c_str());
     std::fflush(stdout);
     server.run();
     log->info("stopped");

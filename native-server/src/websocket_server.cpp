@@ -1,5 +1,6 @@
 #include "websocket_server.hpp"
 
+#include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
@@ -12,14 +13,13 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <type_traits>
 #include <unordered_map>
 
 namespace brolostack::native {
 namespace {
 
-using Endpoint = websocketpp::server<websocketpp::config::asio>;
 using Handle = websocketpp::connection_hdl;
-using MessagePtr = Endpoint::message_ptr;
 
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
@@ -28,7 +28,8 @@ std::int64_t nowMs() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::optional<std::string> header(const Endpoint::connection_ptr& con, const char* name) {
+template <class ConnectionPtr>
+std::optional<std::string> header(const ConnectionPtr& con, const char* name) {
     std::string value = con->get_request_header(name);
     if (value.empty()) return std::nullopt;
     return value;
@@ -36,10 +37,11 @@ std::optional<std::string> header(const Endpoint::connection_ptr& con, const cha
 
 /// One server frame, prepared once (header + payload) and shared by every
 /// connection it goes to: server frames are unmasked, so the bytes are equal.
-MessagePtr prepare(const std::string& payload, bool binary) {
+template <class Config>
+typename Config::message_type::ptr prepare(const std::string& payload, bool binary) {
     namespace frame = websocketpp::frame;
     auto opcode = binary ? frame::opcode::binary : frame::opcode::text;
-    auto msg = std::make_shared<websocketpp::config::asio::message_type>(nullptr, opcode, payload.size());
+    auto msg = std::make_shared<typename Config::message_type>(nullptr, opcode, payload.size());
     frame::basic_header h(opcode, payload.size(), true, false);
     frame::extended_header e(payload.size());
     msg->set_header(frame::prepare_header(h, e));
@@ -50,10 +52,38 @@ MessagePtr prepare(const std::string& payload, bool binary) {
 
 }  // namespace
 
+/// What WebSocketServer needs of its transport: one implementation per
+/// websocketpp configuration (plain TCP, or TLS when ENABLE_ENCRYPTION).
 struct WebSocketServer::Impl {
-    Impl(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log)
+    virtual ~Impl() = default;
+    virtual std::optional<std::string> loadTls() = 0;
+    virtual std::optional<std::string> listen(const std::string& host, std::uint16_t port) = 0;
+    virtual std::uint16_t port() = 0;
+    virtual void run() = 0;
+    virtual void post(std::function<void()> work) = 0;
+    virtual void execute(const std::function<void(server::Outbox&, std::int64_t)>& work) = 0;
+    virtual void shutdown() = 0;
+};
+
+template <class Config>
+struct WebSocketServer::Transport final : WebSocketServer::Impl {
+    using Endpoint = websocketpp::server<Config>;
+    using ConnectionPtr = typename Endpoint::connection_ptr;
+    using MessagePtr = typename Endpoint::message_ptr;
+    static constexpr bool kTls = std::is_same_v<Config, websocketpp::config::asio_tls>;
+
+    Transport(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log)
         : hub(hub), api(api), files(files), log(std::move(log)), tick(io), signals(io, SIGINT, SIGTERM),
           drainDeadline(io) {}
+
+    std::optional<std::string> listen(const std::string& host, std::uint16_t port) override;
+    std::uint16_t port() override;
+    void run() override;
+    void post(std::function<void()> work) override { asio::post(io, std::move(work)); }
+    void execute(const std::function<void(server::Outbox&, std::int64_t)>& work) override;
+    void shutdown() override {
+        asio::post(io, [this] { beginDrain(); });
+    }
 
     server::Hub& hub;
     HttpApi& api;
@@ -85,7 +115,8 @@ struct WebSocketServer::Impl {
     void finishIfDrained();
     void perform(server::Outbox& out);
     void callWebhook(const server::Action& action);
-    server::UpgradeRequest upgradeOf(const Endpoint::connection_ptr& con) const;
+    server::UpgradeRequest upgradeOf(const ConnectionPtr& con) const;
+    std::optional<std::string> loadTls() override;
     std::optional<server::ConnId> idOf(Handle hdl) const {
         auto it = ids.find(hdl);
         if (it == ids.end()) return std::nullopt;
@@ -93,7 +124,8 @@ struct WebSocketServer::Impl {
     }
 };
 
-void WebSocketServer::Impl::setUp() {
+template <class Config>
+void WebSocketServer::Transport<Config>::setUp() {
     const auto& s = hub.settings();
     endpoint.clear_access_channels(websocketpp::log::alevel::all);
     endpoint.clear_error_channels(websocketpp::log::elevel::all);
@@ -123,7 +155,8 @@ void WebSocketServer::Impl::setUp() {
     });
 }
 
-server::UpgradeRequest WebSocketServer::Impl::upgradeOf(const Endpoint::connection_ptr& con) const {
+template <class Config>
+server::UpgradeRequest WebSocketServer::Transport<Config>::upgradeOf(const ConnectionPtr& con) const {
     server::UpgradeRequest r;
     r.origin = header(con, "Origin");
     std::error_code ec;
@@ -138,7 +171,8 @@ server::UpgradeRequest WebSocketServer::Impl::upgradeOf(const Endpoint::connecti
     return r;
 }
 
-bool WebSocketServer::Impl::onValidate(Handle hdl) {
+template <class Config>
+bool WebSocketServer::Transport<Config>::onValidate(Handle hdl) {
     auto con = endpoint.get_con_from_hdl(hdl);
     auto target = parseTarget(con->get_resource());
     auto refuse = [&](int status, const std::string& reason, std::int64_t retryAfter) {
@@ -172,7 +206,8 @@ bool WebSocketServer::Impl::onValidate(Handle hdl) {
     return true;
 }
 
-void WebSocketServer::Impl::onOpen(Handle hdl) {
+template <class Config>
+void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
     auto it = admitted.find(hdl);
     server::UpgradeRequest request = it == admitted.end() ? server::UpgradeRequest{} : it->second;
     if (it != admitted.end()) admitted.erase(it);
@@ -183,7 +218,8 @@ void WebSocketServer::Impl::onOpen(Handle hdl) {
     log->debug("connection {} open from {}", id, request.remoteAddress);
 }
 
-void WebSocketServer::Impl::onClose(Handle hdl) {
+template <class Config>
+void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
     auto id = idOf(hdl);
     if (!id) return;
     server::Outbox out;
@@ -195,7 +231,8 @@ void WebSocketServer::Impl::onClose(Handle hdl) {
     finishIfDrained();
 }
 
-void WebSocketServer::Impl::onFail(Handle hdl) {
+template <class Config>
+void WebSocketServer::Transport<Config>::onFail(Handle hdl) {
     auto it = admitted.find(hdl);
     if (it != admitted.end()) {
         admitted.erase(it);
@@ -204,7 +241,8 @@ void WebSocketServer::Impl::onFail(Handle hdl) {
     if (idOf(hdl)) onClose(hdl);
 }
 
-void WebSocketServer::Impl::onMessage(Handle hdl, const MessagePtr& msg) {
+template <class Config>
+void WebSocketServer::Transport<Config>::onMessage(Handle hdl, const MessagePtr& msg) {
     auto id = idOf(hdl);
     if (!id) return;
     server::Outbox out;
@@ -215,7 +253,8 @@ void WebSocketServer::Impl::onMessage(Handle hdl, const MessagePtr& msg) {
     perform(out);
 }
 
-void WebSocketServer::Impl::onHttp(Handle hdl) {
+template <class Config>
+void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     auto con = endpoint.get_con_from_hdl(hdl);
     const auto& req = con->get_request();
     HttpRequest request;
@@ -247,7 +286,8 @@ void WebSocketServer::Impl::onHttp(Handle hdl) {
     perform(out);
 }
 
-void WebSocketServer::Impl::perform(server::Outbox& out) {
+template <class Config>
+void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
     // Each shared frame is prepared once per batch, however many receive it.
     std::unordered_map<const std::string*, MessagePtr> prepared;
     server::Outbox followUp;
@@ -272,7 +312,7 @@ void WebSocketServer::Impl::perform(server::Outbox& out) {
                     break;
                 }
                 auto& msg = prepared[action.frame.get()];
-                if (!msg) msg = prepare(*action.frame, action.binary);
+                if (!msg) msg = prepare<Config>(*action.frame, action.binary);
                 ec = con->send(msg);
                 if (!ec && !action.droppable && con->get_buffered_amount() > maxBuffered)
                     hub.slowConsumer(action.conn, followUp);
@@ -292,7 +332,8 @@ void WebSocketServer::Impl::perform(server::Outbox& out) {
     if (!followUp.empty()) perform(followUp);
 }
 
-void WebSocketServer::Impl::callWebhook(const server::Action& action) {
+template <class Config>
+void WebSocketServer::Transport<Config>::callWebhook(const server::Action& action) {
     server::ConnId conn = action.conn;
     std::uint64_t ref = action.ref;
     if (!webhooks) {
@@ -309,7 +350,8 @@ void WebSocketServer::Impl::callWebhook(const server::Action& action) {
     });
 }
 
-void WebSocketServer::Impl::onTick() {
+template <class Config>
+void WebSocketServer::Transport<Config>::onTick() {
     server::Outbox out;
     hub.tick(nowMs(), out);
     perform(out);
@@ -319,7 +361,8 @@ void WebSocketServer::Impl::onTick() {
     });
 }
 
-void WebSocketServer::Impl::beginDrain() {
+template <class Config>
+void WebSocketServer::Transport<Config>::beginDrain() {
     if (stopping) return;
     stopping = true;
     std::error_code ec;
@@ -336,7 +379,8 @@ void WebSocketServer::Impl::beginDrain() {
     finishIfDrained();
 }
 
-void WebSocketServer::Impl::finishIfDrained() {
+template <class Config>
+void WebSocketServer::Transport<Config>::finishIfDrained() {
     if (!stopping || !handles.empty()) return;
     tick.cancel();
     drainDeadline.cancel();
@@ -345,60 +389,97 @@ void WebSocketServer::Impl::finishIfDrained() {
     asio::post(io, [this] { io.stop(); });
 }
 
-WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files,
-                                 std::shared_ptr<spdlog::logger> log)
-    : impl_(std::make_unique<Impl>(hub, api, files, std::move(log))) {
-    impl_->setUp();
-}
-
-WebSocketServer::~WebSocketServer() = default;
-
-std::optional<std::string> WebSocketServer::listen(const std::string& host, std::uint16_t port) {
+template <class Config>
+std::optional<std::string> WebSocketServer::Transport<Config>::listen(const std::string& host, std::uint16_t port) {
     std::error_code ec;
     auto address = asio::ip::make_address(host, ec);
     if (ec) return "invalid HOST '" + host + "': " + ec.message();
-    impl_->endpoint.listen(asio::ip::tcp::endpoint(address, port), ec);
+    endpoint.listen(asio::ip::tcp::endpoint(address, port), ec);
     if (ec) return "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
-    impl_->endpoint.start_accept(ec);
+    endpoint.start_accept(ec);
     if (ec) return "cannot accept connections: " + ec.message();
     return std::nullopt;
 }
 
-std::uint16_t WebSocketServer::port() const {
+// The certificate and key are read once, at start: a bad file stops the
+// start with a message instead of failing every handshake later.
+template <class Config>
+std::optional<std::string> WebSocketServer::Transport<Config>::loadTls() {
+    if constexpr (kTls) {
+        namespace ssl = asio::ssl;
+        const auto& s = hub.settings();
+        auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+        std::error_code ec;
+        context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                             ec);
+        if (ec) return "cannot set up TLS: " + ec.message();
+        context->use_certificate_chain_file(s.tlsCert, ec);
+        if (ec) return "cannot use TLS_CERT '" + s.tlsCert + "' (a PEM certificate chain): " + ec.message();
+        context->use_private_key_file(s.tlsKey, ssl::context::pem, ec);
+        if (ec) return "cannot use TLS_KEY '" + s.tlsKey + "' (the PEM private key of TLS_CERT): " + ec.message();
+        endpoint.set_tls_init_handler([context](Handle) { return context; });
+    }
+    return std::nullopt;
+}
+
+template <class Config>
+std::uint16_t WebSocketServer::Transport<Config>::port() {
     std::error_code ec;
-    auto local = impl_->endpoint.get_local_endpoint(ec);
+    auto local = endpoint.get_local_endpoint(ec);
     return ec ? 0 : local.port();
 }
 
-void WebSocketServer::run() {
-    impl_->onTick();
-    impl_->serving = true;
-    impl_->io.run();
-    impl_->serving = false;
+template <class Config>
+void WebSocketServer::Transport<Config>::run() {
+    onTick();
+    serving = true;
+    io.run();
+    serving = false;
 }
 
-void WebSocketServer::post(std::function<void()> work) { asio::post(impl_->io, std::move(work)); }
-
-void WebSocketServer::execute(const std::function<void(server::Outbox&, std::int64_t)>& work) {
+template <class Config>
+void WebSocketServer::Transport<Config>::execute(const std::function<void(server::Outbox&, std::int64_t)>& work) {
     auto runHere = [&] {
         server::Outbox out;
         work(out, nowMs());
-        impl_->perform(out);
+        perform(out);
     };
-    if (!impl_->serving || impl_->io.get_executor().running_in_this_thread()) {
+    if (!serving || io.get_executor().running_in_this_thread()) {
         runHere();
         return;
     }
     std::promise<void> done;
-    asio::post(impl_->io, [&] {
+    asio::post(io, [&] {
         runHere();
         done.set_value();
     });
     done.get_future().wait();
 }
 
-void WebSocketServer::shutdown() {
-    asio::post(impl_->io, [this] { impl_->beginDrain(); });
+WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files,
+                                 std::shared_ptr<spdlog::logger> log) {
+    if (hub.settings().encryption) {
+        auto tls = std::make_unique<Transport<websocketpp::config::asio_tls>>(hub, api, files, std::move(log));
+        tls->setUp();
+        impl_ = std::move(tls);
+    } else {
+        auto plain = std::make_unique<Transport<websocketpp::config::asio>>(hub, api, files, std::move(log));
+        plain->setUp();
+        impl_ = std::move(plain);
+    }
 }
+
+WebSocketServer::~WebSocketServer() = default;
+
+std::optional<std::string> WebSocketServer::loadTls() { return impl_->loadTls(); }
+std::optional<std::string> WebSocketServer::listen(const std::string& host, std::uint16_t port) {
+    return impl_->listen(host, port);
+}
+std::uint16_t WebSocketServer::port() const { return impl_->port(); }
+void WebSocketServer::run() { impl_->run(); }
+void WebSocketServer::post(std::function<void()> work) { impl_->post(std::move(work)); }
+void WebSocketServer::execute(const std::function<void(server::Outbox&, std::int64_t)>& work) { impl_->execute(work); }
+void WebSocketServer::shutdown() { impl_->shutdown(); }
 
 }  // namespace brolostack::native

@@ -21,6 +21,9 @@ public:
     WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log);
     ~WebSocketServer();
 
+    /// With TLS (ENABLE_ENCRYPTION): reads TLS_CERT and TLS_KEY; an error
+    /// message when they are unusable. Nothing to do without TLS.
+    std::optional<std::string> loadTls();
     /// Binds and listens; returns an error message on failure.
     std::optional<std::string> listen(const std::string& host, std::uint16_t port);
     /// The bound port (useful when listening on port 0).
@@ -39,6 +42,8 @@ public:
 
 private:
     struct Impl;
+    template <class Config>
+    struct Transport;
     std::unique_ptr<Impl> impl_;
 };
 

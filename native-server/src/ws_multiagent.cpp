@@ -255,6 +255,7 @@ std::optional<std::string> WSMultiagent::initialize() {
     m.api = std::make_unique<native::HttpApi>(*m.hub);
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
     m.ws = std::make_unique<native::WebSocketServer>(*m.hub, *m.api, *m.files, m.log);
+    if (auto error = m.ws->loadTls()) return error;
     m.hub->setLocalHooks(server::Hub::LocalHooks{
         [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },
         [&m](const std::string& sessionId, const std::string& msgJson) {

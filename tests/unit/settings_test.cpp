@@ -346,6 +346,14 @@ TEST(SettingsFatal, StagingAndProductionWithEncryptionButNoCertAreFatal) {
     }
 }
 
+TEST(SettingsFatal, ProductionWithCertificateAndKeyIsNotFatal) {
+    auto r = load({{"BROLOSTACK_ENV", "production"}, {"API_KEYS", "k"}, {"TLS_CERT", "/etc/brolostack/cert.pem"},
+                   {"TLS_KEY", "/etc/brolostack/key.pem"}});
+    EXPECT_FALSE(r.fatal) << r.fatal.value_or("");
+    EXPECT_TRUE(r.settings.encryption);
+    EXPECT_EQ(r.settings.tlsCert, "/etc/brolostack/cert.pem");
+}
+
 TEST(SettingsFatal, EncryptionTurnedOnInDevelopmentWithoutCertIsFatal) {
     auto r = load({{"ENABLE_ENCRYPTION", "true"}});
     ASSERT_TRUE(r.fatal);

@@ -174,14 +174,10 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
         r.fail("LOG_LEVEL must be one of trace, debug, info, warn, error, critical, off (got '" + s.logLevel + "')");
     if (s.wsPath.empty() || s.wsPath.front() != '/') r.fail("WS_PATH must start with '/' (got '" + s.wsPath + "')");
     if (s.encryption) {
-        if (s.tlsCert.empty() || s.tlsKey.empty()) {
+        if (s.tlsCert.empty() || s.tlsKey.empty())
             r.fail(std::string(environmentName(s.environment)) +
-                   " requires TLS: set TLS_CERT and TLS_KEY, or set ENABLE_ENCRYPTION=false when a proxy in "
-                   "front of the server ends TLS");
-        } else {
-            r.fail("TLS_CERT is set, but this server does not end TLS itself yet: put a TLS-ending proxy in "
-                   "front of it and set ENABLE_ENCRYPTION=false");
-        }
+                   " requires TLS: set TLS_CERT and TLS_KEY (PEM files), or set ENABLE_ENCRYPTION=false when a "
+                   "proxy in front of the server ends TLS");
     } else if (strict && encryptionGiven) {
         result.warnings.push_back("ENABLE_ENCRYPTION=false in " + std::string(environmentName(s.environment)) +
                                   ": traffic must be encrypted by a proxy in front of this server");

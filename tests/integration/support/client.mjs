@@ -147,10 +147,10 @@ export class TestClient {
  * headers, query ({apiKey:...}), hello (true = send hello {v:1}; an object = extra
  * hello fields; false = no hello). Resolves with a TestClient.
  */
-export async function connect(wsUrl, { protocols = [SUBPROTOCOL], headers = {}, hello = true, query, timeoutMs = WAIT_MS } = {}) {
+export async function connect(wsUrl, { protocols = [SUBPROTOCOL], headers = {}, hello = true, query, timeoutMs = WAIT_MS, ca } = {}) {
   const url = new URL(wsUrl);
   for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-  const ws = new WebSocket(url, protocols ?? undefined, { headers, handshakeTimeout: timeoutMs });
+  const ws = new WebSocket(url, protocols ?? undefined, { headers, handshakeTimeout: timeoutMs, ...(ca ? { ca } : {}) });
   const client = new TestClient(ws);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => { ws.terminate(); reject(timeoutError(timeoutMs, 'the WebSocket to open')); }, timeoutMs);

@@ -91,10 +91,10 @@ export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, po
   running.add(server);
   const listening = new Promise((resolve, reject) => {
     const onData = () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+) \(WebSocket at (\S+)\)/.exec(out.stdout);
+      const m = /listening on (https?):\/\/127\.0\.0\.1:(\d+) \(WebSocket at (\S+)\)/.exec(out.stdout);
       if (m) {
         proc.stdout.off('data', onData);
-        resolve({ port: Number(m[1]), wsPath: m[2] });
+        resolve({ tls: m[1] === 'https', port: Number(m[2]), wsPath: m[3] });
       }
     };
     proc.stdout.on('data', onData);
@@ -102,10 +102,10 @@ export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, po
       reject(new Error(`server exited before listening (code ${code}, signal ${signal}${error ? `, ${error.message}` : ''}): ${out.stderr}`)));
   });
   try {
-    const { port, wsPath } = await withTimeout(listening, timeoutMs, 'the server to listen');
+    const { tls, port, wsPath } = await withTimeout(listening, timeoutMs, 'the server to listen');
     server.port = port;
-    server.httpUrl = `http://127.0.0.1:${port}`;
-    server.wsUrl = `ws://127.0.0.1:${port}${wsPath}`;
+    server.httpUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    server.wsUrl = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}${wsPath}`;
     return server;
   } catch (error) {
     await stopServer(server);
