@@ -11,6 +11,18 @@ namespace {
 
 using protocol::Error;
 using protocol::ErrorCode;
+
+/// The unfinished tasks in scheduling order, as a list that stays valid
+/// while they finish (tasks are only forgotten when one is submitted).
+std::vector<Task*> unfinishedTasks(Session& s) {
+    std::vector<Task*> tasks;
+    tasks.reserve(s.openTasks.size());
+    for (const auto& place : s.openTasks) {
+        auto it = s.tasks.find(place.taskId);
+        if (it != s.tasks.end()) tasks.push_back(&it->second);
+    }
+    return tasks;
+}
 using protocol::makeError;
 
 constexpr unsigned kPayloadDepth = 32;
@@ -166,10 +178,10 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
     if (it == s.agents.end()) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' in this session");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may unregister it");
     it->second.online = false;
-    for (auto& [id, t] : s.tasks)
-        for (std::size_t i = 0; i < t.stages.size(); ++i)
-            if (t.stages[i].state == StageState::Running && t.stages[i].agentId == *agentId)
-                requeueStage(s, t, i, "agent_error", "agent '" + *agentId + "' unregistered", now, out);
+    for (Task* t : unfinishedTasks(s))
+        for (std::size_t i = 0; i < t->stages.size(); ++i)
+            if (t->stages[i].state == StageState::Running && t->stages[i].agentId == *agentId)
+                requeueStage(s, *t, i, "agent_error", "agent '" + *agentId + "' unregistered", now, out);
     s.agents.erase(it);
     out.push_back({Routed::Route::Announce, 0, false,
                    make(s, MessageType::AgentUnregister,
@@ -208,10 +220,10 @@ void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
             if (agent.online && agent.owner == owner) gone.push_back(id);
         for (const auto& agentId : gone) {
             s.agents[agentId].online = false;
-            for (auto& [tid, t] : s.tasks)
-                for (std::size_t i = 0; i < t.stages.size(); ++i)
-                    if (t.stages[i].state == StageState::Running && t.stages[i].agentId == agentId)
-                        requeueStage(s, t, i, "agent_error", "agent '" + agentId + "' went offline", now, out);
+            for (Task* t : unfinishedTasks(s))
+                for (std::size_t i = 0; i < t->stages.size(); ++i)
+                    if (t->stages[i].state == StageState::Running && t->stages[i].agentId == agentId)
+                        requeueStage(s, *t, i, "agent_error", "agent '" + agentId + "' went offline", now, out);
             Message m = make(s, MessageType::AgentUnregister,
                              object([&](json::Writer& w) {
                                  json::writeKey(w, "agentId");
@@ -436,8 +448,9 @@ void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>*
         Session& s = sit->second;
         // Assign what can be assigned before declaring anything timed out.
         schedule(s, now, out);
-        for (auto& [tid, t] : s.tasks) {
-            if (t.finished()) continue;
+        for (Task* task : unfinishedTasks(s)) {
+            Task& t = *task;
+            if (t.finished()) continue;  // finished by an earlier one's failure
             std::int64_t limit = t.def.maxExecutionTime.value_or(settings_.taskTimeoutMs);
             for (std::size_t i = 0; i < t.stages.size() && !t.finished(); ++i) {
                 Stage& st = t.stages[i];
