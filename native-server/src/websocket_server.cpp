@@ -76,6 +76,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
         : hub(hub), api(api), files(files), log(std::move(log)), tick(io), signals(io, SIGINT, SIGTERM),
           drainDeadline(io) {}
 
+    std::optional<std::string> loadTls() override;
     std::optional<std::string> listen(const std::string& host, std::uint16_t port) override;
     std::uint16_t port() override;
     void run() override;
@@ -116,7 +117,6 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void perform(server::Outbox& out);
     void callWebhook(const server::Action& action);
     server::UpgradeRequest upgradeOf(const ConnectionPtr& con) const;
-    std::optional<std::string> loadTls() override;
     std::optional<server::ConnId> idOf(Handle hdl) const {
         auto it = ids.find(hdl);
         if (it == ids.end()) return std::nullopt;

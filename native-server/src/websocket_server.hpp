@@ -1,5 +1,5 @@
 // The WebSocket and HTTP endpoint: websocketpp on standalone Asio, one
-// thread. It moves bytes and timers between the network and the Hub; all
+// thread, in clear text or TLS (ENABLE_ENCRYPTION). It moves bytes and timers between the network and the Hub; all
 // protocol decisions are the Hub's. websocketpp is included by the .cpp
 // only, so its slow headers compile once.
 #pragma once
