@@ -1,7 +1,8 @@
 // The WebSocket and HTTP endpoint: websocketpp on standalone Asio, one
-// thread, in clear text or TLS (ENABLE_ENCRYPTION). It moves bytes and timers between the network and the Hub; all
-// protocol decisions are the Hub's. websocketpp is included by the .cpp
-// only, so its slow headers compile once.
+// thread, in clear text or TLS (ENABLE_ENCRYPTION). It moves bytes and
+// timers between the network and the Hub; all protocol decisions are the
+// Hub's. websocketpp is included by the .cpp only, so its slow headers
+// compile once.
 #pragma once
 
 #include "brolostack/server/hub.hpp"
