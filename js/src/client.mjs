@@ -22,13 +22,24 @@ function defaultUrl() {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
 
+/**
+ * The endpoint to open. A URL without a path (the seed's
+ * 'wss://your-server.com') means the server's default endpoint, /ws; an
+ * http(s) URL means the same server over ws(s).
+ */
+export function endpointUrl(url) {
+  const ws = url.replace(/^http(s?):\/\//i, 'ws$1://');
+  const m = /^(wss?:\/\/[^/?#]+)([?#].*)?$/i.exec(ws);
+  return m ? `${m[1]}/ws${m[2] ?? ''}` : ws;
+}
+
 export class BrolostackWSClientside {
   constructor(config = {}) {
     const environment = config.environment || detectEnvironment();
     const profile = PROFILES[environment] || PROFILES.development;
     const queue = config.messageQueue || {};
     this.config = {
-      url: config.url || defaultUrl(),
+      url: endpointUrl(config.url || defaultUrl()),
       autoConnect: config.autoConnect !== false,
       reconnection: config.reconnection !== false,
       reconnectionAttempts: config.reconnectionAttempts ?? profile.reconnectionAttempts,

@@ -1,5 +1,5 @@
 // Types of brolostack/react.
-import type { BrolostackWSClientside, ClientConfig, ClientStats } from 'brolostack';
+import type { BrolostackWSClientside, ClientConfig, ClientStats } from '../../js/src/index.mjs';
 
 export interface BrolostackWebSocket {
   /** The shared client; null while rendering on a server. */

@@ -3,7 +3,7 @@
 // configuration and reference-counted, so StrictMode's mount, unmount and
 // mount again opens one socket; rendering on a server never creates one.
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
-import { BrolostackWSClientside } from 'brolostack';
+import { BrolostackWSClientside } from '../../js/src/index.mjs';
 
 const registry = new Map();  // key -> { client, refs, closeTimer }
 const SERVER_SNAPSHOT = Object.freeze({ connected: false, stats: Object.freeze({ connected: false }) });

@@ -191,3 +191,17 @@ test('history reads a joined room oldest first; a bad limit or a room not joined
   const outsider = makeClient(server.wsUrl);
   await assert.rejects(outsider.history('log'), (e) => e.code === 'forbidden');
 });
+
+test('a URL without a path reaches the default endpoint, as the seed writes it; http(s) means ws(s)', async () => {
+  const { endpointUrl } = await import('../../js/src/client.mjs');
+  assert.equal(endpointUrl('wss://your-server.com'), 'wss://your-server.com/ws');
+  assert.equal(endpointUrl('ws://localhost:3001?token=t'), 'ws://localhost:3001/ws?token=t');
+  assert.equal(endpointUrl('https://example.com:8443'), 'wss://example.com:8443/ws');
+  assert.equal(endpointUrl('ws://localhost:3001/'), 'ws://localhost:3001/', 'an explicit path is kept');
+  assert.equal(endpointUrl('ws://localhost:3001/custom/ws'), 'ws://localhost:3001/custom/ws');
+
+  const server = await startServer();
+  const client = makeClient(`ws://127.0.0.1:${server.port}`);
+  await client.connect();
+  assert.equal(client.isConnected(), true);
+});

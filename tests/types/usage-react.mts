@@ -1,7 +1,12 @@
 // brolostack/react and the package entries, resolved by name through the
 // package's `exports` as a user's project resolves them.
 import { useBrolostackWebSocket } from 'brolostack/react';
-import { BrolostackWSClientside } from 'brolostack';
+import { BrolostackWSClientside, useBrolostackWebSocket as asInTheSeed } from 'brolostack';
+
+// The seed imports the hook from the package itself.
+const { connected: seedConnected, send } = asInTheSeed({ url: 'wss://your-server.com', autoConnect: true });
+void send('start-task', { id: 'task-1', type: 'data-analysis', collaborationMode: 'parallel' });
+void seedConnected;
 
 export function useChat(room: string) {
   const { ws, connected, stats, joinRoom, sendToRoom, on } = useBrolostackWebSocket({ url: 'wss://example.com/ws', environment: 'production' });
