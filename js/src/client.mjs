@@ -162,12 +162,20 @@ export class BrolostackWSClientside {
   }
 
   // ---- effects -----------------------------------------------------------
-  async call(step) {
-    await this.ready;
-    const effects = step(this.client, this.now());
-    const id = this.client.lastRequestId();
-    const settled = new Promise((resolve, reject) => this.requests.set(id, { resolve, reject }));
-    this.apply(effects);
+  call(step) {
+    const settled = this.ready.then(() => {
+      const effects = step(this.client, this.now());
+      const id = this.client.lastRequestId();
+      const answer = new Promise((resolve, reject) => this.requests.set(id, { resolve, reject }));
+      this.apply(effects);
+      return answer;
+    });
+    // A call nobody awaits (the seed's `wsClient.send('message', ...)`) must
+    // not end the program with an unhandled rejection; its failure is still
+    // reported, as an `error` event, and to whoever awaits the promise.
+    settled.catch((err) => {
+      if (err?.code !== 'superseded') this.emit('error', { code: err?.code ?? 'internal', message: err?.message ?? String(err) });
+    });
     return settled;
   }
 

@@ -282,6 +282,10 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     con->replace_header("Content-Type", response->contentType);
     for (const auto& [name, value] : response->headers) con->replace_header(name, value);
     if (hub.settings().anyOrigin) con->replace_header("Access-Control-Allow-Origin", "*");
+    // websocketpp ends the connection after each HTTP response; saying so
+    // keeps clients with keep-alive pools (fetch, undici, requests) from
+    // sending the next request on a socket that is closing.
+    con->replace_header("Connection", "close");
     con->set_body(response->body);
     perform(out);
 }

@@ -21,6 +21,20 @@ test('/healthz answers {"status":"ok"} and /readyz 200 while accepting connectio
   assert.equal(ready.status, 200);
 });
 
+test('HTTP answers say Connection: close, so keep-alive clients never reuse a closing socket', async () => {
+  const server = await startServer();
+  const first = await http(server.httpUrl, 'GET', '/healthz');
+  assert.equal(first.headers.get('connection'), 'close');
+  const missing = await http(server.httpUrl, 'DELETE', '/api/v1/sessions/none/tasks/none');
+  assert.equal(missing.headers.get('connection'), 'close');
+  // fetch pools connections: back-to-back requests all succeed.
+  for (let i = 0; i < 100; i += 1) {
+    const method = i % 2 ? 'GET' : 'DELETE';
+    const r = await http(server.httpUrl, method, i % 2 ? '/healthz' : '/api/v1/sessions/none/tasks/none');
+    assert.equal(r.status, i % 2 ? 200 : 404);
+  }
+});
+
 test('/metrics is Prometheus text and follows the connection count', async () => {
   const server = await startServer();
   await connect(server.wsUrl);

@@ -564,6 +564,33 @@ TEST_F(ArgsScheduler, PipelineProgressIsShareOfStagesPlusCurrentPart) {
     expectTerminalInvariant();
 }
 
+// The seed's client watches task-progress alone:
+// on('task-progress', p => { bar(p.progress); text(p.message); if (p.status === 'completed') show(p.result); })
+TEST_F(ArgsScheduler, ProgressAnnouncementsCarryStatusMessageAndTheFinalResult) {
+    registerAgent(1, "c", "collect");
+    registerAgent(2, "a", "analyze");
+    startTask(kSubmitter, R"({"id":"p","requirements":{"agentTypes":["collect","analyze"]}})");
+    Outputs out;
+    ok(1, MessageType::TaskProgress, R"({"taskId":"p","agentId":"c","progress":40,"message":"fetching"})", &out);
+    Document p = payloadOf(*ofType(out, MessageType::TaskProgress, Route::Announce).at(0));
+    EXPECT_STREQ(p["status"].GetString(), "running");
+    EXPECT_STREQ(p["message"].GetString(), "fetching");
+    EXPECT_FALSE(p.HasMember("result"));
+
+    out = complete(1, "p", "c", R"({"rows":3})");
+    p = payloadOf(*ofType(out, MessageType::TaskProgress, Route::Announce).at(0));
+    EXPECT_STREQ(p["status"].GetString(), "running") << "a stage is done, not the task";
+    EXPECT_FALSE(p.HasMember("result"));
+
+    out = complete(2, "p", "a", R"({"clusters":4})");
+    p = payloadOf(*ofType(out, MessageType::TaskProgress, Route::Announce).at(0));
+    EXPECT_STREQ(p["status"].GetString(), "completed");
+    EXPECT_STREQ(p["state"].GetString(), "completed");
+    EXPECT_DOUBLE_EQ(p["progress"].GetDouble(), 100.0);
+    EXPECT_EQ(str(p["result"]), R"({"clusters":4})");
+    expectOneTerminal("p", MessageType::TaskComplete, "completed");
+}
+
 TEST_F(ArgsScheduler, ProgressWithCompletedStatusAndResultCompletes) {
     registerAgent(1, "a", "w");
     startTask(kSubmitter, R"({"id":"t"})");

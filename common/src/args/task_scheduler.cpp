@@ -339,9 +339,16 @@ double Coordinator::overallProgress(const Task& t) const {
     return sum / n;
 }
 
+// Besides the fields of docs/protocol.md, the seed's ARGSTaskProgress
+// fields at the top: `status` (the task's), the agent's `message`, and the
+// task's `result` once it is completed, so that a client watching
+// task-progress alone sees the end (`status === 'completed'`).
 void Coordinator::announceProgress(Session& s, const Task& t, std::size_t stage, const std::string& reportFields,
-                                   std::int64_t now, Outputs& out) {
+                                   std::int64_t now, Outputs& out, bool finished) {
     const Stage& st = t.stages[stage];
+    json::Document report;
+    report.Parse(reportFields.c_str());
+    std::string_view state = finished ? std::string_view("completed") : taskStateName(t.state);
     std::string payload = object([&](json::Writer& w) {
         json::writeKey(w, "taskId");
         json::writeString(w, t.def.id);
@@ -356,9 +363,19 @@ void Coordinator::announceProgress(Session& s, const Task& t, std::size_t stage,
         json::writeKey(w, "stageProgress");
         w.Double(st.state == StageState::Done ? 100.0 : st.progress);
         json::writeKey(w, "state");
-        json::writeString(w, taskStateName(t.state));
+        json::writeString(w, state);
+        json::writeKey(w, "status");
+        json::writeString(w, state);
         json::writeKey(w, "progress");
         w.Double(overallProgress(t));
+        if (report.IsObject() && report.HasMember("message") && report["message"].IsString()) {
+            json::writeKey(w, "message");
+            json::writeString(w, {report["message"].GetString(), report["message"].GetStringLength()});
+        }
+        if (finished) {
+            json::writeKey(w, "result");
+            json::writeRaw(w, t.resultJson);
+        }
         json::writeKey(w, "report");
         json::writeRaw(w, reportFields);
     });
@@ -427,13 +444,6 @@ void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::s
     st.resultJson = resultJson;
     st.progress = 100;
     releaseAgent(s, st.agentId, now);
-    announceProgress(s, t, stage, object([&](json::Writer& w) {
-                         json::writeKey(w, "status");
-                         json::writeString(w, "completed");
-                         json::writeKey(w, "result");
-                         json::writeRaw(w, resultJson);
-                     }),
-                     now, out);
     bool done = false;
     if (t.def.mode == Mode::Sequential) {
         if (stage + 1 < t.stages.size()) {
@@ -459,6 +469,13 @@ void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::s
             t.resultJson.assign(buffer.GetString(), buffer.GetSize());
         }
     }
+    announceProgress(s, t, stage, object([&](json::Writer& w) {
+                         json::writeKey(w, "status");
+                         json::writeString(w, "completed");
+                         json::writeKey(w, "result");
+                         json::writeRaw(w, resultJson);
+                     }),
+                     now, out, done);
     if (done) finishTask(s, t, TaskState::Completed, "", "", now, out);
     else schedule(s, now, out);
 }

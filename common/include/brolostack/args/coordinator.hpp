@@ -97,8 +97,9 @@ private:
     void finishTask(Session& s, Task& t, TaskState state, const std::string& code, const std::string& message,
                     std::int64_t now, Outputs& out);
     void releaseAgent(Session& s, const std::string& agentId, std::int64_t now);
+    /// `finished`: this stage's completion completes the whole task.
     void announceProgress(Session& s, const Task& t, std::size_t stage, const std::string& extraJson,
-                          std::int64_t now, Outputs& out);
+                          std::int64_t now, Outputs& out, bool finished = false);
     void resolveDependents(Session& s, std::int64_t now, Outputs& out);
     void forgetOldTasks(Session& s);
     double overallProgress(const Task& t) const;
