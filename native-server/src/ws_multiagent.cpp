@@ -222,6 +222,7 @@ AgentLink TaskReporter::agent() const {
 }
 
 std::optional<std::string> AgentLink::send(const std::string& type, const std::string& payloadJson) const {
+    if (!server_) return std::string("this link belongs to no agent (links come from TaskReporter::agent() or onMessage)");
     auto messageType = args::messageTypeFromName(type);
     if (!messageType) return "unknown ARGS type '" + type + "'";
     return errorOf(server_->impl_->local(owner_, sessionId_, *messageType, payloadJson));

@@ -193,6 +193,7 @@ TEST_F(WSMultiagentTest, InProcessAgentsAskEachOtherForHelpAndAnswer) {
     EXPECT_EQ(**unknown, "unknown ARGS type 'NOT_A_TYPE'");
     auto malformed = refused.take();
     ASSERT_TRUE(malformed && *malformed);
+    EXPECT_TRUE(brolostack::AgentLink{}.send("HEARTBEAT", "{}")) << "a link of no agent refuses, never crashes";
 }
 
 }  // namespace
