@@ -67,4 +67,15 @@ inline void writeRaw(Writer& w, std::string_view rawJson) {
     w.RawValue(rawJson.data(), rawJson.size(), rapidjson::kObjectType);
 }
 
+/// One JSON object as text: `body(writer)` writes its members.
+template <class Body>
+std::string object(Body body) {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    body(w);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 }  // namespace brolostack::json

@@ -45,14 +45,7 @@ std::optional<std::string> stringMember(const json::Value& obj, const char* name
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-std::string object(const std::function<void(json::Writer&)>& body) {
-    rapidjson::StringBuffer buffer;
-    json::Writer w(buffer);
-    w.StartObject();
-    body(w);
-    w.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
+using json::object;
 
 }  // namespace
 

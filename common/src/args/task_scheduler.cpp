@@ -15,15 +15,7 @@ using protocol::Error;
 using protocol::ErrorCode;
 using protocol::makeError;
 
-template <class Body>
-std::string object(Body body) {
-    rapidjson::StringBuffer buffer;
-    json::Writer w(buffer);
-    w.StartObject();
-    body(w);
-    w.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
+using json::object;
 
 bool hasCapability(const AgentState& a, const std::string& cap) {
     return std::find(a.info.capabilities.begin(), a.info.capabilities.end(), cap) != a.info.capabilities.end();
