@@ -1,12 +1,16 @@
 // Load over real sockets against build/bin/brolostack-server on loopback:
 //  1. room fan-out: S subscribers, one publisher; delivered messages/s and
-//     publish-to-delivery latency (p50, p99).
+//     publish-to-delivery latency (p50, p99). The same scenario runs, in the
+//     same rounds, against a Socket.IO server (bench/anchors), and the
+//     ratios are printed.
 //  2. ARGS tasks: A agent connections that complete what they get, one
 //     submitter; tasks/s.
 // Each scenario runs R rounds; medians are printed. Bounded in count and time.
 //
 //   node bench/sockets.mjs [--subscribers 50] [--messages 2000] [--agents 20] [--tasks 2000] [--rounds 3]
 import WebSocket from 'ws';
+import { io as socketIo } from 'socket.io-client';
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { startServer, stopAllServers } from '../tests/integration/support/server.mjs';
@@ -48,22 +52,58 @@ async function client(url) {
   return { ws, request, on: (h) => handlers.push(h), send: (f) => ws.send(JSON.stringify(f)) };
 }
 
+/** A room member over the Brolostack protocol: join, acked publish, messages. */
+async function brolostackMember(url) {
+  const c = await client(url);
+  return {
+    join: (room) => c.request({ op: 'join', room }),
+    publish: (room, event, data) => c.request({ op: 'publish', room, event, data }),
+    publishUnacked: (room, event, data) => c.send({ op: 'publish', room, event, data }),
+    onMessage: (handler) => c.on((f) => { if (f.op === 'message') handler(f); }),
+    close: () => c.ws.close(),
+  };
+}
+
+/** The same member over Socket.IO (WebSocket transport, as its users deploy it). */
+async function socketIoMember(url) {
+  const socket = socketIo(url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('connect_error', reject); });
+  return {
+    join: (room) => socket.emitWithAck('join', room),
+    publish: (room, event, data) => socket.emitWithAck('publish', room, event, data),
+    publishUnacked: (room, event, data) => socket.emit('publish', room, event, data),
+    onMessage: (handler) => socket.on('message', handler),
+    close: () => socket.close(),
+  };
+}
+
+/** Starts the Socket.IO anchor server; resolves with its URL and a stop(). */
+async function startSocketIoAnchor() {
+  const proc = spawn(process.execPath, [new URL('./anchors/socketio-server.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; const m = /listening on (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    proc.once('exit', (code) => reject(new Error(`the Socket.IO anchor exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill(); }) };
+}
+
 function deadline(ms, what) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish in ${ms} ms`)), ms).unref());
 }
 
-async function roomFanout(url) {
-  const subs = await Promise.all(Array.from({ length: N.subscribers }, () => client(url)));
-  await Promise.all(subs.map((s) => s.request({ op: 'join', room: 'bench' })));
-  const pub = await client(url);
-  await pub.request({ op: 'join', room: 'bench' });
+async function roomFanout(connect) {
+  const subs = await Promise.all(Array.from({ length: N.subscribers }, () => connect()));
+  await Promise.all(subs.map((s) => s.join('bench')));
+  const pub = await connect();
+  await pub.join('bench');
   const latencies = [];
   let delivered = 0;
   const expected = N.subscribers * N.messages;
   const done = new Promise((resolve) => {
-    for (const s of subs) s.on((f) => {
-      if (f.op !== 'message' || f.event !== 'm') return;
-      latencies.push(performance.timeOrigin + performance.now() - f.data.t);
+    for (const s of subs) s.onMessage((m) => {
+      if (m.event !== 'm') return;
+      latencies.push(performance.timeOrigin + performance.now() - m.data.t);
       if (++delivered === expected) resolve();
     });
   });
@@ -72,7 +112,7 @@ async function roomFanout(url) {
   for (let i = 0; i < N.messages; i += 100) {
     const batch = [];
     for (let j = i; j < Math.min(N.messages, i + 100); j += 1) {
-      batch.push(pub.request({ op: 'publish', room: 'bench', event: 'm', data: { i: j, t: performance.timeOrigin + performance.now() } }));
+      batch.push(pub.publish('bench', 'm', { i: j, t: performance.timeOrigin + performance.now() }));
     }
     await Promise.all(batch);
   }
@@ -82,22 +122,20 @@ async function roomFanout(url) {
   // Latency without queueing: one message at a time, timed until the first
   // subscriber has it (and the next sent once all have it).
   const quiet = [];
+  let waiting = null;
+  for (const s of subs) s.onMessage((m) => { if (m.event === 'q' && waiting && m.data.q === waiting.q) waiting.got(); });
   for (let i = 0; i < 200; i += 1) {
     let got = 0;
     let first = 0;
     const all = new Promise((resolve) => {
-      for (const s of subs) s.on((f) => {
-        if (f.op !== 'message' || f.data.q !== i) return;
-        if (got === 0) first = performance.now();
-        if (++got === subs.length) resolve();
-      });
+      waiting = { q: i, got: () => { if (got === 0) first = performance.now(); if (++got === subs.length) resolve(); } };
     });
     const sentAt = performance.now();
-    pub.send({ op: 'publish', room: 'bench', event: 'q', data: { q: i } });
+    pub.publishUnacked('bench', 'q', { q: i });
     await Promise.race([all, deadline(5000, 'quiet message')]);
     quiet.push(first - sentAt);
   }
-  for (const c of [...subs, pub]) c.ws.close();
+  for (const c of [...subs, pub]) c.close();
   return { rate: delivered / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99),
     quietP50: percentile(quiet, 0.5), quietP99: percentile(quiet, 0.99) };
 }
@@ -129,25 +167,42 @@ async function argsTasks(url) {
   return { rate: N.tasks / seconds };
 }
 
+const describe = (f) => `fan-out ${f.rate.toFixed(0)} msg/s delivered, burst latency p50 ${f.p50.toFixed(2)} ms ` +
+  `p99 ${f.p99.toFixed(2)} ms, single-message latency p50 ${f.quietP50.toFixed(2)} ms p99 ${f.quietP99.toFixed(2)} ms`;
+const summary = (rounds) => ({
+  rate: median(rounds.map((f) => f.rate)), p50: median(rounds.map((f) => f.p50)), p99: median(rounds.map((f) => f.p99)),
+  quietP50: median(rounds.map((f) => f.quietP50)), quietP99: median(rounds.map((f) => f.quietP99)),
+});
+
 const fanout = [];
+const anchor = [];
 const tasks = [];
 try {
   for (let round = 1; round <= N.rounds; round += 1) {
-    // A fresh server per round: no state carried between rounds.
+    // Fresh servers per round: no state carried between rounds.
     const server = await startServer({ BROLOSTACK_ENV: 'test', MAX_CONNECTIONS: 10000, MAX_AGENTS_PER_SESSION: 10000, HISTORY_SIZE: 1000 });
-    const f = await roomFanout(server.wsUrl);
+    const f = await roomFanout(() => brolostackMember(server.wsUrl));
     const t = await argsTasks(server.wsUrl);
     await server.stop();
+    const socketIoServer = await startSocketIoAnchor();
+    const a = await roomFanout(() => socketIoMember(socketIoServer.url));
+    await socketIoServer.stop();
     fanout.push(f);
+    anchor.push(a);
     tasks.push(t);
-    console.log(`round ${round}: fan-out ${f.rate.toFixed(0)} msg/s delivered, burst latency p50 ${f.p50.toFixed(2)} ms ` +
-      `p99 ${f.p99.toFixed(2)} ms, single-message latency p50 ${f.quietP50.toFixed(2)} ms p99 ${f.quietP99.toFixed(2)} ms; ` +
-      `ARGS ${t.rate.toFixed(0)} tasks/s`);
+    console.log(`round ${round}: brolostack ${describe(f)}; ARGS ${t.rate.toFixed(0)} tasks/s`);
+    console.log(`round ${round}: socket.io  ${describe(a)}`);
   }
 } finally {
   await stopAllServers();
 }
-console.log(`room fan-out (${N.subscribers} subscribers x ${N.messages} messages): median ${median(fanout.map((f) => f.rate)).toFixed(0)} msg/s delivered, ` +
-  `burst latency p50 ${median(fanout.map((f) => f.p50)).toFixed(2)} ms, p99 ${median(fanout.map((f) => f.p99)).toFixed(2)} ms; ` +
-  `single-message latency p50 ${median(fanout.map((f) => f.quietP50)).toFixed(2)} ms, p99 ${median(fanout.map((f) => f.quietP99)).toFixed(2)} ms`);
+const ours = summary(fanout);
+const theirs = summary(anchor);
+const line = (name, f) => `${name}: median ${f.rate.toFixed(0)} msg/s delivered, burst latency p50 ${f.p50.toFixed(2)} ms, ` +
+  `p99 ${f.p99.toFixed(2)} ms; single-message latency p50 ${f.quietP50.toFixed(2)} ms, p99 ${f.quietP99.toFixed(2)} ms`;
+console.log(`room fan-out (${N.subscribers} subscribers x ${N.messages} messages, ${N.rounds} rounds)`);
+console.log(`  ${line('brolostack', ours)}`);
+console.log(`  ${line('socket.io ', theirs)}`);
+console.log(`  ratios brolostack/socket.io: throughput x${(ours.rate / theirs.rate).toFixed(2)}, ` +
+  `burst p50 latency x${(ours.p50 / theirs.p50).toFixed(2)}, single-message p50 latency x${(ours.quietP50 / theirs.quietP50).toFixed(2)} (lower is better for latency)`);
 console.log(`ARGS over sockets (${N.agents} agents, ${N.tasks} tasks): median ${median(tasks.map((t) => t.rate)).toFixed(0)} tasks/s`);
