@@ -381,13 +381,10 @@ std::variant<std::string, Error> Hub::cancelTask(const std::string& sessionId, c
     m.type = args::MessageType::TaskCancel;
     m.timestamp = now;
     m.sessionId = sessionId;
-    rapidjson::StringBuffer b;
-    json::Writer w(b);
-    w.StartObject();
-    json::writeKey(w, "taskId");
-    json::writeString(w, taskId);
-    w.EndObject();
-    m.payloadJson = b.GetString();
+    m.payloadJson = json::object([&](json::Writer& w) {
+        json::writeKey(w, "taskId");
+        json::writeString(w, taskId);
+    });
     return handleLocal(kServerOwner, m, now, out);
 }
 
