@@ -7,6 +7,9 @@ import { PROFILES, detectEnvironment } from './profiles.mjs';
 import { QueuePersistence } from './persistence.mjs';
 
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
+const SNAPSHOT_INTERVAL_MS = 250;
+// Events after which the snapshot is published at once (see refreshSnapshot).
+const STRUCTURAL_EVENTS = new Set(['state', 'room-joined', 'room-left', 'queue-restored', 'message-dropped']);
 
 export class BrolostackError extends Error {
   constructor(code, message) {
@@ -62,6 +65,7 @@ export class BrolostackWSClientside {
     this.requests = new Map();
     this.socket = null;
     this.timer = null;
+    this.snapshotTimer = null;
     this.destroyed = false;
     this.listeners = new Set();
     this.snapshot = { connected: false, stats: { connected: false, environment } };
@@ -136,6 +140,7 @@ export class BrolostackWSClientside {
   destroy() {
     this.destroyed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.snapshotTimer);
     this.persistence?.stop();
     this.removeWakeUps?.();
     return this.disconnect();
@@ -151,8 +156,25 @@ export class BrolostackWSClientside {
   /** The same object until something changes. */
   getSnapshot() { return this.snapshot; }
 
-  refreshSnapshot() {
+  /**
+   * Connection state and room changes reach listeners at once; counters
+   * (messages, latency) move with every frame and reach them at most every
+   * SNAPSHOT_INTERVAL_MS, so a component showing stats does not re-render
+   * for each message.
+   */
+  refreshSnapshot(structural) {
     if (!this.client) return;
+    if (structural) {
+      this.publishSnapshot();
+    } else if (!this.snapshotTimer && this.listeners.size > 0) {
+      this.snapshotTimer = setTimeout(() => this.publishSnapshot(), SNAPSHOT_INTERVAL_MS);
+      this.snapshotTimer.unref?.();
+    }
+  }
+
+  publishSnapshot() {
+    clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = null;
     const stats = this.getStats();
     const previous = this.snapshot.stats;
     const changed = Object.keys(stats).some((k) => JSON.stringify(stats[k]) !== JSON.stringify(previous[k]));
@@ -180,16 +202,19 @@ export class BrolostackWSClientside {
   }
 
   apply(effectsJson) {
+    let structural = false;
     for (const e of JSON.parse(effectsJson)) {
       if (e.kind === 'open') this.openSocket();
       else if (e.kind === 'send') this.socket?.send(e.text);
       else if (e.kind === 'close') this.socket?.close(e.code, e.text);
-      else if (e.kind === 'emit') this.emit(e.text, e.data ? JSON.parse(e.data) : undefined, e.extra ? JSON.parse(e.extra) : undefined);
-      else if (e.kind === 'resolve' || e.kind === 'reject') this.settle(e);
+      else if (e.kind === 'emit') {
+        structural ||= STRUCTURAL_EVENTS.has(e.text);
+        this.emit(e.text, e.data ? JSON.parse(e.data) : undefined, e.extra ? JSON.parse(e.extra) : undefined);
+      } else if (e.kind === 'resolve' || e.kind === 'reject') this.settle(e);
     }
     this.persist();
     this.schedule();
-    this.refreshSnapshot();
+    this.refreshSnapshot(structural);
   }
 
   settle(e) {
