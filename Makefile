@@ -57,4 +57,4 @@ run: build
 	  $(BUILD)/bin/brolostack-server --port $(PORT)
 
 clean:
-	rm -rf $(BUILD) $(WASM_BUILD)
+	rm -rf $(BUILD) $(WASM_BUILD) js/dist
