@@ -96,6 +96,7 @@ public:
     std::string state() const { return client::stateName(core_.state()); }
     std::string stats() const { return core_.statsJson(); }
     std::string queueSnapshot() const { return core_.queueSnapshot(); }
+    double queueVersion() const { return static_cast<double>(core_.queueVersion()); }
 
 private:
     static std::int64_t t(double now) { return static_cast<std::int64_t>(now); }
@@ -195,5 +196,6 @@ EMSCRIPTEN_BINDINGS(brolostack_core) {
         .function("nextWakeAt", &WasmClient::nextWakeAt)
         .function("state", &WasmClient::state)
         .function("stats", &WasmClient::stats)
-        .function("queueSnapshot", &WasmClient::queueSnapshot);
+        .function("queueSnapshot", &WasmClient::queueSnapshot)
+        .function("queueVersion", &WasmClient::queueVersion);
 }

@@ -8,6 +8,7 @@ import { QueuePersistence } from './persistence.mjs';
 
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
 const SNAPSHOT_INTERVAL_MS = 250;
+const PERSIST_INTERVAL_MS = 1000;
 // Events after which the snapshot is published at once (see refreshSnapshot).
 const STRUCTURAL_EVENTS = new Set(['state', 'room-joined', 'room-left', 'queue-restored', 'message-dropped']);
 
@@ -66,6 +67,8 @@ export class BrolostackWSClientside {
     this.socket = null;
     this.timer = null;
     this.snapshotTimer = null;
+    this.persistTimer = null;
+    this.persistedVersion = -1;
     this.destroyed = false;
     this.listeners = new Set();
     this.snapshot = { connected: false, stats: { connected: false, environment } };
@@ -141,6 +144,7 @@ export class BrolostackWSClientside {
     this.destroyed = true;
     clearTimeout(this.timer);
     clearTimeout(this.snapshotTimer);
+    clearTimeout(this.persistTimer);
     this.persistence?.stop();
     this.removeWakeUps?.();
     return this.disconnect();
@@ -264,7 +268,27 @@ export class BrolostackWSClientside {
   }
 
   // ---- persistence -------------------------------------------------------
+  /**
+   * Saves the outbox at once when messages joined or left it (a reload
+   * right after must find them), and otherwise, when only room positions
+   * moved, at most every PERSIST_INTERVAL_MS: re-serializing a full outbox
+   * for every incoming frame would make each one cost as much as the queue.
+   */
   persist() {
+    if (!this.persistence || !this.client) return;
+    const version = this.client.queueVersion();
+    if (version !== this.persistedVersion) {
+      this.persistedVersion = version;
+      this.flushPersisted();
+    } else if (!this.persistTimer && this.persistence.holdsSnapshot()) {
+      this.persistTimer = setTimeout(() => this.flushPersisted(), PERSIST_INTERVAL_MS);
+      this.persistTimer.unref?.();
+    }
+  }
+
+  flushPersisted() {
+    clearTimeout(this.persistTimer);
+    this.persistTimer = null;
     if (this.persistence && this.client) this.persistence.save(this.client.queueSnapshot());
   }
 
@@ -283,11 +307,17 @@ export class BrolostackWSClientside {
     const win = globalThis.window;
     if (!win?.addEventListener) return;
     const wake = () => { if (!this.isConnected() && !this.destroyed) this.connect().catch(() => {}); };
-    const visible = () => { if (globalThis.document?.visibilityState === 'visible') wake(); };
+    const visible = () => {
+      if (globalThis.document?.visibilityState === 'visible') wake();
+      else this.flushPersisted();  // hidden: the page may be gone next
+    };
+    const leaving = () => this.flushPersisted();
     win.addEventListener('online', wake);
+    win.addEventListener('pagehide', leaving);
     globalThis.document?.addEventListener('visibilitychange', visible);
     this.removeWakeUps = () => {
       win.removeEventListener('online', wake);
+      win.removeEventListener('pagehide', leaving);
       globalThis.document?.removeEventListener('visibilitychange', visible);
     };
   }

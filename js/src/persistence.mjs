@@ -60,6 +60,9 @@ export class QueuePersistence {
     } catch { /* storage full or blocked: the queue still lives in memory */ }
   }
 
+  /** Whether this client has an entry stored (messages still owed). */
+  holdsSnapshot() { return Boolean(this.lastSaved); }
+
   /**
    * Hands each orphaned snapshot of this URL to `take(snapshot)`, which
    * makes it this client's own (and saves it), then removes the orphan.

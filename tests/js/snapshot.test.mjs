@@ -46,3 +46,33 @@ test('connection and rooms notify at once; a burst of messages notifies once, af
   assert.equal(client.getSnapshot(), seen.at(-1), 'the snapshot is stable between notifications');
   await client.destroy();
 });
+
+test('persistence writes a queued message at once, and room positions at most every second', async () => {
+  const items = new Map();
+  const writes = [];
+  const storage = {
+    getItem: (k) => items.get(k) ?? null,
+    setItem: (k, v) => { writes.push(v); items.set(k, v); },
+    removeItem: (k) => items.delete(k),
+    key: (i) => [...items.keys()][i] ?? null,
+    get length() { return items.size; },
+  };
+  const client = new BrolostackWSClientside({ url: 'ws://loopback/ws', WebSocket: LoopbackSocket, storage, locks: null,
+    messageQueue: { persistOffline: true }, heartbeatInterval: 0 });
+  await client.joinRoom('feed');
+  // The loopback server never answers publishes: the message stays owed.
+  client.sendToRoom('feed', 'mine', { text: 'kept' }).catch(() => {});
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(writes.length, 1, 'written as soon as it was queued');
+  assert.match(writes[0], /kept/);
+
+  for (let i = 1; i <= 1000; i += 1) {
+    LoopbackSocket.last.deliver({ op: 'message', room: 'feed', event: 'item', data: { i }, from: { sid: 'o', user: null }, offset: i, epoch: 'e', ts: 1 });
+  }
+  assert.equal(writes.length, 1, 'not once per incoming message');
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(writes.length, 2, 'the moved position, once');
+  assert.match(writes[1], /"offset":1000/);
+  assert.match(writes[1], /kept/);
+  await client.destroy();
+});

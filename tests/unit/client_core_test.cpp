@@ -1455,3 +1455,24 @@ TEST_F(ClientCoreTest, RoomEventsNamedLikeClientEventsArriveOnlyAsMessage) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ClientCoreTest, QueueVersionMovesWithTheOwedMessagesNotWithRoomPositions) {
+    connectAndWelcome();
+    joinAnswered("general", "e1", 0);
+    auto v0 = core().queueVersion();
+    auto frames = sent(publish("general", R"({"n":1})"), "publish");
+    auto v1 = core().queueVersion();
+    EXPECT_NE(v1, v0) << "a message joined the outbox";
+    std::string before = core().queueSnapshot();
+    receive(messageFrame("general", 1, "e1"));
+    receive(messageFrame("general", 2, "e1"));
+    EXPECT_EQ(core().queueVersion(), v1) << "only the room's position moved";
+    EXPECT_NE(core().queueSnapshot(), before) << "which the snapshot does carry";
+    receive(reply(refOf(frames.at(0)), publishData("general", 3, "e1")));
+    EXPECT_NE(core().queueVersion(), v1) << "the message was answered and left";
+    EXPECT_EQ(core().queueSnapshot(), "");
+}
+
+}  // namespace

@@ -110,6 +110,7 @@ void ClientCore::failPending(const std::string& code, const std::string& message
     for (const auto& o : outbox_)
         if (o.requestId) out.push_back(Effect{Effect::Kind::Reject, code, message, {}, o.requestId, 0});
     outbox_.clear();
+    ++queueVersion_;
     if (connectRequest_) out.push_back(Effect{Effect::Kind::Reject, code, message, {}, connectRequest_, 0});
     connectRequest_ = 0;
 }
@@ -125,6 +126,7 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
         return id;
     }
     outbox_.push_back(std::move(o));
+    ++queueVersion_;
     if (state_ == State::Connected) {
         transmit(outbox_.back(), out);
         return id;
@@ -149,6 +151,7 @@ void ClientCore::dropOverflow(Effects& out) {
         if (oldest->requestId)
             out.push_back(Effect{Effect::Kind::Reject, "dropped", "the message queue was full", {}, oldest->requestId, 0});
         outbox_.erase(oldest);
+        ++queueVersion_;
     }
 }
 
@@ -196,6 +199,7 @@ ClientCore::Outgoing ClientCore::joinFrame(const std::string& room, const RoomSt
 
 std::uint64_t ClientCore::leaveRoom(const std::string& room, std::int64_t now, Effects& out) {
     rooms_.erase(room);
+    ++queueVersion_;
     Outgoing o;
     o.op = "leave";
     o.frameWithoutRef = "\"room\":" + jsonString(room);
@@ -404,6 +408,7 @@ void ClientCore::onReply(std::uint64_t ref, bool ok, const std::string& dataJson
     if (it == outbox_.end()) return;
     Outgoing o = std::move(*it);
     outbox_.erase(it);
+    ++queueVersion_;
     if (ok && o.op == "join") {
         onJoined(o, dataJson, out);
     } else if (ok && o.op == "leave") {

@@ -154,6 +154,7 @@ bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now,
         ++messagesTaken;
         if (state_ == State::Connected) transmit(outbox_.back(), out);
     }
+    if (roomsRejoined || messagesTaken) ++queueVersion_;
     if (roomsRejoined || messagesTaken)
         emit(out, "queue-restored",
              "{\"messages\":" + std::to_string(messagesTaken) + ",\"rooms\":" + std::to_string(roomsRejoined) + "}");

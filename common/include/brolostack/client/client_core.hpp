@@ -86,6 +86,10 @@ public:
     /// The messages still owed to the server (queued or unanswered) and the
     /// rooms they go to, as JSON to persist; empty when nothing is owed.
     std::string queueSnapshot() const;
+    /// Changes whenever messages join or leave the outbox (or rooms are
+    /// joined or left), not when only room positions move: a snapshot
+    /// taken at an unchanged version differs at most in those positions.
+    std::uint64_t queueVersion() const { return queueVersion_; }
     /// Takes over a snapshot (of a previous page, or a closed tab): rejoins
     /// its rooms from their last position, then sends its messages, those
     /// whose mid is already here once. Bounded by queueMaxSize like any
@@ -152,6 +156,7 @@ private:
     std::uint64_t messagesReceived_ = 0;
     std::uint64_t reconnectCount_ = 0;
     std::uint64_t dropped_ = 0;
+    std::uint64_t queueVersion_ = 0;
     bool everConnected_ = false;
     std::int64_t lastNow_ = 0;  // the latest time any input brought
 };
