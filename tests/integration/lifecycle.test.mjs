@@ -2,7 +2,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, stopAllServers, runUntilExit } from './support/server.mjs';
+import { startServer, stopAllServers, runUntilExit, waitForExit } from './support/server.mjs';
 import { connect, closeAllClients, expectRefusedUpgrade, http, rawUpgrade, sleep } from './support/client.mjs';
 
 afterEach(async () => {
@@ -25,7 +25,7 @@ test('SIGTERM: connected clients get close 1001 and the process exits with 0', a
   const [ca, cb] = await Promise.all([a.waitClose(), b.waitClose()]);
   assert.equal(ca.code, 1001);
   assert.equal(cb.code, 1001);
-  const exit = await server.stop(); // already exiting: waits for it
+  const exit = await waitForExit(server);
   assert.equal(exit.code, 0);
   assert.equal(exit.killed, false);
 });
@@ -58,7 +58,7 @@ test('/readyz answers 503 while draining', async () => {
   for (let i = 0; i < 50 && !/\r\n\r\n/.test(answer); i++) await sleep(50);
   socket.destroy();
   assert.match(answer, /^HTTP\/1\.1 503/);
-  const exit = await server.stop({ timeoutMs: 6000 });
+  const exit = await waitForExit(server, { timeoutMs: 6000 });
   assert.equal(exit.code, 0);
 });
 

@@ -117,6 +117,21 @@ export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, po
  * Stops a server: SIGTERM (drain), then SIGKILL if it has not exited within
  * timeoutMs. Resolves with {code, signal, killed}.
  */
+/**
+ * Waits for a server that was told to stop (a signal already sent) to exit,
+ * without signalling again: a second SIGTERM could land while the process
+ * tears down, after its handlers are gone. SIGKILL after timeoutMs.
+ */
+export async function waitForExit(server, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+  running.delete(server);
+  try {
+    return { ...(await withTimeout(server.exited, timeoutMs, 'the server to exit')), killed: false };
+  } catch {
+    server.proc.kill('SIGKILL');
+    return { ...(await withTimeout(server.exited, timeoutMs, 'the killed server to exit')), killed: true };
+  }
+}
+
 export async function stopServer(server, { signal = 'SIGTERM', timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
   running.delete(server);
   const { proc, exited } = server;
