@@ -154,6 +154,7 @@ export class BrolostackWSClientside {
   /** Calls `listener` whenever connection state or stats change; returns its disposer. */
   subscribe(listener) {
     this.listeners.add(listener);
+    this.refreshSnapshot(false);  // counters may have moved while nobody listened
     return () => this.listeners.delete(listener);
   }
 
