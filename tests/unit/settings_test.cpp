@@ -403,35 +403,31 @@ TEST(SettingsWarnings, UnsetAllowedOriginsWarnsInStagingAndProduction) {
 
 // ---- API_KEYS and ALLOWED_ORIGINS parsing --------------------------------------
 
+namespace {
+
+using KeyPairs = std::vector<std::pair<std::string, std::string>>;
+
+/// API_KEYS as loaded, as (name, secret) pairs in order.
+KeyPairs apiKeysOf(const std::string& value) {
+    KeyPairs keys;
+    for (const auto& key : load({{"API_KEYS", value}}).settings.apiKeys) keys.emplace_back(key.name, key.secret);
+    return keys;
+}
+
+}  // namespace
+
 // "API_KEYS=web=k1,ops=k2" (PROTOCOL.md section 4).
 TEST(SettingsApiKeys, NamedKeysKeepTheirNames) {
-    auto keys = load({{"API_KEYS", "web=k1,ops=k2"}}).settings.apiKeys;
-    ASSERT_EQ(keys.size(), 2u);
-    EXPECT_EQ(keys[0].name, "web");
-    EXPECT_EQ(keys[0].secret, "k1");
-    EXPECT_EQ(keys[1].name, "ops");
-    EXPECT_EQ(keys[1].secret, "k2");
+    EXPECT_EQ(apiKeysOf("web=k1,ops=k2"), (KeyPairs{{"web", "k1"}, {"ops", "k2"}}));
 }
 
 // "unnamed keys: key:1, key:2, ... by position".
 TEST(SettingsApiKeys, UnnamedKeysAreNamedByPosition) {
-    auto keys = load({{"API_KEYS", "k1,k2"}}).settings.apiKeys;
-    ASSERT_EQ(keys.size(), 2u);
-    EXPECT_EQ(keys[0].name, "1");
-    EXPECT_EQ(keys[0].secret, "k1");
-    EXPECT_EQ(keys[1].name, "2");
-    EXPECT_EQ(keys[1].secret, "k2");
+    EXPECT_EQ(apiKeysOf("k1,k2"), (KeyPairs{{"1", "k1"}, {"2", "k2"}}));
 }
 
 TEST(SettingsApiKeys, MixedKeysAndWhitespace) {
-    auto keys = load({{"API_KEYS", " web=k1 , k2,, ops=k3 "}}).settings.apiKeys;
-    ASSERT_EQ(keys.size(), 3u);
-    EXPECT_EQ(keys[0].name, "web");
-    EXPECT_EQ(keys[0].secret, "k1");
-    EXPECT_EQ(keys[1].name, "2");
-    EXPECT_EQ(keys[1].secret, "k2");
-    EXPECT_EQ(keys[2].name, "ops");
-    EXPECT_EQ(keys[2].secret, "k3");
+    EXPECT_EQ(apiKeysOf(" web=k1 , k2,, ops=k3 "), (KeyPairs{{"web", "k1"}, {"2", "k2"}, {"ops", "k3"}}));
 }
 
 TEST(SettingsOrigins, ListIsSplitAndTrimmed) {
