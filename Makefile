@@ -27,11 +27,13 @@ wasm:
 	@cmake --build $(WASM_BUILD) -j $(JOBS)
 	@node scripts/build-js-package.mjs
 
-# The demo page as served: web-demo/ beside the client package it imports.
+# The demo page as served: web-demo/ with its script bundled for browsers
+# (the package it imports included, as any app's bundler would).
 demo: wasm
-	@rm -rf $(BUILD)/web-demo && mkdir -p $(BUILD)/web-demo/brolostack
-	@cp web-demo/* $(BUILD)/web-demo/
-	@cp js/src/*.mjs js/dist/brolostack_core.js $(BUILD)/web-demo/brolostack/
+	@rm -rf $(BUILD)/web-demo && mkdir -p $(BUILD)/web-demo
+	@cp web-demo/index.html web-demo/style.css $(BUILD)/web-demo/
+	@node_modules/.bin/esbuild web-demo/app.js --bundle --format=esm --platform=browser --target=es2020 \
+	  --log-level=warning --outfile=$(BUILD)/web-demo/app.js
 
 test: build unit integration types e2e
 

@@ -78,6 +78,12 @@ public:
     std::string history(const std::string& room, double limit, double now) {
         return run([&](client::Effects& e) { requestId_ = core_.history(room, static_cast<std::uint64_t>(limit), t(now), e); });
     }
+    std::string members(const std::string& room, double now) {
+        return run([&](client::Effects& e) { requestId_ = core_.members(room, t(now), e); });
+    }
+    std::string refreshToken(const std::string& token, double now) {
+        return run([&](client::Effects& e) { requestId_ = core_.refreshToken(token, t(now), e); });
+    }
     std::string opened(double now) { return run([&](client::Effects& e) { core_.opened(t(now), e); }); }
     std::string received(const std::string& text, double now) {
         return run([&](client::Effects& e) { core_.received(text, t(now), e); });
@@ -191,6 +197,8 @@ EMSCRIPTEN_BINDINGS(brolostack_core) {
         .function("tick", &WasmClient::tick)
         .function("restoreQueue", &WasmClient::restoreQueue)
         .function("history", &WasmClient::history)
+        .function("members", &WasmClient::members)
+        .function("refreshToken", &WasmClient::refreshToken)
         .function("lastRequestId", &WasmClient::lastRequestId)
         .function("lastRestoreOk", &WasmClient::lastRestoreOk)
         .function("nextWakeAt", &WasmClient::nextWakeAt)

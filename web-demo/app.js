@@ -2,7 +2,7 @@
 // history, reconnection that recovers missed messages, and messages typed
 // while the server is away, which wait in the client's queue and go out
 // once, in order, when it is back.
-import { BrolostackWSClientside } from './brolostack/index.mjs';
+import { BrolostackWSClientside } from 'brolostack/client';
 
 const $ = (id) => document.getElementById(id);
 const client = new BrolostackWSClientside({

@@ -2,9 +2,12 @@
 // core decides (state, backoff, queue, recovery, dedupe); this layer owns
 // the WebSocket, the timers and storage, and turns effects into events and
 // settled promises.
+import { defaultWebSocket, NO_WEBSOCKET_HELP } from '#platform';
 import { loadCore } from './core.mjs';
-import { PROFILES, detectEnvironment } from './profiles.mjs';
+import { PROFILES, defaultEndpoint, detectEnvironment } from './profiles.mjs';
 import { QueuePersistence } from './persistence.mjs';
+import { Room } from './room.mjs';
+import { decodeChunkFrame, encodeChunkFrame, isBinaryChunk } from './stream.mjs';
 
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
 const SNAPSHOT_INTERVAL_MS = 250;
@@ -18,12 +21,6 @@ export class BrolostackError extends Error {
     this.name = 'BrolostackError';
     this.code = code;
   }
-}
-
-function defaultUrl() {
-  const loc = globalThis.location;
-  if (!loc) return 'ws://localhost:3001/ws';
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
 
 /**
@@ -40,10 +37,16 @@ export function endpointUrl(url) {
 export class BrolostackWSClientside {
   constructor(config = {}) {
     const environment = config.environment || detectEnvironment();
-    const profile = PROFILES[environment] || PROFILES.development;
+    if (!Object.hasOwn(PROFILES, environment)) {
+      throw new TypeError(`environment must be one of ${Object.keys(PROFILES).join(', ')}; got '${environment}'`);
+    }
+    if (config.getToken !== undefined && typeof config.getToken !== 'function') {
+      throw new TypeError('getToken must be a function returning a token (or a promise of one)');
+    }
+    const profile = PROFILES[environment];
     const queue = config.messageQueue || {};
     this.config = {
-      url: endpointUrl(config.url || defaultUrl()),
+      url: endpointUrl(config.url || defaultEndpoint()),
       autoConnect: config.autoConnect !== false,
       reconnection: config.reconnection !== false,
       reconnectionAttempts: config.reconnectionAttempts ?? profile.reconnectionAttempts,
@@ -56,7 +59,13 @@ export class BrolostackWSClientside {
       environment,
       auth: config.auth || {},
     };
-    this.WebSocket = config.WebSocket || globalThis.WebSocket;
+    this.getToken = config.getToken ?? null;
+    // A token is fetched before a connection opens when there is none yet,
+    // and again after the server closed with 4002 (token expired).
+    this.tokenStale = !this.config.auth.token;
+    this.openAttempt = 0;
+    this.session = null;  // the ARGS session binary chunks go to when their data names none
+    this.roomObjects = new Map();
     const storage = config.storage === undefined ? globalThis.localStorage : config.storage;
     this.persistence = this.config.persistOffline && storage
       ? new QueuePersistence({ storage, url: this.config.url, locks: config.locks === undefined ? globalThis.navigator?.locks : config.locks })
@@ -72,7 +81,9 @@ export class BrolostackWSClientside {
     this.destroyed = false;
     this.listeners = new Set();
     this.snapshot = { connected: false, stats: { connected: false, environment } };
-    this.ready = loadCore(config.loadCore).then((core) => {
+    const webSocket = config.WebSocket ? Promise.resolve(config.WebSocket) : defaultWebSocket();
+    this.ready = Promise.all([loadCore(config.loadCore), webSocket]).then(([core, WebSocketImpl]) => {
+      this.WebSocket = WebSocketImpl;
       this.client = new core.WasmClient(JSON.stringify({
         reconnection: this.config.reconnection,
         reconnectionAttempts: this.config.reconnectionAttempts,
@@ -92,12 +103,21 @@ export class BrolostackWSClientside {
       this.ready.then(() => this.adoptOrphans());
       this.on('connected', () => this.adoptOrphans());
     }
+    if (this.getToken) {
+      this.on('token-expiring', () => this.renewToken());
+      this.on('disconnected', (info) => { if (info?.code === 4002) this.tokenStale = true; });
+    }
     if (this.config.autoConnect) this.connect().catch((err) => this.emit('reconnect-error', err));
     this.installWakeUps();
   }
 
   // ---- API ---------------------------------------------------------------
-  connect() { return this.call((c, now) => c.connect(now)); }
+  connect() {
+    return this.call((c, now) => {
+      if (!this.WebSocket) throw new BrolostackError('unavailable', NO_WEBSOCKET_HELP);
+      return c.connect(now);
+    });
+  }
   reconnect() { return this.disconnectSocketOnly().then(() => this.connect()); }
   disconnect() { return this.ready.then(() => this.apply(this.client.disconnect(this.now()))); }
   joinRoom(room, name = '', info = {}) {
@@ -111,6 +131,23 @@ export class BrolostackWSClientside {
     }
     return this.call((c, now) => c.history(room, limit, now));
   }
+  /** Who is in the room now: `{room, members, memberCount}`. */
+  members(room) { return this.call((c, now) => c.members(room, now)); }
+  /**
+   * The room as an object (joined on first use, one object per joined
+   * room): `on`, `publish`, `presence`, `history`, `leave`.
+   */
+  room(name, { title = '', info = {} } = {}) {
+    let room = this.roomObjects.get(name);
+    if (!room) {
+      room = new Room(this, name, { title, info });
+      this.roomObjects.set(name, room);
+    }
+    return room;
+  }
+  forgetRoom(room) {
+    if (this.roomObjects.get(room.name) === room) this.roomObjects.delete(room.name);
+  }
   /**
    * Every message is acknowledged: the promise settles with the server's
    * answer (`requiresAck` is always on). `priority` decides what a full
@@ -118,7 +155,27 @@ export class BrolostackWSClientside {
    */
   send(event, data, { room, priority } = {}) {
     if (room) return this.sendToRoom(room, event, data, { priority });
-    return this.withPriority(priority, (level) => this.call((c, now) => c.send(event, JSON.stringify(data ?? null), level, now)));
+    if (event === 'stream-chunk' && isBinaryChunk(data?.chunk)) return this.sendBinaryChunk(data);
+    const sent = this.withPriority(priority, (level) => this.call((c, now) => c.send(event, JSON.stringify(data ?? null), level, now)));
+    if (event === 'join-session' || event === 'register-agent') {
+      const session = typeof data === 'string' ? data : data?.sessionId;
+      sent.then(() => { this.session = session || this.session || 'default'; }, () => {});
+    }
+    return sent;
+  }
+  /**
+   * A binary stream chunk goes out as one binary frame (no reply: the
+   * server answers only a refused chunk, with an `error` event). It is not
+   * queued: a stream is live data, so offline it is refused.
+   */
+  async sendBinaryChunk({ sessionId, streamId, seq, isLast = false, chunk }) {
+    await this.ready;
+    if (typeof streamId !== 'string' || !Number.isInteger(seq) || seq < 0) {
+      throw new BrolostackError('bad_request', 'a stream chunk needs streamId (a string) and seq (an integer from 0)');
+    }
+    if (!this.socket || !this.isConnected()) throw new BrolostackError('unavailable', 'binary stream chunks are not queued while offline');
+    this.socket.send(encodeChunkFrame({ sessionId: sessionId ?? this.session ?? 'default', streamId, seq, isLast }, chunk));
+    return { streamId, seq };
   }
   sendToRoom(room, event, data, { echo = false, priority } = {}) {
     return this.withPriority(priority, (level) =>
@@ -139,7 +196,17 @@ export class BrolostackWSClientside {
     this.handlers.get(event).add(handler);
     return () => this.off(event, handler);
   }
-  off(event, handler) { this.handlers.get(event)?.delete(handler); }
+  /** Like `on`, for the next event only. */
+  once(event, handler) {
+    const dispose = this.on(event, (...args) => { dispose(); handler(...args); });
+    return dispose;
+  }
+  off(event, handler) {
+    const set = this.handlers.get(event);
+    if (!set) return;
+    set.delete(handler);
+    if (set.size === 0) this.handlers.delete(event);
+  }
   destroy() {
     this.destroyed = true;
     clearTimeout(this.timer);
@@ -147,6 +214,7 @@ export class BrolostackWSClientside {
     clearTimeout(this.persistTimer);
     this.persistence?.stop();
     this.removeWakeUps?.();
+    for (const room of [...this.roomObjects.values()]) room.dispose();
     return this.disconnect();
   }
 
@@ -209,7 +277,7 @@ export class BrolostackWSClientside {
   apply(effectsJson) {
     let structural = false;
     for (const e of JSON.parse(effectsJson)) {
-      if (e.kind === 'open') this.openSocket();
+      if (e.kind === 'open') this.openSocket().catch((err) => this.openFailed(err));
       else if (e.kind === 'send') this.socket?.send(e.text);
       else if (e.kind === 'close') this.socket?.close(e.code, e.text);
       else if (e.kind === 'emit') {
@@ -236,18 +304,74 @@ export class BrolostackWSClientside {
     }
   }
 
-  openSocket() {
-    if (!this.WebSocket) throw new BrolostackError('unavailable', 'no WebSocket implementation: pass { WebSocket } (e.g. from "ws" in Node)');
+  async openSocket() {
+    const attempt = ++this.openAttempt;
+    if (this.getToken && this.tokenStale && !(await this.fetchToken(attempt))) return;
     const socket = new this.WebSocket(this.config.url, 'brolostack.v1');
+    socket.binaryType = 'arraybuffer';
     this.socket = socket;
     socket.onopen = () => this.socket === socket && this.apply(this.client.opened(this.now()));
-    socket.onmessage = (m) => this.socket === socket && this.apply(this.client.received(String(m.data), this.now()));
+    socket.onmessage = (m) => {
+      if (this.socket !== socket) return;
+      if (typeof m.data === 'string') this.apply(this.client.received(m.data, this.now()));
+      else this.receiveBinary(m.data);
+    };
     socket.onclose = (c) => {
       if (this.socket !== socket) return;
       this.socket = null;
       this.apply(this.client.closed(c.code || 1006, c.reason || '', this.now()));
     };
     socket.onerror = () => {};
+  }
+
+  // The WebSocket constructor threw (a malformed URL, a refused scheme):
+  // reported, and counted as a failed connection.
+  openFailed(err) {
+    this.socket = null;
+    this.emit('error', { code: 'unavailable', message: `could not open ${this.config.url}: ${err?.message ?? err}` });
+    this.apply(this.client.closed(1006, 'could not open', this.now()));
+  }
+
+  receiveBinary(buffer) {
+    const chunk = decodeChunkFrame(buffer);
+    if (chunk) this.emit('stream-data', chunk);
+    else this.emit('error', { code: 'bad_frame', message: 'the server sent a binary frame that is not a stream chunk' });
+  }
+
+  // ---- tokens --------------------------------------------------------------
+  /**
+   * Asks the app for a token before opening; false when the attempt is
+   * over (superseded, destroyed, or the app had no token: that attempt
+   * then counts as a failed connection, so backoff paces the retries).
+   */
+  async fetchToken(attempt) {
+    let token;
+    try {
+      token = await this.getToken();
+      if (typeof token !== 'string' || !token) throw new TypeError('getToken must resolve to a non-empty string');
+    } catch (err) {
+      if (attempt !== this.openAttempt || this.destroyed) return false;
+      this.emit('error', { code: 'unauthorized', message: `getToken failed: ${err?.message ?? err}` });
+      this.apply(this.client.closed(1006, 'no token', this.now()));
+      return false;
+    }
+    if (attempt !== this.openAttempt || this.destroyed) return false;
+    this.tokenStale = false;
+    this.apply(this.client.refreshToken(token, this.now()));
+    return true;
+  }
+
+  /** On `token-expiring`: a new token from the app, sent on the open connection. */
+  async renewToken() {
+    try {
+      const token = await this.getToken();
+      if (typeof token !== 'string' || !token) throw new TypeError('getToken must resolve to a non-empty string');
+      await this.call((c, now) => c.refreshToken(token, now));
+    } catch (err) {
+      // The server closes with 4002 at exp; the next connection asks again.
+      this.tokenStale = true;
+      if (err?.code !== 'superseded') this.emit('error', { code: err?.code ?? 'unauthorized', message: `token refresh failed: ${err?.message ?? err}` });
+    }
   }
 
   async disconnectSocketOnly() {

@@ -1,18 +1,13 @@
 // Loads the WebAssembly core once (one memoized promise for the whole page
-// or process). In Node the module comes from dist/; in a browser from a
-// global `createBrolostackCore` (a <script> of dist/brolostack_core.js) or
-// an explicit loader.
+// or process). Which build is loaded is the runtime's business: the
+// package's `#platform` import resolves to the browser or the Node half.
+import { importCore } from '#platform';
+
 let corePromise = null;
 
+/** The core; `loader` replaces the packaged module (tests, custom builds). */
 export function loadCore(loader) {
   if (loader) return loader();
-  if (!corePromise) {
-    corePromise = (async () => {
-      if (typeof globalThis.createBrolostackCore === 'function') return globalThis.createBrolostackCore();
-      const { createRequire } = await import('node:module');
-      const require = createRequire(import.meta.url);
-      return require('../dist/brolostack_core.cjs')();
-    })();
-  }
+  corePromise ??= importCore();
   return corePromise;
 }

@@ -1,4 +1,5 @@
-export { BrolostackWSClientside, BrolostackError } from './client.mjs';
+export { BrolostackWSClientside, BrolostackError, endpointUrl } from './client.mjs';
+export { Room } from './room.mjs';
 export { ARGSProtocolHandler, ARGS_TYPES } from './args.mjs';
 export { loadCore } from './core.mjs';
-export { PROFILES } from './profiles.mjs';
+export { PROFILES, defaultEndpoint, detectEnvironment } from './profiles.mjs';

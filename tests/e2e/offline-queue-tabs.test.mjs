@@ -3,11 +3,12 @@
 // reach it exactly once and in order per tab, whichever tab delivers them.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, stopAllServers, repoRoot } from '../integration/support/server.mjs';
 import { launchBrowser } from './support/browser.mjs';
+import { bundleForBrowser } from './support/bundle.mjs';
 
 const site = mkdtempSync(path.join(tmpdir(), 'brolostack-e2e-tabs-'));
 let browser;
@@ -28,8 +29,7 @@ async function until(predicate, what, ms = 15000) {
 
 test('queues of a reloaded tab and a closed tab are delivered once, in order, by one live tab each', async () => {
   copyFileSync(path.join(repoRoot, 'tests/e2e/pages/client.html'), path.join(site, 'client.html'));
-  copyFileSync(path.join(repoRoot, 'js/dist/brolostack_core.js'), path.join(site, 'brolostack_core.js'));
-  cpSync(path.join(repoRoot, 'js/src'), path.join(site, 'js'), { recursive: true });
+  await bundleForBrowser(path.join(repoRoot, 'tests/e2e/pages/client-page.mjs'), path.join(site, 'client-page.js'));
   // One server hosts the page (its origin, hence its storage, stays put);
   // the real-time server is away at first, on a port of its own.
   const host = await startServer({ STATIC_DIR: site });

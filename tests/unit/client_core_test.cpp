@@ -1475,4 +1475,49 @@ TEST_F(ClientCoreTest, QueueVersionMovesWithTheOwedMessagesNotWithRoomPositions)
     EXPECT_EQ(core().queueSnapshot(), "");
 }
 
+TEST_F(ClientCoreTest, MembersIsARequestForTheRoomThatResolvesWithTheReply) {
+    connectAndWelcome();
+    Effects e;
+    std::uint64_t id = core().members("general", now, e);
+    auto frames = sent(e, "members");
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(member(frames[0], "room"), "general");
+    std::string data = R"({"room":"general","members":[{"sid":"c-1","user":null,"info":{}}],"memberCount":1})";
+    Effects r = receive(reply(refOf(frames[0]), data));
+    ASSERT_NE(settled(r, Kind::Resolve, id), nullptr);
+    EXPECT_EQ(settled(r, Kind::Resolve, id)->dataJson, data);
+    EXPECT_EQ(core().queueSnapshot(), "") << "a read is not a message to keep";
+}
+
+TEST_F(ClientCoreTest, ARefreshedTokenGoesToTheServerAndIntoEveryLaterHello) {
+    options.token = "old";
+    connectAndWelcome();
+    EXPECT_EQ(member(lastHello, "token"), "old");
+    Effects e;
+    std::uint64_t id = core().refreshToken("new", now, e);
+    auto frames = sent(e, "refresh");
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(member(frames[0], "token"), "new");
+    Effects r = receive(reply(refOf(frames[0]), R"({"exp":1700003600})"));
+    ASSERT_NE(settled(r, Kind::Resolve, id), nullptr);
+
+    closed(4002, "token expired");
+    reconnectAndWelcome();
+    EXPECT_EQ(member(lastHello, "token"), "new") << "the reconnect presents the refreshed token";
+}
+
+TEST_F(ClientCoreTest, ATokenRefreshedWhileOfflineSettlesAtOnceAndRidesTheNextHello) {
+    options.token = "old";
+    connectAndWelcome();
+    closed(4002, "token expired");
+    ASSERT_EQ(core().state(), State::Reconnecting) << "4002 is not terminal: the client comes back";
+    Effects e;
+    std::uint64_t id = core().refreshToken("new", now, e);
+    EXPECT_TRUE(sent(e).empty()) << "nothing to send without a connection";
+    ASSERT_NE(settled(e, Kind::Resolve, id), nullptr);
+    auto hello = reconnectAndWelcome();
+    EXPECT_EQ(member(lastHello, "token"), "new");
+    EXPECT_TRUE(sent(hello, "refresh").empty()) << "the hello carried it; no refresh follows";
+}
+
 }  // namespace

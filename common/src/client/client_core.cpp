@@ -214,6 +214,27 @@ std::uint64_t ClientCore::history(const std::string& room, std::uint64_t limit, 
     return enqueue(std::move(o), now, out);
 }
 
+std::uint64_t ClientCore::members(const std::string& room, std::int64_t now, Effects& out) {
+    Outgoing o;
+    o.op = "members";
+    o.room = room;
+    o.frameWithoutRef = "\"room\":" + jsonString(room);
+    return enqueue(std::move(o), now, out);
+}
+
+std::uint64_t ClientCore::refreshToken(const std::string& token, std::int64_t now, Effects& out) {
+    options_.token = token;
+    if (state_ != State::Connected) {
+        std::uint64_t id = nextRequestId_++;
+        out.push_back(Effect{Effect::Kind::Resolve, {}, "{}", {}, id, 0});
+        return id;
+    }
+    Outgoing o;
+    o.op = "refresh";
+    o.frameWithoutRef = "\"token\":" + jsonString(token);
+    return enqueue(std::move(o), now, out);
+}
+
 std::uint64_t ClientCore::publish(const std::string& room, const std::string& event, const std::string& dataJson,
                                   bool echo, std::int64_t now, Effects& out, Priority priority) {
     Outgoing o;

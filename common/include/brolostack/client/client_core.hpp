@@ -66,6 +66,12 @@ public:
     std::uint64_t leaveRoom(const std::string& room, std::int64_t now, Effects& out);
     /// The room's newest `limit` messages, oldest first (the reply's data).
     std::uint64_t history(const std::string& room, std::uint64_t limit, std::int64_t now, Effects& out);
+    /// The room's members now (the reply's data: members and memberCount).
+    std::uint64_t members(const std::string& room, std::int64_t now, Effects& out);
+    /// A new token for this connection and every later hello. Connected, it
+    /// goes to the server at once (the reply carries the new exp); otherwise
+    /// the request settles at once and the next hello presents it.
+    std::uint64_t refreshToken(const std::string& token, std::int64_t now, Effects& out);
     std::uint64_t publish(const std::string& room, const std::string& event, const std::string& dataJson, bool echo,
                           std::int64_t now, Effects& out, Priority priority = Priority::Medium);
     std::uint64_t send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out,

@@ -1,0 +1,23 @@
+// What the client takes from a browser, a worker or any other runtime that
+// is not Node: the wasm core as an ES module that bundlers include as they
+// include any import (no global, no script tag, no second file to serve),
+// and the runtime's own WebSocket.
+
+/** The core module's factory, instantiated once by core.mjs. */
+export function importCore() {
+  return import('../../dist/brolostack_core.mjs').then((module) => module.default());
+}
+
+/** The WebSocket constructor to use when the app passes none. */
+export async function defaultWebSocket() {
+  return globalThis.WebSocket ?? null;
+}
+
+export const NO_WEBSOCKET_HELP = 'this runtime has no WebSocket: pass one as { WebSocket }';
+
+/** Where a client without `url` connects when WS_URL is not set: the page's own origin. */
+export function pageEndpoint() {
+  const loc = globalThis.location;
+  if (!loc?.host) return null;
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}

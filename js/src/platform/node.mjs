@@ -1,0 +1,31 @@
+// What the client takes from Node: the wasm core as a CommonJS module
+// (Emscripten's Node build reads its inlined binary without fetch), and
+// WebSocket from the runtime when it has one (Node 22 and later), else
+// from the `ws` package when the app installed it.
+import { createRequire } from 'node:module';
+
+/** The core module's factory, instantiated once by core.mjs. */
+export async function importCore() {
+  const require = createRequire(import.meta.url);
+  return require('../../dist/brolostack_core.cjs')();
+}
+
+/** The WebSocket constructor to use when the app passes none; null when there is none. */
+export async function defaultWebSocket() {
+  if (globalThis.WebSocket) return globalThis.WebSocket;
+  try {
+    const ws = await import('ws');
+    return ws.WebSocket ?? ws.default;
+  } catch (err) {
+    if (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') return null;
+    throw err;
+  }
+}
+
+export const NO_WEBSOCKET_HELP =
+  "this Node has no WebSocket: install the 'ws' package (npm i ws) or pass one as { WebSocket }";
+
+/** Node has no page to take an origin from. */
+export function pageEndpoint() {
+  return null;
+}
