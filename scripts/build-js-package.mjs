@@ -116,7 +116,10 @@ await write('react.d.mts', GENERATED + bindingsTypes.replace(fromWorkspace, "'..
 await write('index.d.mts', `${GENERATED}export * from '../src/index.mjs';\nexport * from './react.mjs';\n`);
 // CommonJS declarations cannot re-export ESM ones: one file with both.
 const bindingsTypesAlone = bindingsTypes.replace(/^import type \{[^}]*\} from '\.\.\/\.\.\/js\/src\/index\.mjs';\n/m, '');
-await write('index.d.cts', `${GENERATED}${clientTypes}\n${bindingsTypesAlone}`);
+// The agent types inline too, without the lines that link the two files.
+const agentTypesAlone = (await read('js/src/agent.d.mts')).replace(/^import type \{[^}]*\} from '\.\/index\.mjs';\n/m, '');
+const clientTypesAlone = clientTypes.replace(/^(?:import type|export type|export) \{[^}]*\} from '\.\/agent\.mjs';\n/gm, '');
+await write('index.d.cts', `${GENERATED}${clientTypesAlone}\n${agentTypesAlone}\n${bindingsTypesAlone}`);
 await write('react.d.cts', `${GENERATED}export { ${bindingTypeNames(bindingsTypes).join(', ')} } from './index.cjs';\n`);
 
 /** The names a declaration file exports (functions, consts, types, interfaces). */

@@ -8,6 +8,7 @@ import { PROFILES, defaultEndpoint, detectEnvironment } from './profiles.mjs';
 import { QueuePersistence } from './persistence.mjs';
 import { Room } from './room.mjs';
 import { decodeChunkFrame, encodeChunkFrame, isBinaryChunk } from './stream.mjs';
+import { registerAgent } from './agent.mjs';
 
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
 const SNAPSHOT_INTERVAL_MS = 250;
@@ -188,6 +189,8 @@ export class BrolostackWSClientside {
   }
   /** Publishes to every room this client has joined. */
   broadcast(event, data) { return Promise.all(this.getRooms().map((room) => this.sendToRoom(room, event, data))); }
+  /** Registers an ARGS agent on this client (agent.mjs): resolves to its handle. */
+  registerAgent(spec, handler) { return registerAgent(this, spec, handler); }
   getStats() { return this.client ? JSON.parse(this.client.stats()) : { connected: false, environment: this.config.environment }; }
   getRooms() { return this.getStats().rooms || []; }
   isConnected() { return this.client?.state() === 'connected'; }

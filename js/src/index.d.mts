@@ -1,4 +1,5 @@
 // Types of the brolostack client package.
+import type { Agent, AgentHandler, AgentSpec } from './agent.mjs';
 
 export type Environment = 'development' | 'test' | 'staging' | 'production';
 
@@ -146,6 +147,8 @@ export class BrolostackWSClientside {
   send(event: 'stream-chunk', data: StreamChunk): Promise<{ streamId: string; seq: number }>;
   sendToRoom(room: string, event: string, data?: unknown, options?: { echo?: boolean; priority?: Priority }): Promise<PublishReply>;
   broadcast(event: string, data?: unknown): Promise<PublishReply[]>;
+  /** Registers an ARGS agent on this client: `registerAgent(this, spec, handler)`. */
+  registerAgent<I = any, R = unknown>(spec: AgentSpec, handler: AgentHandler<I, R>): Promise<Agent>;
   on(event: 'message', handler: (frame: MessageFrame) => void): () => void;
   on(event: 'latency-updated', handler: (value: { latency: number; average: number }) => void): () => void;
   on(event: 'disconnected', handler: (value: { code: number; reason: string }) => void): () => void;
@@ -217,3 +220,6 @@ export class ARGSProtocolHandler {
   registerAgent(info: ARGSAgentInfo): ARGSAgentInfo;
   findAgentsByCapability(capabilities: string | string[]): ARGSAgentInfo[];
 }
+
+export { registerAgent } from './agent.mjs';
+export type { Agent, AgentHandler, AgentMessage, AgentSendOptions, AgentSendType, AgentSpec, Assignment, TaskReporter } from './agent.mjs';
