@@ -1,7 +1,10 @@
 #include "static_files.hpp"
 
+#include <openssl/evp.h>
+
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace brolostack::native {
@@ -17,7 +20,35 @@ std::string contentTypeOf(const std::filesystem::path& p) {
     if (ext == ".svg") return "image/svg+xml";
     if (ext == ".png") return "image/png";
     if (ext == ".ico") return "image/x-icon";
+    if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+    if (ext == ".webp") return "image/webp";
+    if (ext == ".woff2") return "font/woff2";
+    if (ext == ".txt") return "text/plain; charset=utf-8";
+    if (ext == ".map") return "application/json";
     return "application/octet-stream";
+}
+
+/// A strong validator: the first 16 bytes of the content's SHA-256, quoted.
+std::string etagOf(const std::string& body) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(body.data(), body.size(), digest, &length, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string tag = "\"";
+    for (unsigned int i = 0; i < 16 && i < length; ++i) {
+        tag.push_back(hex[digest[i] >> 4]);
+        tag.push_back(hex[digest[i] & 15]);
+    }
+    return tag + "\"";
+}
+
+/// Bundlers put built assets in assets/ and name them after their content
+/// (Vite: assets/index-BxY12ab3.js): such a file never changes meaning, so
+/// browsers may keep it for a year without asking again.
+bool contentHashedAsset(const std::filesystem::path& relative) {
+    static const std::regex hashed(R"(.+[.-][A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+)");
+    auto parent = relative.parent_path();
+    return !parent.empty() && parent.filename() == "assets" && std::regex_match(relative.filename().string(), hashed);
 }
 
 /// Whether `path` is `root` or below it, component by component (a string
@@ -51,7 +82,39 @@ std::optional<StaticFile> StaticFiles::find(const std::string& urlPath) const {
     if (!in) return std::nullopt;
     std::ostringstream body;
     body << in.rdbuf();
-    return StaticFile{contentTypeOf(resolved), body.str()};
+    StaticFile f{contentTypeOf(resolved), body.str(), {}, {}};
+    f.etag = etagOf(f.body);
+    f.cacheControl = contentHashedAsset(relative) ? "public, max-age=31536000, immutable" : "no-cache";
+    return f;
+}
+
+bool etagMatches(const std::string& ifNoneMatch, const std::string& etag) {
+    std::size_t start = 0;
+    while (start <= ifNoneMatch.size()) {
+        std::size_t end = ifNoneMatch.find(',', start);
+        if (end == std::string::npos) end = ifNoneMatch.size();
+        std::string tag = ifNoneMatch.substr(start, end - start);
+        tag.erase(0, tag.find_first_not_of(" \t"));
+        tag.erase(tag.find_last_not_of(" \t") + 1);
+        if (tag == "*") return true;
+        if (tag.rfind("W/", 0) == 0) tag.erase(0, 2);
+        if (!tag.empty() && tag == etag) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+HttpResponse staticResponse(StaticFile file, const std::optional<std::string>& ifNoneMatch) {
+    HttpResponse r;
+    r.contentType = file.contentType;
+    r.headers.emplace_back("ETag", file.etag);
+    r.headers.emplace_back("Cache-Control", file.cacheControl);
+    if (ifNoneMatch && etagMatches(*ifNoneMatch, file.etag)) {
+        r.status = 304;
+        return r;
+    }
+    r.body = std::move(file.body);
+    return r;
 }
 
 }  // namespace brolostack::native

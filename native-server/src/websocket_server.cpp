@@ -267,10 +267,8 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     std::optional<HttpResponse> response = api.handle(request, nowMs(), out);
     if (!response && (request.method == "GET" || request.method == "HEAD")) {
         auto target = parseTarget(request.target);
-        if (auto file = target ? files.find(target->path) : std::nullopt) {
-            response = HttpResponse{200, file->contentType, std::move(file->body), {}};
-            response->headers.emplace_back("Cache-Control", "no-cache");
-        }
+        if (auto file = target ? files.find(target->path) : std::nullopt)
+            response = staticResponse(std::move(*file), header(con, "If-None-Match"));
     }
     if (!response) {
         protocol::Error e;

@@ -144,4 +144,39 @@ TEST_F(StaticFilesTest, NoFolderServesNothing) {
     EXPECT_FALSE(StaticFiles((base / "missing").string()).find("/"));
 }
 
+TEST_F(StaticFilesTest, HashedAssetsAreImmutableAndEverythingElseRevalidates) {
+    fs::create_directories(root / "assets");
+    write(root / "assets" / "index-BxY_2a-Q.js", "hashed");
+    write(root / "assets" / "logo.svg", "<svg/>");
+    write(root / "app-12345678.js", "hashed name, but not a bundler asset");
+    EXPECT_EQ(find("/assets/index-BxY_2a-Q.js")->cacheControl, "public, max-age=31536000, immutable");
+    EXPECT_EQ(find("/assets/logo.svg")->cacheControl, "no-cache") << "a plain name may be replaced in place";
+    EXPECT_EQ(find("/app-12345678.js")->cacheControl, "no-cache");
+    EXPECT_EQ(find("/")->cacheControl, "no-cache") << "the page must be asked for again after a deploy";
+}
+
+TEST_F(StaticFilesTest, TheETagFollowsTheContent) {
+    auto first = find("/");
+    EXPECT_EQ(first->etag, find("/")->etag);
+    EXPECT_EQ(first->etag.size(), 34u) << "32 hex digits in quotes: " << first->etag;
+    write(root / "index.html", "<h1>home, new</h1>");
+    EXPECT_NE(find("/")->etag, first->etag);
+}
+
+TEST_F(StaticFilesTest, AMatchingIfNoneMatchGets304WithoutABody) {
+    auto file = *find("/");
+    auto fresh = brolostack::native::staticResponse(file, std::nullopt);
+    EXPECT_EQ(fresh.status, 200);
+    EXPECT_EQ(fresh.body, "<h1>home</h1>");
+    for (const std::string& header : {file.etag, "W/" + file.etag, "\"other\", " + file.etag, std::string("*")}) {
+        auto cached = brolostack::native::staticResponse(file, header);
+        EXPECT_EQ(cached.status, 304) << header;
+        EXPECT_TRUE(cached.body.empty());
+        EXPECT_EQ(cached.headers.front(), std::make_pair(std::string("ETag"), file.etag));
+    }
+    for (const std::string& header : {std::string("\"other\""), std::string(""), file.etag.substr(1)}) {
+        EXPECT_EQ(brolostack::native::staticResponse(file, header).status, 200) << header;
+    }
+}
+
 }  // namespace
