@@ -153,6 +153,20 @@ TEST(ClientCodec, PingKeepsLargeAndFractionalTimestamps) {
     EXPECT_TRUE(clientCanonical(f, R"({"op":"ping","ts":-3})"));
 }
 
+// A double would turn these into 1.2345678901234566e+29, 0 and 1e+400's
+// infinity: the token comes back as the client wrote it.
+TEST(ClientCodec, PingTimestampIsKeptVerbatim) {
+    for (const char* ts : {"123456789012345678901234567890", "-0", "1.50", "1e3", "0.1000000000000000055511151231257827"}) {
+        std::string text = std::string(R"({"op":"ping","ts":)") + ts + "}";
+        auto decoded = bp::decodeClientFrame(text, bp::DecodeLimits{});
+        ASSERT_TRUE(decoded.frame) << text;
+        const auto& ping = std::get<bp::PingFrame>(*decoded.frame);
+        ASSERT_TRUE(ping.tsJson);
+        EXPECT_EQ(*ping.tsJson, ts);
+        EXPECT_EQ(bp::encodeServerFrame(bp::PongFrame{ping.tsJson, 7}), std::string(R"({"op":"pong","ts":)") + ts + R"(,"serverTs":7})");
+    }
+}
+
 TEST(ClientCodec, JoinWithNameInfoAndSinceRoundTrips) {
     bp::JoinFrame f;
     f.ref = 2;

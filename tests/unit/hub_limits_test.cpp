@@ -316,6 +316,28 @@ TEST_F(HubTest, FloodAtTenTimesTheRateForTenSecondsIsClosedWith4029) {
     EXPECT_LE(now - limitedFrom, 11000);
 }
 
+// Binary frames draw on the same bucket and meet the same end: a client
+// flooding stream chunks is closed with 4029 like one flooding text.
+TEST_F(HubTest, BinaryFloodPastTheRateLimitIsClosedWith4029) {
+    settings.rateLimitRpm = 60;
+    settings.heartbeatMs = 60000;
+    ConnId c = client();
+    std::string chunk("\0\0\0\2{}", 6);
+    for (int i = 0; i < 9; ++i) sendBinary(c, chunk);  // burst used up
+    std::int64_t limitedFrom = now;
+    Codes closes;
+    int refused = 0;
+    while (closes.empty() && now < limitedFrom + 30000) {
+        now += 100;
+        Outbox out = sendBinary(c, chunk);
+        closes = closesFor(out, c);
+        for (const auto& f : framesTo(out, c, "error")) refused += errorCode(f) == "rate_limited";
+    }
+    EXPECT_GT(refused, 80);
+    EXPECT_EQ(closes, Codes{4029}) << "still open after " << now - limitedFrom << " ms of binary flooding";
+    EXPECT_LE(now - limitedFrom, 11000);
+}
+
 // ---- slow consumers, draining --------------------------------------------------------------
 
 TEST_F(HubTest, SlowConsumerIsClosedWith4090AndCounted) {

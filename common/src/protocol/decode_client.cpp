@@ -193,6 +193,19 @@ Error parseError(const json::ParseResult& parsed) {
 
 }  // namespace
 
+/// The number at the top-level `key` as the client wrote it. The DOM holds
+/// numbers as int64 or double, which would echo a 30-digit integer as
+/// 1.2345678901234566e+29 and -0 as 0; a second parse that keeps numbers
+/// as text gives the token back. Only pings need it, once per heartbeat.
+std::optional<std::string> verbatimNumber(std::string_view text, const char* key) {
+    json::Document doc;
+    doc.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    if (!doc.IsObject()) return std::nullopt;
+    auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
 DecodedClientFrame decodeClientFrame(std::string_view text, const DecodeLimits& limits) {
     DecodedClientFrame out;
     json::Document doc;
@@ -216,6 +229,8 @@ DecodedClientFrame decodeClientFrame(std::string_view text, const DecodeLimits& 
         if (name != out.op) continue;
         out.frame = decode(reader, doc, out.ref);
         if (!out.frame) out.error = reader.error();
+        if (auto* ping = out.frame ? std::get_if<PingFrame>(&*out.frame) : nullptr; ping && ping->tsJson)
+            if (auto verbatim = verbatimNumber(text, "ts")) ping->tsJson = std::move(verbatim);
         return out;
     }
     Error e;

@@ -130,16 +130,7 @@ void Hub::receiveText(ConnId conn, std::string_view text, std::int64_t now, Outb
         }
     }
     bool isPing = decoded.frame && std::holds_alternative<protocol::PingFrame>(*decoded.frame);
-    if (!isPing && !c->rate.take(now)) {
-        if (now - c->rate.limitedSince() >= kRateLimitGraceMs) {
-            closeWith(*c, kRateLimited, "rate limit exceeded", out);
-            return;
-        }
-        Error e = makeError(ErrorCode::RateLimited, "rate limit exceeded");
-        e.detailsJson = "{\"retryAfterMs\":" + std::to_string(c->rate.retryAfterMs(now)) + "}";
-        fail(*c, decoded.ref, decoded.op, std::move(e), now, out);
-        return;
-    }
+    if (!isPing && !admitByRate(*c, decoded.ref, decoded.op, now, out)) return;
     if (!decoded.frame) {
         fail(*c, decoded.ref, decoded.op, *decoded.error, now, out);
         return;
@@ -158,13 +149,23 @@ void Hub::receiveBinary(ConnId conn, std::string_view bytes, std::int64_t now, O
         closeWith(*c, kProtocolError, "expected hello", out);
         return;
     }
-    if (!c->rate.take(now)) {
-        Error e = makeError(ErrorCode::RateLimited, "rate limit exceeded");
-        e.detailsJson = "{\"retryAfterMs\":" + std::to_string(c->rate.retryAfterMs(now)) + "}";
-        fail(*c, 0, "", std::move(e), now, out);
-        return;
-    }
+    if (!admitByRate(*c, 0, "stream-chunk", now, out)) return;
     handleBinaryChunk(*c, bytes, now, out);
+}
+
+// One bucket for text and binary frames alike: over the limit a frame is
+// refused with rate_limited, and a connection that keeps sending while
+// limited for kRateLimitGraceMs is closed with 4029, whatever it sends.
+bool Hub::admitByRate(Connection& c, std::uint64_t ref, const std::string& op, std::int64_t now, Outbox& out) {
+    if (c.rate.take(now)) return true;
+    if (now - c.rate.limitedSince() >= kRateLimitGraceMs) {
+        closeWith(c, kRateLimited, "rate limit exceeded", out);
+        return false;
+    }
+    Error e = makeError(ErrorCode::RateLimited, "rate limit exceeded");
+    e.detailsJson = "{\"retryAfterMs\":" + std::to_string(c.rate.retryAfterMs(now)) + "}";
+    fail(c, ref, op, std::move(e), now, out);
+    return false;
 }
 
 void Hub::handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out) {

@@ -168,6 +168,8 @@ private:
     void announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out);
     void sendArgs(Connection& c, const std::string& msgJson, Outbox& out);
     void handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out);
+    /// False (the frame answered rate_limited, or the connection closed with 4029) when over the rate limit.
+    bool admitByRate(Connection& c, std::uint64_t ref, const std::string& op, std::int64_t now, Outbox& out);
     std::string sessionPositionJson(const std::string& sessionId) const;
     // rooms (hub_rooms.cpp)
     std::variant<std::string, protocol::Error> joinRoom(Connection& c, const protocol::JoinFrame& f,
