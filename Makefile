@@ -9,7 +9,7 @@ export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build native wasm demo test unit integration types e2e run bench clean
+.PHONY: all deps build native wasm demo test unit integration types e2e examples run bench clean
 
 all: build
 
@@ -35,7 +35,7 @@ demo: wasm
 	@node_modules/.bin/esbuild web-demo/app.js --bundle --format=esm --platform=browser --target=es2020 \
 	  --log-level=warning --outfile=$(BUILD)/web-demo/app.js
 
-test: build unit integration types e2e
+test: build unit integration types e2e examples
 
 unit:
 	@cd $(BUILD) && ctest --output-on-failure
@@ -48,6 +48,11 @@ types:
 
 e2e:
 	@node --test --test-concurrency=1 tests/e2e/
+
+# The example apps (examples/: Vite, webpack, Next.js) installed with the
+# package as npm packs it, built for production and checked in Chromium.
+examples:
+	@node --test --test-concurrency=1 tests/examples/
 
 bench: build
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5

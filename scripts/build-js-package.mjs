@@ -7,7 +7,12 @@
 //   dist/index.mjs     '.' in browsers and bundlers: js/src + the bindings
 //   dist/node.mjs      '.' for import in Node: js/src, and the bindings only
 //                      when React is installed (a Node agent or backend
-//                      needs no React)
+//                      needs no React). Bundlers that build for Node (Next.js
+//                      rendering client components on the server) take
+//                      dist/index.mjs instead, through the `webpack`
+//                      condition: the optional load needs a top-level await,
+//                      which Next.js cannot render below "use client"
+//                      (vercel/next.js#62763).
 //   dist/client.cjs    CommonJS bundle of js/src (esbuild)
 //   dist/react.cjs     CommonJS bundle of the bindings over ./client.cjs
 //   dist/index.cjs     '.' for require: ./client.cjs + ./react.cjs if React is there
