@@ -102,6 +102,12 @@ std::optional<HttpResponse> HttpApi::handle(const HttpRequest& request, std::int
     auto target = parseTarget(request.target);
     if (!target) return errorResponse(makeError(ErrorCode::BadRequest, "malformed percent-encoding in the URL"));
     const std::string& path = target->path;
+    // Two Content-Length headers that disagree make the body's end
+    // ambiguous (request smuggling through a proxy that picks the other).
+    if (request.contentLength && request.contentLength->find(',') != std::string::npos)
+        return errorResponse(makeError(ErrorCode::BadRequest, "conflicting Content-Length headers"));
+    const bool readOnly = request.method == "GET" || request.method == "HEAD";
+    if ((path == "/healthz" || path == "/readyz" || path == "/metrics") && !readOnly) return methodNotAllowed("GET, HEAD");
     if (path == "/healthz") return ok("{\"status\":\"ok\"}");
     if (path == "/readyz")
         return hub_.draining() ? ok("{\"status\":\"draining\"}", 503) : ok("{\"status\":\"ready\"}");
@@ -123,12 +129,7 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
                             const std::map<std::string, std::string>& query, std::int64_t now, server::Outbox& out) {
     const bool get = request.method == "GET" || request.method == "HEAD";
     const bool post = request.method == "POST";
-    auto wrongMethod = [](const char* allowed) {
-        HttpResponse r = errorResponse(makeError(ErrorCode::BadRequest, std::string("use ") + allowed));
-        r.status = 405;
-        r.headers.emplace_back("Allow", allowed);
-        return r;
-    };
+    auto wrongMethod = [](const char* allowed) { return methodNotAllowed(allowed); };
     if (path == "/api/v1/stats") return get ? ok(server::statsToJson(hub_.stats(now))) : wrongMethod("GET");
     if (path == "/api/v1/publish") return post ? publish(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/broadcast") return post ? broadcast(request.body, now, out) : wrongMethod("POST");
@@ -172,6 +173,13 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
         }
     }
     return errorResponse(makeError(ErrorCode::NotFound, "no such endpoint: " + path));
+}
+
+HttpResponse methodNotAllowed(const std::string& allowed) {
+    HttpResponse r = errorResponse(makeError(ErrorCode::BadRequest, "use " + allowed));
+    r.status = 405;
+    r.headers.emplace_back("Allow", allowed);
+    return r;
 }
 
 HttpResponse HttpApi::publish(const std::string& body, std::int64_t now, server::Outbox& out) {

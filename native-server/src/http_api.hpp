@@ -19,6 +19,7 @@ struct HttpRequest {
     std::optional<std::string> authorization;
     std::optional<std::string> apiKey;
     std::string body;
+    std::optional<std::string> contentLength;  // as received: several headers arrive joined by ", "
 };
 
 struct HttpResponse {
@@ -50,5 +51,8 @@ private:
 
 /// `{"error":{"code","message"}}` with the status that matches the code.
 HttpResponse errorResponse(const protocol::Error& error);
+
+/// 405 with the `Allow` header listing `allowed`.
+HttpResponse methodNotAllowed(const std::string& allowed);
 
 }  // namespace brolostack::native

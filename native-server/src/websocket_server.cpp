@@ -127,9 +127,12 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
 template <class Config>
 void WebSocketServer::Transport<Config>::setUp() {
     const auto& s = hub.settings();
+    // websocketpp's own log writes to stderr past LOG_LEVEL, and calls a
+    // client that drops mid-write "fatal": silenced here, the transport logs
+    // what matters through spdlog (onFail, at debug).
     endpoint.clear_access_channels(websocketpp::log::alevel::all);
     endpoint.clear_error_channels(websocketpp::log::elevel::all);
-    endpoint.set_error_channels(websocketpp::log::elevel::fatal);
+    endpoint.set_user_agent("brolostack");  // the Server header: no library name or version to fingerprint
     endpoint.init_asio(&io);
     endpoint.set_reuse_addr(true);
     endpoint.set_listen_backlog(1024);
@@ -179,6 +182,7 @@ bool WebSocketServer::Transport<Config>::onValidate(Handle hdl) {
         con->set_status(static_cast<websocketpp::http::status_code::value>(status));
         protocol::Error e;
         e.code = status == 403   ? protocol::ErrorCode::Forbidden
+                 : status == 426 ? protocol::ErrorCode::BadRequest
                  : status == 401 ? protocol::ErrorCode::Unauthorized
                  : status == 404 ? protocol::ErrorCode::NotFound
                  : status == 429 ? protocol::ErrorCode::RateLimited
@@ -190,6 +194,12 @@ bool WebSocketServer::Transport<Config>::onValidate(Handle hdl) {
         return false;
     };
     if (!target || target->path != hub.settings().wsPath) return refuse(404, "no WebSocket endpoint here", 0);
+    // The drafts before RFC 6455 (hybi-00 has no masking) are not offered.
+    if (header(con, "Sec-WebSocket-Version").value_or("") != "13") {
+        con->replace_header("Sec-WebSocket-Version", "13");
+        return refuse(426, "only WebSocket version 13 (RFC 6455) is spoken here", 0);
+    }
+    if (stopping) return refuse(503, "the server is shutting down", 1);
     server::UpgradeRequest request = upgradeOf(con);
     server::Admission admission = hub.admit(request, nowMs());
     if (!admission.admitted()) {
@@ -233,6 +243,8 @@ void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
 
 template <class Config>
 void WebSocketServer::Transport<Config>::onFail(Handle hdl) {
+    if (log->should_log(spdlog::level::debug))
+        log->debug("connection failed: {}", endpoint.get_con_from_hdl(hdl)->get_ec().message());
     auto it = admitted.find(hdl);
     if (it != admitted.end()) {
         admitted.erase(it);
@@ -263,19 +275,17 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     request.authorization = header(con, "Authorization");
     request.apiKey = header(con, "X-API-Key");
     request.body = req.get_body();
+    request.contentLength = header(con, "Content-Length");
     server::Outbox out;
     std::optional<HttpResponse> response = api.handle(request, nowMs(), out);
-    if (!response && (request.method == "GET" || request.method == "HEAD")) {
+    const bool readOnly = request.method == "GET" || request.method == "HEAD";
+    if (!response && readOnly) {
         auto target = parseTarget(request.target);
         if (auto file = target ? files.find(target->path) : std::nullopt)
             response = staticResponse(std::move(*file), header(con, "If-None-Match"));
     }
-    if (!response) {
-        protocol::Error e;
-        e.code = protocol::ErrorCode::NotFound;
-        e.message = "not found";
-        response = errorResponse(e);
-    }
+    if (!response) response = readOnly ? errorResponse(protocol::makeError(protocol::ErrorCode::NotFound, "not found"))
+                                        : methodNotAllowed("GET, HEAD");
     con->set_status(static_cast<websocketpp::http::status_code::value>(response->status));
     con->replace_header("Content-Type", response->contentType);
     for (const auto& [name, value] : response->headers) con->replace_header(name, value);
@@ -284,7 +294,13 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     // keeps clients with keep-alive pools (fetch, undici, requests) from
     // sending the next request on a socket that is closing.
     con->replace_header("Connection", "close");
-    con->set_body(response->body);
+    if (request.method == "HEAD") {
+        // The headers of the GET answer, its length included, and no body.
+        con->set_body("");
+        con->replace_header("Content-Length", std::to_string(response->body.size()));
+    } else {
+        con->set_body(response->body);
+    }
     perform(out);
 }
 
@@ -367,15 +383,17 @@ template <class Config>
 void WebSocketServer::Transport<Config>::beginDrain() {
     if (stopping) return;
     stopping = true;
-    std::error_code ec;
-    endpoint.stop_listening(ec);
+    // The listener stays open while connections close: load balancers keep
+    // getting answers (/readyz 503) and new upgrades are refused (onValidate).
     server::Outbox out;
     hub.drain(out);
     perform(out);
     drainDeadline.expires_after(std::chrono::milliseconds(hub.settings().drainTimeoutMs));
     drainDeadline.async_wait([this](const std::error_code& e) {
         if (e) return;
-        log->warn("drain timed out with {} connections open", handles.size());
+        if (!handles.empty()) log->warn("drain timed out with {} connections open", handles.size());
+        std::error_code ec;
+        endpoint.stop_listening(ec);
         io.stop();
     });
     finishIfDrained();
@@ -384,6 +402,8 @@ void WebSocketServer::Transport<Config>::beginDrain() {
 template <class Config>
 void WebSocketServer::Transport<Config>::finishIfDrained() {
     if (!stopping || !handles.empty()) return;
+    std::error_code ec;
+    endpoint.stop_listening(ec);
     tick.cancel();
     drainDeadline.cancel();
     signals.cancel();
