@@ -92,6 +92,24 @@ TEST_F(HubTest, OriginOutsideTheAllowedListIsRefusedWith403) {
     EXPECT_TRUE(hub().admit({}, now).admitted());
 }
 
+// Near misses: an allow-list compared by prefix, suffix, case-folding or
+// without its scheme and port would let each of these in.
+TEST_F(HubTest, OriginsThatNearlyMatchTheAllowedOneAreRefused) {
+    settings.anyOrigin = false;
+    settings.allowedOrigins = {"https://app.example.com"};
+    for (const char* origin : {"https://app.example.com.evil.net", "https://app.example.co", "https://evilapp.example.com",
+                               "https://xapp.example.com", "http://app.example.com", "https://app.example.com:8443",
+                               "https://APP.EXAMPLE.COM", "https://app.example.com/", "https://app.example.com.",
+                               " https://app.example.com", "https://app.example.com\t", "null", ""}) {
+        UpgradeRequest r;
+        r.origin = origin;
+        EXPECT_EQ(hub().admit(r, now).status, 403) << "admitted origin '" << origin << "'";
+    }
+    UpgradeRequest exact;
+    exact.origin = "https://app.example.com";
+    EXPECT_TRUE(hub().admit(exact, now).admitted());
+}
+
 // Section 4: "With ALLOWED_ORIGINS unset ... requests that carry an Origin header are refused with 403"
 TEST_F(HubTest, NoAllowedOriginsRefusesBrowsersButNotOtherClients) {
     settings.anyOrigin = false;

@@ -143,6 +143,51 @@ TEST(Jwt, RoomPatternsHaveATrailingWildcard) {
     EXPECT_FALSE(matchesAnyPattern("x", {}));
 }
 
+// Near misses of a pattern: only the trailing `*` is a wildcard, and only
+// at the end; everything else compares whole and by case.
+TEST(Jwt, RoomPatternsRefuseNearMisses) {
+    std::vector<std::string> patterns{"general", "doc-*"};
+    for (const char* room : {"General", "GENERAL", "general ", " general", "genera", "generall", "xgeneral", "Doc-1",
+                             "doc", "do", "xdoc-1", "doc_1", "$doc-1"}) {
+        EXPECT_FALSE(matchesAnyPattern(room, patterns)) << room;
+    }
+    EXPECT_FALSE(matchesAnyPattern("a-b", {"a*b"})) << "a * inside a pattern is a literal";
+    EXPECT_TRUE(matchesAnyPattern("a*b", {"a*b"}));
+    EXPECT_FALSE(matchesAnyPattern("doc-1", {"*doc-1"}));
+}
+
+// Near misses of a key: a prefix, an extension, another case, padding.
+TEST(Jwt, ApiKeysMustMatchWhole) {
+    brolostack::server::Authenticator auth(std::vector<brolostack::config::ApiKey>{{"web", "s3cr3t-key"}});
+    for (const char* key : {"s3cr3t-ke", "s3cr3t-key2", "S3CR3T-KEY", " s3cr3t-key", "s3cr3t-key ", "s3cr3t-key\n", "",
+                            "xs3cr3t-key"}) {
+        EXPECT_EQ(auth.checkApiKey(key).outcome, brolostack::server::AuthOutcome::Invalid) << "'" << key << "'";
+    }
+    EXPECT_EQ(auth.checkApiKey(std::string("s3cr3t-key\0", 11)).outcome, brolostack::server::AuthOutcome::Invalid);
+    EXPECT_EQ(auth.checkApiKey("s3cr3t-key").outcome, brolostack::server::AuthOutcome::Authenticated);
+}
+
+// Near misses of claims: audience and issuer compare whole, by case, with
+// no trailing slash forgiven; sub must be a string.
+TEST(Jwt, AudienceIssuerAndSubRefuseNearMisses) {
+    JwtPolicy policy;
+    policy.audience = "brolostack";
+    policy.issuer = "https://auth.example";
+    const std::string iss = R"("iss":"https://auth.example")";
+    for (const char* aud : {R"("Brolostack")", R"("brolostack ")", R"("brolostack2")", R"("brolo")", R"(["brolostackx"])", R"([])", "null"}) {
+        EXPECT_TRUE(std::holds_alternative<std::string>(check(token(std::string(R"({"sub":"u1","aud":)") + aud + "," + iss + "}"), policy)))
+            << aud;
+    }
+    for (const char* issuer : {"https://auth.example/", "http://auth.example", "https://auth.example.evil", "https://AUTH.example"}) {
+        EXPECT_TRUE(std::holds_alternative<std::string>(
+            check(token(std::string(R"({"sub":"u1","aud":"brolostack","iss":")") + issuer + "\"}"), policy)))
+            << issuer;
+    }
+    for (const char* sub : {R"("")", "1", "null", R"(["u1"])"}) {
+        EXPECT_TRUE(std::holds_alternative<std::string>(check(token(std::string(R"({"sub":)") + sub + "}")))) << sub;
+    }
+}
+
 TEST(Jwt, AuthenticatorTellsJwtsFromApiKeys) {
     brolostack::server::JwtSetup setup{JwtPolicy{}, fakeVerifier};
     brolostack::server::Authenticator auth(std::vector<brolostack::config::ApiKey>{{"web", "k1"}}, setup);
