@@ -290,3 +290,28 @@ test('JWT near exp: expiring is sent, refresh extends it, and without refresh th
   await short.next('expiring');
   assert.equal((await short.waitClose({ timeoutMs: 6000 })).code, 4002);
 });
+
+test('a client that asks for more than it reads is closed as a slow consumer too (4090), whatever fills its buffer', async () => {
+  const server = await startServer({ MAX_BUFFERED_BYTES: 65536, MAX_MESSAGE_BYTES: 262144 });
+  const pub = await connect(server.wsUrl);
+  await pub.join('archive');
+  for (let i = 0; i < 20; i++) await pub.publish('archive', 'y'.repeat(60000));
+  const slow = await rawUpgrade(server.port);
+  slow.sendText('{"op":"hello","ref":1,"v":1}');
+  slow.sendText('{"op":"join","ref":2,"room":"archive"}');
+  await slow.waitFrame((f) => f.opcode === 0x1 && /"ref":2/.test(f.payload.toString()), 5000, 'the join reply');
+  slow.socket.pause();
+  // Replies to its own requests, not room traffic, back up this time.
+  for (let ref = 3; ref < 40; ref++) slow.sendText(`{"op":"history","ref":${ref},"room":"archive","limit":20}`);
+  let closed = false;
+  for (let i = 0; i < 50 && !closed; i++) {
+    const stats = await http(server.httpUrl, 'GET', '/api/v1/stats');
+    closed = stats.json.slowConsumerDisconnects >= 1;
+    if (!closed) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(closed, true, 'the reader that stopped reading is counted as a slow consumer');
+  slow.socket.resume();
+  const close = await slow.waitFrame((f) => f.opcode === 0x8, 5000, 'the close frame');
+  assert.equal(close.closeCode, 4090);
+  assert.equal(pub.isOpen, true);
+});

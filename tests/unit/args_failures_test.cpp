@@ -86,6 +86,25 @@ TEST_F(ArgsFailures, StageOverMaxExecutionTimeIsRetriedOnAnotherAgent) {
     expectLoadConsistent();
 }
 
+// The agent that timed out never gets its own retry, even when it is the
+// only one free and the one the scheduler would otherwise prefer: the retry
+// waits for another agent.
+TEST_F(ArgsFailures, ATimedOutAgentNeverGetsItsOwnRetry) {
+    registerAgent(1, "a", "w");
+    Outputs out;
+    startTask(kSubmitter, R"({"id":"t","requirements":{"maxExecutionTime":500}})", &out);
+    ASSERT_EQ(assignments(out).at(0).agentId, "a");
+    out = advance(500);
+    ASSERT_EQ(agentCancels(out).size(), 1u);
+    EXPECT_TRUE(assignments(out).empty()) << "the retry went back to the agent that timed out";
+    out = advance(100);
+    EXPECT_TRUE(assignments(out).empty());
+    out = registerAgent(2, "b", "w");
+    ASSERT_EQ(assignments(out).size(), 1u);
+    EXPECT_EQ(assignments(out).at(0).agentId, "b");
+    expectLoadConsistent();
+}
+
 TEST_F(ArgsFailures, TimeoutAfterMaxRetriesFailsWithTimeout) {
     registerAgent(1, "a", "w");
     now += 1;

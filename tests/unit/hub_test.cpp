@@ -736,6 +736,25 @@ TEST_F(HubTest, InvalidTokenInHelloIsClosed4001) {
     EXPECT_EQ(closesFor(log, c), std::vector<std::uint16_t>{4001});
 }
 
+// Where credentials are optional (development), bad ones are still bad:
+// a wrong key in the hello is refused even after a good key at upgrade,
+// and never downgraded to an anonymous connection.
+TEST_F(HubTest, BadHelloCredentialsAreRefusedWhereAuthIsOptional) {
+    settings.authRequired = false;
+    settings.apiKeys = {ApiKey{"web", "k1"}};
+    UpgradeRequest up;
+    up.apiKey = "k1";
+    ConnId c = connect(up);
+    Document r = hello(c, R"("apiKey":"k2")");
+    EXPECT_EQ(errorCode(r), "unauthorized");
+    EXPECT_EQ(closesFor(log, c), std::vector<std::uint16_t>{4001});
+    ConnId d = connect();
+    EXPECT_EQ(errorCode(hello(d, R"("token":"a.b.c")")), "unauthorized");
+    EXPECT_EQ(closesFor(log, d), std::vector<std::uint16_t>{4001});
+    ConnId e = connect();
+    EXPECT_TRUE(isOk(hello(e))) << "no credentials at all stay welcome where they are optional";
+}
+
 // "Where auth is required and the hello carries no valid credentials ... closes with 4001."
 TEST_F(HubTest, AuthRequiredWithoutCredentialsIsClosed4001) {
     settings.authRequired = true;
