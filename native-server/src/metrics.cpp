@@ -46,6 +46,9 @@ std::string renderMetrics(const server::Stats& s) {
                d(s.protocolErrors)),
         family("brolostack_rejected_connections_total", "Upgrade requests refused.", MetricType::Counter,
                d(s.rejectedConnections)),
+        family("brolostack_history_bytes", "Message bytes held in room history.", MetricType::Gauge, d(s.historyBytes)),
+        family("brolostack_history_evictions_total", "Messages dropped from history to stay within MEMORY_LIMIT_BYTES.",
+               MetricType::Counter, d(s.historyEvictions)),
         family("brolostack_uptime_seconds", "Seconds since start.", MetricType::Gauge, d(s.uptime) / 1000.0),
     };
     std::ostringstream out;

@@ -13,6 +13,7 @@ using brolostack::rooms::HistoryRing;
 namespace {
 
 constexpr std::int64_t kTtl = 1000;
+constexpr std::size_t kNoByteLimit = 1u << 30;
 
 HistoryEntry entry(std::uint64_t offset, std::int64_t ts = 0) {
     return HistoryEntry{offset, ts, std::make_shared<const std::string>("m" + std::to_string(offset))};
@@ -34,7 +35,7 @@ using Offsets = std::vector<std::uint64_t>;
 }  // namespace
 
 TEST(HistoryRing, StartsEmpty) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     EXPECT_TRUE(ring.empty());
     EXPECT_EQ(ring.size(), 0u);
     EXPECT_EQ(ring.oldestOffset(), 0u);
@@ -43,7 +44,7 @@ TEST(HistoryRing, StartsEmpty) {
 }
 
 TEST(HistoryRing, KeepsEntriesInOrderWithTheirFrames) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 3);
     EXPECT_EQ(ring.size(), 3u);
     EXPECT_EQ(ring.oldestOffset(), 1u);
@@ -53,7 +54,7 @@ TEST(HistoryRing, KeepsEntriesInOrderWithTheirFrames) {
 }
 
 TEST(HistoryRing, CapacityEvictsTheOldest) {
-    HistoryRing ring(3, kTtl);
+    HistoryRing ring(3, kTtl, kNoByteLimit);
     fill(ring, 1, 5);
     EXPECT_EQ(ring.size(), 3u);
     EXPECT_EQ(ring.oldestOffset(), 3u);
@@ -61,7 +62,7 @@ TEST(HistoryRing, CapacityEvictsTheOldest) {
 }
 
 TEST(HistoryRing, CapacityZeroKeepsNothing) {
-    HistoryRing ring(0, kTtl);
+    HistoryRing ring(0, kTtl, kNoByteLimit);
     fill(ring, 1, 5);
     EXPECT_TRUE(ring.empty());
     EXPECT_TRUE(ring.after(0, 10).empty());
@@ -72,7 +73,7 @@ TEST(HistoryRing, CapacityZeroKeepsNothing) {
 
 // Entries live for ttl ms: an entry stamped t is gone at t + ttl.
 TEST(HistoryRing, TtlExpiresOldEntries) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     ring.push(entry(1, 0));
     ring.push(entry(2, 500));
     ring.push(entry(3, 900));
@@ -89,7 +90,7 @@ TEST(HistoryRing, TtlExpiresOldEntries) {
 }
 
 TEST(HistoryRing, PushAfterFullExpiryContinuesTheOffsets) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     ring.push(entry(1, 0));
     ring.expire(5000);
     ring.push(entry(2, 5000));
@@ -99,7 +100,7 @@ TEST(HistoryRing, PushAfterFullExpiryContinuesTheOffsets) {
 }
 
 TEST(HistoryRing, AfterReturnsEntriesPastTheOffsetOldestFirst) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 5);
     EXPECT_EQ(offsets(ring.after(2, 10)), (Offsets{3, 4, 5}));
     EXPECT_EQ(offsets(ring.after(4, 10)), (Offsets{5}));
@@ -108,7 +109,7 @@ TEST(HistoryRing, AfterReturnsEntriesPastTheOffsetOldestFirst) {
 }
 
 TEST(HistoryRing, AfterHonoursTheLimitFromTheOldestSide) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 5);
     EXPECT_EQ(offsets(ring.after(0, 2)), (Offsets{1, 2}));
     EXPECT_EQ(offsets(ring.after(2, 1)), (Offsets{3}));
@@ -116,7 +117,7 @@ TEST(HistoryRing, AfterHonoursTheLimitFromTheOldestSide) {
 }
 
 TEST(HistoryRing, AfterAnOffsetOlderThanTheRingStartsAtTheOldestHeld) {
-    HistoryRing ring(3, kTtl);
+    HistoryRing ring(3, kTtl, kNoByteLimit);
     fill(ring, 1, 6);  // holds 4..6
     EXPECT_EQ(offsets(ring.after(1, 10)), (Offsets{4, 5, 6}));
     EXPECT_EQ(offsets(ring.after(0, 2)), (Offsets{4, 5}));
@@ -124,7 +125,7 @@ TEST(HistoryRing, AfterAnOffsetOlderThanTheRingStartsAtTheOldestHeld) {
 }
 
 TEST(HistoryRing, NewestReturnsTheLastEntriesOldestFirst) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 5);
     EXPECT_EQ(offsets(ring.newest(2)), (Offsets{4, 5}));
     EXPECT_EQ(offsets(ring.newest(1)), (Offsets{5}));
@@ -135,13 +136,13 @@ TEST(HistoryRing, NewestReturnsTheLastEntriesOldestFirst) {
 
 // `recovered` is true only when every message after since.offset is held.
 TEST(HistoryRing, CoversAfterWhenTheOffsetIsTheLatest) {
-    HistoryRing ring(3, kTtl);
+    HistoryRing ring(3, kTtl, kNoByteLimit);
     fill(ring, 1, 6);
     EXPECT_TRUE(ring.coversAfter(6, 6));
 }
 
 TEST(HistoryRing, CoversAfterWhenEveryMissedMessageIsHeld) {
-    HistoryRing ring(3, kTtl);
+    HistoryRing ring(3, kTtl, kNoByteLimit);
     fill(ring, 1, 6);  // holds 4..6
     EXPECT_TRUE(ring.coversAfter(3, 6));
     EXPECT_TRUE(ring.coversAfter(4, 6));
@@ -149,27 +150,27 @@ TEST(HistoryRing, CoversAfterWhenEveryMissedMessageIsHeld) {
 }
 
 TEST(HistoryRing, DoesNotCoverAnOffsetOlderThanTheRing) {
-    HistoryRing ring(3, kTtl);
+    HistoryRing ring(3, kTtl, kNoByteLimit);
     fill(ring, 1, 6);  // holds 4..6: message 3 is lost
     EXPECT_FALSE(ring.coversAfter(2, 6));
     EXPECT_FALSE(ring.coversAfter(0, 6));
 }
 
 TEST(HistoryRing, DoesNotCoverAnOffsetAheadOfTheLatest) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 3);
     EXPECT_FALSE(ring.coversAfter(4, 3));
     EXPECT_FALSE(ring.coversAfter(100, 3));
 }
 
 TEST(HistoryRing, DoesNotCoverWhenTheNewestMessageIsNotHeld) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 3);
     EXPECT_FALSE(ring.coversAfter(1, 4));
 }
 
 TEST(HistoryRing, EmptyRingCoversOnlyWhenNothingWasMissed) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     EXPECT_TRUE(ring.coversAfter(0, 0));
     EXPECT_TRUE(ring.coversAfter(7, 7));
     EXPECT_FALSE(ring.coversAfter(0, 1));
@@ -177,7 +178,7 @@ TEST(HistoryRing, EmptyRingCoversOnlyWhenNothingWasMissed) {
 }
 
 TEST(HistoryRing, EmptyAfterExpiryDoesNotCoverLostMessages) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 3);
     ring.expire(kTtl + 100);
     ASSERT_TRUE(ring.empty());
@@ -188,7 +189,7 @@ TEST(HistoryRing, EmptyAfterExpiryDoesNotCoverLostMessages) {
 
 // Offsets must rise by one; a gap restarts the ring instead of lying.
 TEST(HistoryRing, AGapInOffsetsRestartsTheRing) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     fill(ring, 1, 3);
     ring.push(entry(7));
     EXPECT_EQ(offsets(ring.after(0, 10)), (Offsets{7}));
@@ -198,9 +199,49 @@ TEST(HistoryRing, AGapInOffsetsRestartsTheRing) {
 }
 
 TEST(HistoryRing, FramesAreSharedNotCopied) {
-    HistoryRing ring(10, kTtl);
+    HistoryRing ring(10, kTtl, kNoByteLimit);
     auto frame = std::make_shared<const std::string>("frame");
     ring.push(HistoryEntry{1, 0, frame});
     EXPECT_EQ(ring.after(0, 1).front().frame.get(), frame.get());
     EXPECT_EQ(ring.newest(1).front().frame.get(), frame.get());
+}
+
+// ---- bytes ----------------------------------------------------------------
+
+HistoryEntry sized(std::uint64_t offset, std::size_t bytes) {
+    return HistoryEntry{offset, 0, std::make_shared<const std::string>(bytes, 'x')};
+}
+
+TEST(HistoryRing, KeepsAtMostItsBytesDroppingTheOldest) {
+    HistoryRing ring(1000, kTtl, 1000);
+    for (std::uint64_t o = 1; o <= 10; ++o) ring.push(sized(o, 300));
+    EXPECT_EQ(ring.bytes(), 900u);
+    EXPECT_EQ(offsets(ring.newest(100)), (Offsets{8, 9, 10}));
+    EXPECT_TRUE(ring.coversAfter(7, 10));
+    EXPECT_FALSE(ring.coversAfter(6, 10));
+}
+
+TEST(HistoryRing, AFrameLargerThanTheBudgetIsDeliveredButNotKept) {
+    HistoryRing ring(1000, kTtl, 1000);
+    ring.push(sized(1, 100));
+    ring.push(sized(2, 1001));
+    EXPECT_TRUE(ring.empty()) << "offsets stay contiguous: nothing older than the dropped one either";
+    EXPECT_EQ(ring.bytes(), 0u);
+    EXPECT_FALSE(ring.coversAfter(0, 2));
+    ring.push(sized(3, 10));
+    EXPECT_EQ(offsets(ring.newest(10)), (Offsets{3}));
+    EXPECT_TRUE(ring.coversAfter(2, 3));
+}
+
+TEST(HistoryRing, BytesFollowExpiryAndDrops) {
+    HistoryRing ring(1000, kTtl, 1u << 20);
+    for (std::uint64_t o = 1; o <= 4; ++o) ring.push(HistoryEntry{o, static_cast<std::int64_t>(o) * 100, std::make_shared<const std::string>(50, 'y')});
+    EXPECT_EQ(ring.bytes(), 200u);
+    ring.expire(250 + kTtl);
+    EXPECT_EQ(ring.bytes(), 100u);
+    ring.dropOldest();
+    EXPECT_EQ(ring.bytes(), 50u);
+    ring.dropOldest();
+    ring.dropOldest();
+    EXPECT_EQ(ring.bytes(), 0u);
 }

@@ -254,3 +254,60 @@ TEST(RoomRegistry, ExpireOnlyDropsIdleRooms) {
     EXPECT_EQ(f.registry.roomCount(), 1u);
     EXPECT_EQ(roomIds(f.registry.roomsOf(1)), (std::vector<std::string>{"busy"}));
 }
+
+// ---- the history budget shared by all rooms --------------------------------
+
+namespace {
+
+struct BudgetFixture {
+    int epochs = 0;
+    RoomRegistry registry;
+    BudgetFixture(std::size_t perRoom, std::size_t budget)
+        : registry(RoomSettings{100000, 60000, perRoom, budget}, [this] { return "e" + std::to_string(++epochs); }) {}
+    void publish(Room& room, std::size_t bytes, int times = 1) {
+        for (int i = 0; i < times; ++i)
+            registry.append(room, 0, [bytes](std::uint64_t) { return std::make_shared<const std::string>(bytes, 'z'); });
+    }
+};
+
+}  // namespace
+
+TEST(RoomRegistryBudget, TheLargestHistoryGivesWayAndSmallRoomsKeepTheirs) {
+    BudgetFixture f(1u << 20, 100000);
+    Room& quiet = f.registry.obtain("quiet", 0);
+    Room& chatty = f.registry.obtain("chatty", 0);
+    Room& flood = f.registry.obtain("flood", 0);
+    f.publish(quiet, 100, 10);   // 1 KB
+    f.publish(chatty, 1000, 20); // 20 KB
+    f.publish(flood, 10000, 20); // 200 KB offered: far over the 100 KB budget
+    EXPECT_LE(f.registry.historyBytes(), 100000u);
+    EXPECT_EQ(quiet.history.size(), 10u) << "the small room keeps everything";
+    EXPECT_EQ(chatty.history.size(), 20u);
+    EXPECT_GT(flood.history.size(), 0u) << "the flood keeps its newest messages";
+    EXPECT_GT(f.registry.budgetEvictions(), 0u);
+    EXPECT_EQ(quiet.history.bytes() + chatty.history.bytes() + flood.history.bytes(), f.registry.historyBytes());
+}
+
+TEST(RoomRegistryBudget, ManyEqualRoomsAreCutToOneLevel) {
+    BudgetFixture f(1u << 20, 50000);
+    std::vector<Room*> rooms;
+    for (int i = 0; i < 100; ++i) rooms.push_back(&f.registry.obtain("r" + std::to_string(i), 0));
+    for (int round = 0; round < 10; ++round)
+        for (Room* r : rooms) f.publish(*r, 100);
+    EXPECT_LE(f.registry.historyBytes(), 50000u);
+    std::size_t smallest = rooms.front()->history.bytes(), largest = smallest;
+    for (Room* r : rooms) {
+        smallest = std::min(smallest, r->history.bytes());
+        largest = std::max(largest, r->history.bytes());
+    }
+    EXPECT_LE(largest - smallest, 200u) << "the budget is shared out, not taken from whoever came first";
+}
+
+TEST(RoomRegistryBudget, ExpiryGivesBytesBack) {
+    BudgetFixture f(1u << 20, 1u << 20);
+    Room& room = f.registry.obtain("r", 0);
+    f.publish(room, 1000, 5);
+    EXPECT_EQ(f.registry.historyBytes(), 5000u);
+    f.registry.expire(60000);
+    EXPECT_EQ(f.registry.historyBytes(), 0u);
+}

@@ -157,6 +157,8 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("MAX_ROOMS_PER_CONNECTION", s.maxRoomsPerConnection, 1, 100000);
     r.integer("HISTORY_SIZE", s.historySize, 0, 10000000);
     r.integer("HISTORY_TTL_MS", s.historyTtlMs, 1, kMaxMs);
+    r.integer("HISTORY_MAX_BYTES", s.historyMaxBytes, 0, 1LL << 40);
+    r.integer("MEMORY_LIMIT_BYTES", s.memoryLimitBytes, 1024 * 1024, 1LL << 44);
     r.integer("MAX_HISTORY_LIMIT", s.maxHistoryLimit, 1, 100000);
     r.integer("MID_TTL_MS", s.midTtlMs, 1, kMaxMs);
     r.integer("MAX_REMEMBERED_MIDS", s.maxRememberedMids, 1, 100000000);
@@ -295,6 +297,8 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"MAX_ROOMS_PER_CONNECTION", "rooms one connection may join (default 100)"},
         {"HISTORY_SIZE", "messages kept per room (default 1000)"},
         {"HISTORY_TTL_MS", "how long room messages are kept (default 600000)"},
+        {"HISTORY_MAX_BYTES", "message bytes kept per room (default 4194304)"},
+        {"MEMORY_LIMIT_BYTES", "message bytes kept in all rooms' history; past it the largest give way (default 268435456)"},
         {"MAX_HISTORY_LIMIT", "most messages one history call returns (default 1000)"},
         {"MID_TTL_MS", "how long message ids are remembered for dedupe (default 600000)"},
         {"MAX_REMEMBERED_MIDS", "message ids remembered at most, server-wide (default 1000000)"},
@@ -351,6 +355,8 @@ std::vector<std::string> describe(const Settings& s) {
         "MAX_ROOMS_PER_CONNECTION=" + std::to_string(s.maxRoomsPerConnection),
         "HISTORY_SIZE=" + std::to_string(s.historySize),
         "HISTORY_TTL_MS=" + std::to_string(s.historyTtlMs),
+        "HISTORY_MAX_BYTES=" + std::to_string(s.historyMaxBytes),
+        "MEMORY_LIMIT_BYTES=" + std::to_string(s.memoryLimitBytes),
         "MAX_HISTORY_LIMIT=" + std::to_string(s.maxHistoryLimit),
         "MID_TTL_MS=" + std::to_string(s.midTtlMs),
         "MAX_REMEMBERED_MIDS=" + std::to_string(s.maxRememberedMids),

@@ -4,17 +4,37 @@
 
 namespace brolostack::rooms {
 
+namespace {
+std::size_t sizeOf(const HistoryEntry& e) { return e.frame ? e.frame->size() : 0; }
+}  // namespace
+
 void HistoryRing::push(HistoryEntry entry) {
-    if (capacity_ == 0) return;
     // A gap would break the O(1) offset arithmetic below; it can only come
     // from a caller bug, so start the ring afresh rather than lie about it.
-    if (!entries_.empty() && entry.offset != entries_.back().offset + 1) entries_.clear();
+    if (!entries_.empty() && entry.offset != entries_.back().offset + 1) {
+        entries_.clear();
+        bytes_ = 0;
+    }
+    // A frame over the whole byte budget is delivered but never kept: the
+    // ring then holds nothing older either, since offsets stay contiguous.
+    if (capacity_ == 0 || sizeOf(entry) > maxBytes_) {
+        entries_.clear();
+        bytes_ = 0;
+        return;
+    }
+    bytes_ += sizeOf(entry);
     entries_.push_back(std::move(entry));
-    while (entries_.size() > capacity_) entries_.pop_front();
+    while (entries_.size() > capacity_ || bytes_ > maxBytes_) dropOldest();
 }
 
 void HistoryRing::expire(std::int64_t now) {
-    while (!entries_.empty() && entries_.front().ts + ttlMs_ <= now) entries_.pop_front();
+    while (!entries_.empty() && entries_.front().ts + ttlMs_ <= now) dropOldest();
+}
+
+void HistoryRing::dropOldest() {
+    if (entries_.empty()) return;
+    bytes_ -= sizeOf(entries_.front());
+    entries_.pop_front();
 }
 
 std::vector<HistoryEntry> HistoryRing::after(std::uint64_t offset, std::size_t limit) const {

@@ -1,5 +1,8 @@
 #include "brolostack/rooms/room_registry.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace brolostack::rooms {
 
 namespace {
@@ -9,7 +12,9 @@ const std::set<std::string> kNoRooms;
 Room& RoomRegistry::obtain(const std::string& roomId, std::int64_t now) {
     auto it = rooms_.find(roomId);
     if (it == rooms_.end()) {
-        it = rooms_.try_emplace(roomId, roomId, newEpoch_(), settings_.historySize, settings_.historyTtlMs).first;
+        it = rooms_.try_emplace(roomId, roomId, newEpoch_(), settings_.historySize, settings_.historyTtlMs,
+                                settings_.historyMaxBytes)
+                 .first;
         it->second.lastActivity = now;
     }
     return it->second;
@@ -58,16 +63,53 @@ std::uint64_t RoomRegistry::append(Room& room, std::int64_t now,
                                    const std::function<SharedFrame(std::uint64_t)>& build, SharedFrame* builtOut) {
     std::uint64_t offset = ++room.lastOffset;
     SharedFrame frame = build(offset);
+    std::size_t before = room.history.bytes();
     room.history.push(HistoryEntry{offset, now, frame});
+    historyBytes_ = historyBytes_ - before + room.history.bytes();
     room.lastActivity = now;
     if (builtOut) *builtOut = std::move(frame);
+    enforceBudget();
     return offset;
+}
+
+void RoomRegistry::enforceBudget() {
+    if (historyBytes_ <= settings_.historyBudgetBytes) return;
+    const std::size_t target = settings_.historyBudgetBytes / 10 * 9;
+    // Water level: the largest histories are cut down to one common size,
+    // the highest at which the total fits the target; smaller ones keep all.
+    std::vector<Room*> bySize;
+    bySize.reserve(rooms_.size());
+    for (auto& [id, room] : rooms_)
+        if (!room.history.empty()) bySize.push_back(&room);
+    std::sort(bySize.begin(), bySize.end(), [](const Room* a, const Room* b) { return a->history.bytes() > b->history.bytes(); });
+    std::size_t rest = historyBytes_;  // bytes of the rooms below the level
+    std::size_t level = 0;
+    for (std::size_t i = 0; i < bySize.size(); ++i) {
+        rest -= bySize[i]->history.bytes();
+        // Rooms 0..i cut to `level` each, the others untouched.
+        std::size_t next = i + 1 < bySize.size() ? bySize[i + 1]->history.bytes() : 0;
+        if (rest + (i + 1) * next <= target) {
+            level = rest >= target ? 0 : std::max(next, (target - rest) / (i + 1));
+            for (std::size_t j = 0; j <= i; ++j) {
+                Room& room = *bySize[j];
+                while (!room.history.empty() && room.history.bytes() > level) {
+                    std::size_t before = room.history.bytes();
+                    room.history.dropOldest();
+                    historyBytes_ -= before - room.history.bytes();
+                    ++budgetEvictions_;
+                }
+            }
+            return;
+        }
+    }
 }
 
 void RoomRegistry::expire(std::int64_t now) {
     for (auto it = rooms_.begin(); it != rooms_.end();) {
         Room& room = it->second;
+        std::size_t before = room.history.bytes();
         room.history.expire(now);
+        historyBytes_ -= before - room.history.bytes();
         // An empty room with no history left has nothing a client could
         // recover; its next incarnation gets a new epoch, which tells
         // clients still holding old offsets to resync.

@@ -34,7 +34,9 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
     : settings_(std::move(settings)),
       newId_(std::move(newId)),
       auth_(settings_.apiKeys, std::move(jwt)),
-      rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs}, [this] { return newId_(); }),
+      rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs, settings_.historyMaxBytes,
+                                 settings_.memoryLimitBytes},
+             [this] { return newId_(); }),
       mids_(settings_.midTtlMs, settings_.maxRememberedMids),
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
@@ -398,6 +400,8 @@ Stats Hub::stats(std::int64_t now) const {
     Stats s = counters_;
     s.connectedClients = connections_.size();
     s.rooms = rooms_.roomCount();
+    s.historyBytes = rooms_.historyBytes();
+    s.historyEvictions = rooms_.budgetEvictions();
     auto totals = coordinator_.totals();
     s.activeSessions = totals.sessions;
     s.totalAgents = totals.agents;

@@ -35,6 +35,8 @@ std::string statsToJson(const Stats& s) {
     u("slowConsumerDisconnects", s.slowConsumerDisconnects);
     u("protocolErrors", s.protocolErrors);
     u("rejectedConnections", s.rejectedConnections);
+    u("historyBytes", s.historyBytes);
+    u("historyEvictions", s.historyEvictions);
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
 }

@@ -73,6 +73,8 @@ struct Settings {
     std::size_t maxRoomsPerConnection = 100;         // more joins are limit_exceeded
     std::size_t historySize = 1000;                  // messages kept per room
     std::int64_t historyTtlMs = 10 * 60 * 1000;      // and for how long
+    std::size_t historyMaxBytes = 4 * 1024 * 1024;   // and at most these frame bytes per room
+    std::size_t memoryLimitBytes = 256 * 1024 * 1024;  // history of all rooms together: past it the largest give way
     std::uint32_t maxHistoryLimit = 1000;            // largest `limit` a history call gets
     std::int64_t midTtlMs = 10 * 60 * 1000;          // mid dedupe window
     std::size_t maxRememberedMids = 1000000;         // dedupe memory bound (whole server)

@@ -25,8 +25,8 @@ struct MemberEntry {
 };
 
 struct Room {
-    Room(std::string id, std::string epoch, std::size_t historySize, std::int64_t historyTtlMs)
-        : id(std::move(id)), epoch(std::move(epoch)), history(historySize, historyTtlMs) {}
+    Room(std::string id, std::string epoch, std::size_t historySize, std::int64_t historyTtlMs, std::size_t historyMaxBytes)
+        : id(std::move(id)), epoch(std::move(epoch)), history(historySize, historyTtlMs, historyMaxBytes) {}
 
     std::string id;
     std::string name;
@@ -40,6 +40,8 @@ struct Room {
 struct RoomSettings {
     std::size_t historySize = 1000;
     std::int64_t historyTtlMs = 10 * 60 * 1000;
+    std::size_t historyMaxBytes = 4 * 1024 * 1024;  // per room
+    std::size_t historyBudgetBytes = 256 * 1024 * 1024;  // all rooms together
 };
 
 class RoomRegistry {
@@ -70,9 +72,20 @@ public:
     void expire(std::int64_t now);
 
     std::size_t roomCount() const { return rooms_.size(); }
+    /// Frame bytes held in every room's history.
+    std::size_t historyBytes() const { return historyBytes_; }
+    /// Messages dropped from history to keep all rooms within the budget.
+    std::uint64_t budgetEvictions() const { return budgetEvictions_; }
 
 private:
+    /// Past the server-wide budget the room holding the most history gives
+    /// up its oldest messages first (down to 90% of the budget, so the scan
+    /// of rooms is paid rarely): one abusive room cannot evict everyone's.
+    void enforceBudget();
+
     RoomSettings settings_;
+    std::size_t historyBytes_ = 0;
+    std::uint64_t budgetEvictions_ = 0;
     std::function<std::string()> newEpoch_;
     std::unordered_map<std::string, Room> rooms_;
     std::unordered_map<MemberId, std::set<std::string>> memberRooms_;

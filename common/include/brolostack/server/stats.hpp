@@ -26,6 +26,8 @@ struct Stats {
     std::uint64_t slowConsumerDisconnects = 0;
     std::uint64_t protocolErrors = 0;
     std::uint64_t rejectedConnections = 0;
+    std::uint64_t historyBytes = 0;      // message bytes held in room history
+    std::uint64_t historyEvictions = 0;  // messages dropped from history for MEMORY_LIMIT_BYTES
 };
 
 /// The stats as the JSON object of GET /api/v1/stats.

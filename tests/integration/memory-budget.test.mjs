@@ -1,0 +1,41 @@
+// Memory under abuse: clients may publish as much as the limits allow, but
+// what the server keeps (room history) stays within HISTORY_MAX_BYTES per
+// room and MEMORY_LIMIT_BYTES in all, whatever they send.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startServer, stopAllServers } from './support/server.mjs';
+import { closeAllClients, connect, http } from './support/client.mjs';
+
+after(async () => {
+  await closeAllClients();
+  await stopAllServers();
+});
+
+const MiB = 1024 * 1024;
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+
+test('one connection publishing 1 MiB messages into many rooms leaves the server within its history budget', async () => {
+  const budget = 32 * MiB;
+  const server = await startServer({ MAX_MESSAGE_BYTES: 2 * MiB, HISTORY_MAX_BYTES: 8 * MiB, MEMORY_LIMIT_BYTES: budget });
+  const baseline = rssOf(server.proc.pid);
+  const abuser = await connect(server.wsUrl);
+  const payload = 'x'.repeat(MiB - 512);
+  // 160 MiB offered: 16 rooms x 10 messages of 1 MiB.
+  for (let room = 0; room < 16; room++) {
+    await abuser.join(`dump-${room}`);
+    for (let i = 0; i < 10; i++) await abuser.publish(`dump-${room}`, payload);
+  }
+  const stats = (await http(server.httpUrl, 'GET', '/api/v1/stats')).json;
+  assert.ok(stats.historyBytes <= budget, `history holds ${stats.historyBytes} bytes, over the ${budget} budget`);
+  assert.ok(stats.historyEvictions > 0);
+  const grown = rssOf(server.proc.pid) - baseline;
+  // The budget plus the frames in flight and allocator slack; without the
+  // budget the server would hold all 160 MiB.
+  assert.ok(grown < budget + 48 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB`);
+
+  // A room's own cap: 8 MiB of 1 MiB messages is at most 8 of them.
+  const history = await http(server.httpUrl, 'GET', '/api/v1/rooms/dump-15/history?limit=100');
+  assert.ok(history.json.messages.length <= 8, `${history.json.messages.length} messages kept`);
+  assert.ok(history.json.messages.length >= 1, 'the newest messages are kept');
+});
