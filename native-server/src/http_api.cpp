@@ -208,6 +208,9 @@ HttpResponse HttpApi::broadcast(const std::string& body, std::int64_t now, serve
     for (const auto& room : rooms->value.GetArray())
         if (!protocol::isValidRoomId(room.GetString()))
             return errorResponse(makeError(ErrorCode::BadRequest, std::string("invalid room id '") + room.GetString() + "'"));
+    std::vector<std::string> roomIds;
+    for (const auto& room : rooms->value.GetArray()) roomIds.emplace_back(room.GetString());
+    if (auto full = hub_.checkRoomCapacity(roomIds)) return errorResponse(*full);
     std::string data = dataOf(doc);
     std::string results = "[";
     for (const auto& room : rooms->value.GetArray()) {

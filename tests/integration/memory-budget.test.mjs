@@ -39,3 +39,25 @@ test('one connection publishing 1 MiB messages into many rooms leaves the server
   assert.ok(history.json.messages.length <= 8, `${history.json.messages.length} messages kept`);
   assert.ok(history.json.messages.length >= 1, 'the newest messages are kept');
 });
+
+test('MAX_ROOMS bounds rooms made through the HTTP API; a broadcast past it changes nothing', async () => {
+  const server = await startServer({ MAX_ROOMS: 5 });
+  const rooms = Array.from({ length: 10 }, (_, i) => `b${i}`);
+  const refused = await http(server.httpUrl, 'POST', '/api/v1/broadcast', { body: { rooms, event: 'e', data: 1 } });
+  assert.equal(refused.json.error.code, 'limit_exceeded');
+  assert.equal((await http(server.httpUrl, 'GET', '/api/v1/stats')).json.rooms, 0, 'all or nothing');
+  const fits = await http(server.httpUrl, 'POST', '/api/v1/broadcast', { body: { rooms: rooms.slice(0, 5), event: 'e', data: 1 } });
+  assert.equal(fits.status, 200);
+  const more = await http(server.httpUrl, 'POST', '/api/v1/publish', { body: { room: 'b9', event: 'e', data: 1 } });
+  assert.equal(more.json.error.code, 'limit_exceeded');
+});
+
+test('reads of ARGS sessions nobody started create none: a SYNC flood leaves the server without sessions', async () => {
+  const server = await startServer();
+  const client = await connect(server.wsUrl);
+  for (let i = 0; i < 200; i++) {
+    const reply = await client.request({ op: 'send', event: 'sync', data: { sessionId: `ghost-${i}` } });
+    assert.equal(reply.error?.code, 'not_found', JSON.stringify(reply));
+  }
+  assert.equal((await http(server.httpUrl, 'GET', '/api/v1/stats')).json.activeSessions, 0);
+});

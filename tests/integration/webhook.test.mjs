@@ -70,8 +70,9 @@ test('an unreachable backend is unavailable, and ARGS shortcuts never go to the 
   const before = calls.length;
   const r = await client.request({ op: 'send', event: 'anything', data: {} });
   assert.equal(r.error.code, 'unavailable');
+  // A shortcut is ARGS business even when it fails: no session here, and no backend call.
   const sync = await client.request({ op: 'send', event: 'sync', data: {} });
-  assert.equal(sync.ok, true);
-  assert.equal(sync.data.sessionId, 'default');
+  assert.equal(sync.error?.code, 'not_found');
+  assert.match(sync.error.message, /no ARGS session 'default'/);
   assert.equal(calls.length, before);
 });

@@ -257,6 +257,9 @@ TEST_F(ArgsAgents, AgentsAreScopedToTheirSession) {
     EXPECT_EQ(coord().totals().agents, 2u);
 }
 
+// Only messages that start something create a session; reads and reports
+// for a session nobody started are not_found, and past MAX_SESSIONS a new
+// session is limit_exceeded while the existing ones carry on.
 }  // namespace
 }  // namespace argstest
 
@@ -267,7 +270,8 @@ using ArgsSessions = ArgsTest;
 
 TEST_F(ArgsSessions, IdleSessionIsClosedAfterTheIdleTimeout) {
     settings.sessionIdleTimeoutMs = 1000;
-    ok(1, MessageType::SyncRequest, "{}");  // creates the session
+    handle(1, message(MessageType::StreamStart, R"({"streamId":"st"})"));  // creates the session
+    handle(1, message(MessageType::StreamEnd, R"({"streamId":"st"})"));
     std::vector<std::string> closed;
     advance(999, &closed);
     EXPECT_TRUE(closed.empty());
@@ -282,7 +286,8 @@ TEST_F(ArgsSessions, IdleSessionIsClosedAfterTheIdleTimeout) {
 
 TEST_F(ArgsSessions, ActivityKeepsASessionOpen) {
     settings.sessionIdleTimeoutMs = 1000;
-    ok(1, MessageType::SyncRequest, "{}");
+    handle(1, message(MessageType::StreamStart, R"({"streamId":"st"})"));
+    handle(1, message(MessageType::StreamEnd, R"({"streamId":"st"})"));
     std::vector<std::string> closed;
     advance(800, &closed);
     ok(1, MessageType::SyncRequest, "{}");
@@ -330,13 +335,40 @@ TEST_F(ArgsSessions, AClosedSessionStartsFreshWhenUsedAgain) {
     advance(1000);
     ASSERT_EQ(coord().findSession("s1"), nullptr);
     log.clear();  // the old session's events
-    ok(2, MessageType::SyncRequest, "{}");
+    EXPECT_EQ(codeName(fails(2, MessageType::SyncRequest, "{}").code), "not_found") << "a read does not bring it back";
+    handle(2, message(MessageType::StreamStart, R"({"streamId":"st"})"));
     Document snap = snapshot();
     EXPECT_EQ(snap["agents"].Size(), 0u);
     EXPECT_EQ(snap["tasks"].Size(), 0u);
     EXPECT_EQ(snap["metrics"]["totalTasks"].GetUint(), 0u);
     // The old task id is free again.
     startTask(9, R"({"id":"t"})");
+}
+
+TEST_F(ArgsSessions, OnlyStartingMessagesCreateSessions) {
+    for (auto type : {MessageType::SyncRequest, MessageType::Heartbeat, MessageType::TaskProgress, MessageType::TaskCancel,
+                      MessageType::CollaborationRequest, MessageType::StreamEnd, MessageType::AgentUnregister}) {
+        EXPECT_EQ(codeName(fails(1, type, R"({"taskId":"t","agentId":"a","streamId":"x"})").code), "not_found")
+            << messageTypeName(type);
+    }
+    EXPECT_TRUE(coord().sessionIds().empty());
+}
+
+// Past MAX_SESSIONS a new session is limit_exceeded, over the socket and
+// over HTTP alike, while the existing ones carry on.
+TEST_F(ArgsSessions, TheNumberOfSessionsIsCapped) {
+    settings.maxSessions = 2;
+    registerAgent(1, "a", "w");  // s1
+    ASSERT_FALSE(std::holds_alternative<Error>(handle(2, message(MessageType::StreamStart, R"({"streamId":"st"})", "s2"))));
+    ASSERT_EQ(coord().sessionIds().size(), 2u);
+    Result third = handle(3, message(MessageType::AgentRegister, R"({"id":"b","type":"w","capabilities":[]})", "s3"));
+    ASSERT_TRUE(std::holds_alternative<Error>(third));
+    EXPECT_EQ(codeName(std::get<Error>(third).code), "limit_exceeded");
+    Result viaHttp = coord().startTask(9, "s4", brolostack::args::TaskDefinition{}, std::nullopt, now, log);
+    ASSERT_TRUE(std::holds_alternative<Error>(viaHttp));
+    EXPECT_EQ(codeName(std::get<Error>(viaHttp).code), "limit_exceeded");
+    startTask(9, R"({"id":"still-fine"})");  // s1 exists: not a new session
+    EXPECT_EQ(coord().sessionIds().size(), 2u);
 }
 
 }  // namespace

@@ -92,6 +92,26 @@ TEST_F(HubTest, OriginOutsideTheAllowedListIsRefusedWith403) {
     EXPECT_TRUE(hub().admit({}, now).admitted());
 }
 
+// MAX_ROOMS bounds the rooms the server holds, however they would be made:
+// joins, publishes from the HTTP API, multi-room broadcasts (all or nothing).
+TEST_F(HubTest, NoRoomIsCreatedPastMaxRooms) {
+    settings.maxRooms = 3;
+    ConnId c = client();
+    join(c, "a");
+    join(c, "b");
+    Outbox out;
+    ASSERT_TRUE(std::holds_alternative<brolostack::server::Published>(hub().publish("c", "e", "1", now, out)));
+    EXPECT_EQ(errorCode(request(c, "join", R"("room":"d")")), "limit_exceeded");
+    auto viaApi = hub().publish("e", "e", "1", now, out);
+    ASSERT_TRUE(std::holds_alternative<brolostack::protocol::Error>(viaApi));
+    EXPECT_EQ(brolostack::protocol::errorCodeName(std::get<brolostack::protocol::Error>(viaApi).code), "limit_exceeded");
+    EXPECT_FALSE(hub().checkRoomCapacity({"a", "b", "c"}).has_value()) << "rooms that exist are always fine";
+    EXPECT_TRUE(hub().checkRoomCapacity({"a", "new"}).has_value());
+    join(client(), "a");  // joining an existing room still works
+    join(client(), "$session:s1");  // sessions' rooms are bounded by MAX_SESSIONS instead
+    EXPECT_EQ(hub().stats(now).rooms, 4u);
+}
+
 // Near misses: an allow-list compared by prefix, suffix, case-folding or
 // without its scheme and port would let each of these in.
 TEST_F(HubTest, OriginsThatNearlyMatchTheAllowedOneAreRefused) {

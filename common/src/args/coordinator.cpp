@@ -63,11 +63,31 @@ std::string_view taskStateName(TaskState s) {
 Coordinator::Coordinator(CoordinatorSettings settings, std::function<std::string()> newId)
     : settings_(settings), newId_(std::move(newId)) {}
 
-Session& Coordinator::obtainSession(const std::string& id, std::int64_t now) {
-    auto [it, created] = sessions_.try_emplace(id);
-    if (created) it->second.id = id;
+Session* Coordinator::obtainSession(const std::string& id, std::int64_t now) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        if (sessions_.size() >= settings_.maxSessions) return nullptr;
+        it = sessions_.try_emplace(id).first;
+        it->second.id = id;
+    }
     it->second.lastActivity = now;
-    return it->second;
+    return &it->second;
+}
+
+namespace {
+
+/// Only these start something that needs a session; every other message
+/// addresses one that exists (a SYNC_REQUEST must not create one: 100k
+/// of them would hold 100k sessions for SESSION_IDLE_TIMEOUT_MS).
+bool createsSession(MessageType type) {
+    return type == MessageType::AgentRegister || type == MessageType::TaskStart || type == MessageType::StreamStart;
+}
+
+}  // namespace
+
+Error Coordinator::sessionLimitError() const {
+    return makeError(ErrorCode::LimitExceeded, "the server holds its most ARGS sessions (" +
+                                                   std::to_string(settings_.maxSessions) + "); no new one now");
 }
 
 const Session* Coordinator::findSession(const std::string& id) const {
@@ -100,7 +120,19 @@ Message Coordinator::make(const Session& s, MessageType type, std::string payloa
 }
 
 Result Coordinator::handle(Owner from, const Message& msg, std::int64_t now, Outputs& out) {
-    Session& s = obtainSession(msg.sessionId, now);
+    if (msg.type == MessageType::SyncResponse || msg.type == MessageType::TaskAssign)
+        return makeError(ErrorCode::Forbidden, std::string(messageTypeName(msg.type)) + " is sent by the server only");
+    Session* found = nullptr;
+    if (createsSession(msg.type)) {
+        found = obtainSession(msg.sessionId, now);
+        if (!found) return sessionLimitError();
+    } else {
+        auto it = sessions_.find(msg.sessionId);
+        if (it == sessions_.end()) return makeError(ErrorCode::NotFound, "no ARGS session '" + msg.sessionId + "'");
+        found = &it->second;
+        found->lastActivity = now;
+    }
+    Session& s = *found;
     switch (msg.type) {
         case MessageType::AgentRegister: return registerAgent(s, from, msg, now, out);
         case MessageType::AgentUnregister: return unregisterAgent(s, from, msg, now, out);

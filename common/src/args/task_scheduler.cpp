@@ -125,7 +125,9 @@ private:
 
 Result Coordinator::startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
                               std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out) {
-    Session& s = obtainSession(sessionId, now);
+    Session* found = obtainSession(sessionId, now);
+    if (!found) return sessionLimitError();
+    Session& s = *found;
     if (def.id.empty()) def.id = "task-" + newId_();
     if (s.tasks.count(def.id)) return makeError(ErrorCode::Conflict, "task '" + def.id + "' exists in this session");
     for (const auto& dep : def.dependencies)

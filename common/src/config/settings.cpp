@@ -155,6 +155,8 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("MAX_MESSAGE_BYTES", s.maxMessageBytes, 1024, 64LL * 1024 * 1024);
     r.integer("MAX_JSON_DEPTH", s.maxJsonDepth, 2, 256);
     r.integer("MAX_ROOMS_PER_CONNECTION", s.maxRoomsPerConnection, 1, 100000);
+    r.integer("MAX_ROOMS", s.maxRooms, 1, 100000000);
+    r.integer("MAX_SESSIONS", s.maxSessions, 1, 10000000);
     r.integer("HISTORY_SIZE", s.historySize, 0, 10000000);
     r.integer("HISTORY_TTL_MS", s.historyTtlMs, 1, kMaxMs);
     r.integer("HISTORY_MAX_BYTES", s.historyMaxBytes, 0, 1LL << 40);
@@ -295,6 +297,8 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"MAX_MESSAGE_BYTES", "largest frame; larger closes with 1009 (default 1048576)"},
         {"MAX_JSON_DEPTH", "deepest JSON nesting accepted (default 32)"},
         {"MAX_ROOMS_PER_CONNECTION", "rooms one connection may join (default 100)"},
+        {"MAX_ROOMS", "rooms held server-wide; a new one past it is limit_exceeded (default 100000)"},
+        {"MAX_SESSIONS", "ARGS sessions held server-wide; a new one past it is limit_exceeded (default 10000)"},
         {"HISTORY_SIZE", "messages kept per room (default 1000)"},
         {"HISTORY_TTL_MS", "how long room messages are kept (default 600000)"},
         {"HISTORY_MAX_BYTES", "message bytes kept per room (default 4194304)"},
@@ -353,6 +357,8 @@ std::vector<std::string> describe(const Settings& s) {
         "MAX_MESSAGE_BYTES=" + std::to_string(s.maxMessageBytes),
         "MAX_JSON_DEPTH=" + std::to_string(s.maxJsonDepth),
         "MAX_ROOMS_PER_CONNECTION=" + std::to_string(s.maxRoomsPerConnection),
+        "MAX_ROOMS=" + std::to_string(s.maxRooms),
+        "MAX_SESSIONS=" + std::to_string(s.maxSessions),
         "HISTORY_SIZE=" + std::to_string(s.historySize),
         "HISTORY_TTL_MS=" + std::to_string(s.historyTtlMs),
         "HISTORY_MAX_BYTES=" + std::to_string(s.historyMaxBytes),

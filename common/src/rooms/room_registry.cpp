@@ -20,6 +20,14 @@ Room& RoomRegistry::obtain(const std::string& roomId, std::int64_t now) {
     return it->second;
 }
 
+std::size_t RoomRegistry::beyondCapacity(const std::vector<std::string>& roomIds) const {
+    std::size_t missing = 0;
+    for (const auto& id : roomIds)
+        if (!id.empty() && id.front() != '$' && !rooms_.count(id)) ++missing;
+    std::size_t room = settings_.maxRooms > rooms_.size() ? settings_.maxRooms - rooms_.size() : 0;
+    return missing > room ? missing - room : 0;
+}
+
 Room* RoomRegistry::find(const std::string& roomId) {
     auto it = rooms_.find(roomId);
     return it == rooms_.end() ? nullptr : &it->second;

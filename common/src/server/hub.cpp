@@ -35,12 +35,12 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
       newId_(std::move(newId)),
       auth_(settings_.apiKeys, std::move(jwt)),
       rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs, settings_.historyMaxBytes,
-                                 settings_.memoryLimitBytes},
+                                 settings_.memoryLimitBytes, settings_.maxRooms},
              [this] { return newId_(); }),
       mids_(settings_.midTtlMs, settings_.maxRememberedMids),
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
-                                             settings_.sessionIdleTimeoutMs},
+                                             settings_.sessionIdleTimeoutMs, 2, 100000, settings_.maxSessions},
                    [this] { return newId_(); }),
       startedAt_(now) {
     decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;

@@ -52,6 +52,7 @@ std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::Jo
     if (!alreadyMember && rooms_.roomsOf(c.id).size() >= settings_.maxRoomsPerConnection)
         return makeError(ErrorCode::LimitExceeded, "a connection may join at most " +
                                                        std::to_string(settings_.maxRoomsPerConnection) + " rooms");
+    if (rooms_.beyondCapacity({f.room})) return roomLimitError();
     rooms::Room& room = rooms_.obtain(f.room, now);
     if (room.name.empty() && f.name) room.name = *f.name;
     if (!alreadyMember) {
@@ -192,6 +193,16 @@ void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t n
     if (frame) deliver(*room, frame, f.echo ? 0 : c.id, out);
 }
 
+Error Hub::roomLimitError() const {
+    return makeError(ErrorCode::LimitExceeded,
+                     "the server holds its most rooms (" + std::to_string(settings_.maxRooms) + "); no new one now");
+}
+
+std::optional<Error> Hub::checkRoomCapacity(const std::vector<std::string>& roomIds) const {
+    if (rooms_.beyondCapacity(roomIds)) return roomLimitError();
+    return std::nullopt;
+}
+
 std::string Hub::publishReplyJson(const Published& published, bool duplicate) {
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
@@ -236,6 +247,7 @@ std::variant<Published, Error> Hub::publish(const std::string& roomId, const std
         return makeError(ErrorCode::BadRequest, "field 'room' must be 1-128 bytes of A-Z a-z 0-9 _ . : @ -");
     if (event.empty() || event.size() > protocol::kMaxEventBytes)
         return makeError(ErrorCode::BadRequest, "field 'event' must be 1-64 bytes");
+    if (rooms_.beyondCapacity({roomId})) return roomLimitError();
     rooms::Room& room = rooms_.obtain(roomId, now);
     SharedFrame frame;
     Published published = append(room, protocol::Sender{}, event, dataJson, std::nullopt, now, frame);

@@ -19,6 +19,7 @@ struct CoordinatorSettings {
     std::int64_t sessionIdleTimeoutMs = 1800000;
     std::uint32_t defaultMaxRetries = 2;
     std::size_t maxTasksPerSession = 100000;    // finished tasks are forgotten oldest first past this
+    std::size_t maxSessions = 10000;            // sessions held at once; a new one past it is limit_exceeded
 };
 
 /// A message the coordinator wants delivered.
@@ -61,7 +62,10 @@ public:
     /// without epoch/offset (the hub adds the room position); nullopt when unknown.
     std::optional<std::string> snapshotJson(const std::string& sessionId) const;
     std::vector<std::string> sessionIds() const;
-    Session& obtainSession(const std::string& id, std::int64_t now);
+    /// The session, created when missing; null when it is missing and
+    /// maxSessions are held already.
+    Session* obtainSession(const std::string& id, std::int64_t now);
+    protocol::Error sessionLimitError() const;
     const Session* findSession(const std::string& id) const;
     /// Starts a task as `submitter` (HTTP API and embedding use this too).
     Result startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,

@@ -71,6 +71,8 @@ struct Settings {
     std::size_t maxMessageBytes = 1024 * 1024;      // larger frames close with 1009
     unsigned maxJsonDepth = 32;                      // deeper JSON is bad_request
     std::size_t maxRoomsPerConnection = 100;         // more joins are limit_exceeded
+    std::size_t maxRooms = 100000;                   // rooms held server-wide; joining or publishing to a new one past it is limit_exceeded
+    std::size_t maxSessions = 10000;                 // ARGS sessions server-wide; starting another past it is limit_exceeded
     std::size_t historySize = 1000;                  // messages kept per room
     std::int64_t historyTtlMs = 10 * 60 * 1000;      // and for how long
     std::size_t historyMaxBytes = 4 * 1024 * 1024;   // and at most these frame bytes per room

@@ -42,6 +42,7 @@ struct RoomSettings {
     std::int64_t historyTtlMs = 10 * 60 * 1000;
     std::size_t historyMaxBytes = 4 * 1024 * 1024;  // per room
     std::size_t historyBudgetBytes = 256 * 1024 * 1024;  // all rooms together
+    std::size_t maxRooms = 100000;  // rooms held at once; sessions' rooms are bounded by sessions instead
 };
 
 class RoomRegistry {
@@ -52,6 +53,9 @@ public:
 
     /// The room, created (with a fresh epoch) if it does not exist.
     Room& obtain(const std::string& roomId, std::int64_t now);
+    /// How many of `roomIds` do not exist and could not be created: past
+    /// maxRooms no room is created ($-rooms of sessions excepted).
+    std::size_t beyondCapacity(const std::vector<std::string>& roomIds) const;
     Room* find(const std::string& roomId);
     const Room* find(const std::string& roomId) const;
 

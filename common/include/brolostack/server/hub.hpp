@@ -106,6 +106,9 @@ public:
 
     // ---- server API (HTTP) -----------------------------------------------
     /// Publishes as the server; an Error for bad input.
+    /// limit_exceeded when creating the missing ones of `roomIds` would pass
+    /// MAX_ROOMS (so a multi-room publish changes nothing or everything).
+    std::optional<protocol::Error> checkRoomCapacity(const std::vector<std::string>& roomIds) const;
     std::variant<Published, protocol::Error> publish(const std::string& room, const std::string& event,
                                                      const std::string& dataJson, std::int64_t now, Outbox& out);
     /// `{"room","members","memberCount"}`, or not_found.
@@ -187,6 +190,7 @@ private:
     /// Sends one prepared frame to every member but `skip` (0: nobody skipped).
     void deliver(const rooms::Room& room, const SharedFrame& frame, ConnId skip, Outbox& out);
     static std::string publishReplyJson(const Published& published, bool duplicate);
+    protocol::Error roomLimitError() const;
     // replies (hub_replies.cpp)
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
