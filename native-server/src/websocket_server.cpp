@@ -276,11 +276,14 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     request.apiKey = header(con, "X-API-Key");
     request.body = req.get_body();
     request.contentLength = header(con, "Content-Length");
+    auto target = parseTarget(request.target);
+    BrowserRequest browser{request.method, target ? target->path : "", header(con, "Origin"),
+                           header(con, "Access-Control-Request-Method")};
     server::Outbox out;
-    std::optional<HttpResponse> response = api.handle(request, nowMs(), out);
+    std::optional<HttpResponse> response = corsPreflight(browser, hub.settings());
+    if (!response) response = api.handle(request, nowMs(), out);
     const bool readOnly = request.method == "GET" || request.method == "HEAD";
     if (!response && readOnly) {
-        auto target = parseTarget(request.target);
         if (auto file = target ? files.find(target->path) : std::nullopt)
             response = staticResponse(std::move(*file), header(con, "If-None-Match"));
     }
@@ -288,8 +291,8 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
                                         : methodNotAllowed("GET, HEAD");
     con->set_status(static_cast<websocketpp::http::status_code::value>(response->status));
     con->replace_header("Content-Type", response->contentType);
+    addBrowserHeaders(*response, browser, hub.settings());
     for (const auto& [name, value] : response->headers) con->replace_header(name, value);
-    if (hub.settings().anyOrigin) con->replace_header("Access-Control-Allow-Origin", "*");
     // websocketpp ends the connection after each HTTP response; saying so
     // keeps clients with keep-alive pools (fetch, undici, requests) from
     // sending the next request on a socket that is closing.

@@ -8,6 +8,7 @@
 #include "brolostack/server/hub.hpp"
 #include "http_api.hpp"
 #include "static_files.hpp"
+#include "http_headers.hpp"
 
 #include <functional>
 #include <memory>

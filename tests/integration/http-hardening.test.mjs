@@ -111,3 +111,25 @@ test('while draining, HTTP is still answered (/readyz 503) and new upgrades get 
   await assert.rejects(rawUpgrade(server.port), /raw upgrade refused: HTTP\/1\.1 503/);
   silent.destroy();
 });
+
+test('browsers of the allowed origins get CORS for the API, preflight included; others get none', async () => {
+  const server = await startServer({ BROLOSTACK_ENV: 'staging', ENABLE_ENCRYPTION: 'false', API_KEYS: 'web=k1',
+    ALLOWED_ORIGINS: 'https://app.example.com' });
+  const preflight = parse(await exchange(server.port,
+    'OPTIONS /api/v1/publish HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\n' +
+    'Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\nConnection: close\r\n\r\n'));
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
+  assert.match(preflight.headers['access-control-allow-headers'], /Authorization/);
+  const evil = parse(await exchange(server.port,
+    'OPTIONS /api/v1/publish HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com.evil.net\r\n' +
+    'Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n'));
+  assert.equal(evil.status, 403);
+  assert.equal(evil.headers['access-control-allow-origin'], undefined);
+  const stats = parse(await exchange(server.port, get('/api/v1/stats', 'GET', 'Origin: https://app.example.com\r\nX-API-Key: k1\r\n')));
+  assert.equal(stats.status, 200);
+  assert.equal(stats.headers['access-control-allow-origin'], 'https://app.example.com');
+  assert.equal(stats.headers.vary, 'Origin');
+  assert.equal(stats.headers['x-content-type-options'], 'nosniff');
+  assert.match(stats.headers['content-security-policy'], /default-src 'none'/);
+});
