@@ -72,8 +72,10 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     using MessagePtr = typename Endpoint::message_ptr;
     static constexpr bool kTls = std::is_same_v<Config, websocketpp::config::asio_tls>;
 
-    Transport(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log)
-        : hub(hub), api(api), files(files), log(std::move(log)), tick(io), signals(io, SIGINT, SIGTERM),
+    Transport(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
+              std::shared_ptr<spdlog::logger> log)
+        : hub(hub), api(api), files(files), proxies(std::move(proxies)), log(std::move(log)), tick(io),
+          signals(io, SIGINT, SIGTERM),
           drainDeadline(io) {}
 
     std::optional<std::string> loadTls() override;
@@ -89,6 +91,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     server::Hub& hub;
     HttpApi& api;
     StaticFiles& files;
+    TrustedProxies proxies;
     std::shared_ptr<spdlog::logger> log;
     asio::io_context io;
     Endpoint endpoint;
@@ -164,7 +167,7 @@ server::UpgradeRequest WebSocketServer::Transport<Config>::upgradeOf(const Conne
     r.origin = header(con, "Origin");
     std::error_code ec;
     auto remote = con->get_raw_socket().remote_endpoint(ec);
-    if (!ec) r.remoteAddress = remote.address().to_string();
+    if (!ec) r.remoteAddress = proxies.clientAddress(remote.address().to_string(), header(con, "X-Forwarded-For"));
     if (auto auth = header(con, "Authorization"); auth && auth->rfind("Bearer ", 0) == 0) r.bearer = auth->substr(7);
     r.apiKey = header(con, "X-API-Key");
     if (auto target = parseTarget(con->get_resource())) {
@@ -482,14 +485,16 @@ void WebSocketServer::Transport<Config>::execute(const std::function<void(server
     done.get_future().wait();
 }
 
-WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files,
+WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
                                  std::shared_ptr<spdlog::logger> log) {
     if (hub.settings().encryption) {
-        auto tls = std::make_unique<Transport<websocketpp::config::asio_tls>>(hub, api, files, std::move(log));
+        auto tls = std::make_unique<Transport<websocketpp::config::asio_tls>>(hub, api, files, std::move(proxies),
+                                                                              std::move(log));
         tls->setUp();
         impl_ = std::move(tls);
     } else {
-        auto plain = std::make_unique<Transport<websocketpp::config::asio>>(hub, api, files, std::move(log));
+        auto plain = std::make_unique<Transport<websocketpp::config::asio>>(hub, api, files, std::move(proxies),
+                                                                            std::move(log));
         plain->setUp();
         impl_ = std::move(plain);
     }

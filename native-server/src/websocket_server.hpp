@@ -9,6 +9,7 @@
 #include "http_api.hpp"
 #include "static_files.hpp"
 #include "http_headers.hpp"
+#include "trusted_proxies.hpp"
 
 #include <functional>
 #include <memory>
@@ -20,7 +21,8 @@ namespace brolostack::native {
 
 class WebSocketServer {
 public:
-    WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, std::shared_ptr<spdlog::logger> log);
+    WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
+                    std::shared_ptr<spdlog::logger> log);
     ~WebSocketServer();
 
     /// With TLS (ENABLE_ENCRYPTION): reads TLS_CERT and TLS_KEY; an error

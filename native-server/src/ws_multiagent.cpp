@@ -255,7 +255,10 @@ std::optional<std::string> WSMultiagent::initialize() {
                                           std::get<std::optional<server::JwtSetup>>(std::move(jwt)));
     m.api = std::make_unique<native::HttpApi>(*m.hub);
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
-    m.ws = std::make_unique<native::WebSocketServer>(*m.hub, *m.api, *m.files, m.log);
+    auto proxies = native::TrustedProxies::parse(m.settings.trustedProxies);
+    if (auto* error = std::get_if<std::string>(&proxies)) return *error;
+    m.ws = std::make_unique<native::WebSocketServer>(*m.hub, *m.api, *m.files,
+                                                     std::get<native::TrustedProxies>(std::move(proxies)), m.log);
     if (auto error = m.ws->loadTls()) return error;
     m.hub->setLocalHooks(server::Hub::LocalHooks{
         [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },

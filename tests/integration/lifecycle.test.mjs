@@ -91,6 +91,12 @@ test('HEARTBEAT_MS=1000: the server pings; a client that answers stays, a silent
 
 // ---- configuration ------------------------------------------------------------------
 
+test('a TRUSTED_PROXIES entry that is no network exits with 78 and names it', async () => {
+  const r = await runUntilExit({ TRUSTED_PROXIES: '10.0.0.0/8,10.0.0/33' });
+  assert.equal(r.code, 78);
+  assert.match(r.stderr, /TRUSTED_PROXIES: '10\.0\.0\/33'/);
+});
+
 test('BROLOSTACK_ENV=nonsense exits with 78 and says why', async () => {
   const r = await runUntilExit({ BROLOSTACK_ENV: 'nonsense' });
   assert.equal(r.code, 78);

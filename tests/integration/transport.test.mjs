@@ -110,6 +110,22 @@ test('CONNECTION_RATE_PER_IP: more new connections per minute get HTTP 429 with 
   assert.equal((await fetch(`${server.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) })).status, 200);
 });
 
+test('TRUSTED_PROXIES: behind a trusted proxy the per-IP limit counts X-Forwarded-For; otherwise the header is ignored', async () => {
+  const behind = await startServer({ CONNECTION_RATE_PER_IP: 2, TRUSTED_PROXIES: '127.0.0.0/8' });
+  const from = (ip) => ({ headers: { 'X-Forwarded-For': ip } });
+  await connect(behind.wsUrl, from('198.51.100.1'));
+  await connect(behind.wsUrl, from('198.51.100.1'));
+  assert.equal((await expectRefusedUpgrade(behind.wsUrl, from('198.51.100.1'))).status, 429);
+  await connect(behind.wsUrl, from('198.51.100.2'));  // another client behind the same proxy
+  // A client forging an address in front of its own gains nothing.
+  assert.equal((await expectRefusedUpgrade(behind.wsUrl, from('203.0.113.5, 198.51.100.1'))).status, 429);
+
+  const direct = await startServer({ CONNECTION_RATE_PER_IP: 2 });
+  await connect(direct.wsUrl, from('198.51.100.1'));
+  await connect(direct.wsUrl, from('198.51.100.2'));
+  assert.equal((await expectRefusedUpgrade(direct.wsUrl, from('198.51.100.3'))).status, 429, 'the header alone is not believed');
+});
+
 test('upgrade checks run in order: origin, then connection limit, then credentials', async () => {
   const server = await startServer({ ALLOWED_ORIGINS: 'https://good.example', API_KEYS: 'k', MAX_CONNECTIONS: 1 });
   // Bad origin and bad key: the origin is checked first.

@@ -254,6 +254,7 @@ LoadResult loadSettings(const Lookup& lookup) {
         for (const auto& o : s.allowedOrigins)
             if (o == "*") s.anyOrigin = true;
     }
+    if (auto proxies = r.raw("TRUSTED_PROXIES")) s.trustedProxies = splitList(*proxies);
     readOverrides(r, s);
     bool encryptionGiven = r.boolean("ENABLE_ENCRYPTION", s.encryption);
     checkRequirements(r, result, encryptionGiven);
@@ -287,6 +288,7 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"TLS_CERT", "TLS certificate file"},
         {"TLS_KEY", "TLS private key file"},
         {"ALLOWED_ORIGINS", "allowed browser origins, comma-separated, * = any (profile)"},
+        {"TRUSTED_PROXIES", "proxies (CIDRs, comma-separated) whose X-Forwarded-For gives the client address (default none)"},
         {"LOG_LEVEL", "trace, debug, info, warn, error, off (profile)"},
         {"DETAILED_ERRORS", "error messages with details (profile)"},
         {"MAX_AGENTS_PER_SESSION", "agents per ARGS session (profile)"},
@@ -319,6 +321,8 @@ std::vector<std::string> describe(const Settings& s) {
     std::string origins = s.anyOrigin ? "*" : "";
     for (const auto& o : s.allowedOrigins)
         if (o != "*") origins += (origins.empty() ? "" : ",") + o;
+    std::string proxies;
+    for (const auto& p : s.trustedProxies) proxies += (proxies.empty() ? "" : ",") + p;
     std::string keys;
     for (const auto& k : s.apiKeys) keys += (keys.empty() ? "" : ",") + k.name + "=****";
     return {
@@ -347,6 +351,7 @@ std::vector<std::string> describe(const Settings& s) {
         "TLS_CERT=" + s.tlsCert,
         "TLS_KEY=" + std::string(s.tlsKey.empty() ? "" : "****"),
         "ALLOWED_ORIGINS=" + origins,
+        "TRUSTED_PROXIES=" + proxies,
         "LOG_LEVEL=" + s.logLevel,
         "DETAILED_ERRORS=" + b(s.detailedErrors),
         "MAX_AGENTS_PER_SESSION=" + std::to_string(s.maxAgentsPerSession),

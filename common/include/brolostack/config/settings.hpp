@@ -44,6 +44,7 @@ struct Settings {
     std::string tlsKey;
     bool anyOrigin = true;  // "*"
     std::vector<std::string> allowedOrigins;
+    std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For names the client
     std::string logLevel = "debug";
     bool detailedErrors = true;
     std::size_t maxAgentsPerSession = 10;
