@@ -9,7 +9,7 @@ export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build native wasm demo test unit integration types e2e examples run bench clean
+.PHONY: all deps build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples run bench clean
 
 all: build
 
@@ -35,10 +35,38 @@ demo: wasm
 	@node_modules/.bin/esbuild web-demo/app.js --bundle --format=esm --platform=browser --target=es2020 \
 	  --log-level=warning --outfile=$(BUILD)/web-demo/app.js
 
-test: build unit integration types e2e examples
+test: build unit fuzz-smoke integration types e2e examples
 
 unit:
 	@cd $(BUILD) && ctest --output-on-failure
+
+# libFuzzer targets (tests/fuzz) on the core, built with clang into
+# $(FUZZ_BUILD). `make test` runs each over its committed seed corpus and a
+# few seconds beyond; `make fuzz` runs each for FUZZ_SECONDS. Inputs that
+# grow coverage collect in $(FUZZ_BUILD)/work/<target>; crashes land there too.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := client_frame_fuzz server_frame_fuzz args_message_fuzz binary_chunk_fuzz jwt_fuzz queue_restore_fuzz
+
+fuzz-build: deps
+	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBROLOSTACK_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	@$(MAKE) --no-print-directory run-fuzzers SECONDS_EACH=5
+
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory run-fuzzers SECONDS_EACH=$(FUZZ_SECONDS)
+
+run-fuzzers:
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/work/$$t; \
+	  $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(SECONDS_EACH) -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/work/$$t- $(FUZZ_BUILD)/work/$$t tests/fuzz/corpus/$$t \
+	    > $(FUZZ_BUILD)/work/$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/work/$$t.log; echo "fuzz: $$t found a failure"; exit 1; }; \
+	  echo "fuzz: $$t $$(grep -o 'number_of_executed_units: [0-9]*' $(FUZZ_BUILD)/work/$$t.log | grep -o '[0-9]*') runs, no failure"; \
+	done
 
 integration:
 	@node --test --test-concurrency=1 tests/integration/ tests/wasm/ tests/js/ tests/react/
@@ -64,4 +92,4 @@ run: build
 	  $(BUILD)/bin/brolostack-server --port $(PORT)
 
 clean:
-	rm -rf $(BUILD) $(WASM_BUILD) js/dist
+	rm -rf $(BUILD) $(WASM_BUILD) $(FUZZ_BUILD) js/dist

@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
   libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev
   emscripten node-acorn
+  clang-14 libclang-rt-14-dev
   curl chromium
 )
 

@@ -1,6 +1,11 @@
 #include "brolostack/json.hpp"
 
 #include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
 
 namespace brolostack::json {
 namespace {
@@ -21,7 +26,35 @@ public:
     bool Int64(int64_t i) { return doc_.Int64(i); }
     bool Uint64(uint64_t u) { return doc_.Uint64(u); }
     bool Double(double d) { return doc_.Double(d); }
-    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+    /// Numbers arrive as text (kParseNumbersAsStringsFlag) and are read
+    /// here: integers exactly when they fit 64 bits, others by strtod,
+    /// which rounds correctly. RapidJSON's own fast path reads some long
+    /// numbers one unit off, so a value forwarded (re-encoded) changed in
+    /// transit and again on every hop; its full-precision path passes 0 to
+    /// clz() for inputs like 0e211. The fuzzer found both.
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+        std::string text(s, n);
+        bool integer = text.find_first_of(".eE") == std::string::npos;
+        if (integer) {
+            errno = 0;
+            char* end = nullptr;
+            if (text.front() == '-') {
+                long long v = std::strtoll(text.c_str(), &end, 10);
+                if (errno == 0 && *end == '\0') return v >= INT32_MIN ? doc_.Int(static_cast<int>(v)) : doc_.Int64(v);
+            } else {
+                unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+                if (errno == 0 && *end == '\0') {
+                    if (v <= INT32_MAX) return doc_.Int(static_cast<int>(v));
+                    if (v <= UINT32_MAX) return doc_.Uint(static_cast<unsigned>(v));
+                    if (v <= static_cast<unsigned long long>(INT64_MAX)) return doc_.Int64(static_cast<std::int64_t>(v));
+                    return doc_.Uint64(v);
+                }
+            }
+        }
+        double d = std::strtod(text.c_str(), nullptr);
+        if (std::isinf(d)) return false;  // too big for a double: refused, as RapidJSON does
+        return doc_.Double(d);
+    }
     bool String(const char* s, rapidjson::SizeType n, bool copy) { return validText(s, n) && doc_.String(s, n, copy); }
     bool Key(const char* s, rapidjson::SizeType n, bool copy) { return validText(s, n) && doc_.Key(s, n, copy); }
     bool loneSurrogate() const { return loneSurrogate_; }
@@ -55,7 +88,9 @@ private:
     bool loneSurrogate_ = false;
 };
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+// Numbers as text: the handler reads them (see RawNumber).
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 }  // namespace
 

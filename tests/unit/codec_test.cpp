@@ -167,6 +167,23 @@ TEST(ClientCodec, PingTimestampIsKeptVerbatim) {
     }
 }
 
+// Numbers past 2^53 in forwarded JSON (an ARGS message's fields) encode
+// to text that decodes to the same value: canonical after one hop, stable
+// after every further one. Found by the client-frame fuzzer.
+TEST(ClientCodec, LongNumbersAreStableAcrossReencoding) {
+    for (const char* n : {"1732550000005500000000", "1.7325500000054999e21", "123456789012345678901", "9007199254740993",
+                          "0.30000000000000004", "2.2250738585072014e-308"}) {
+        std::string text = std::string(R"({"op":"args","ref":9,"msg":{"id":"a","type":"HEARTBEAT","timestamp":1,"sessionId":"s","payload":{"n":)") +
+                           n + "}}}";
+        auto first = bp::decodeClientFrame(text, bp::DecodeLimits{});
+        ASSERT_TRUE(first.frame) << text;
+        std::string once = bp::encodeClientFrame(*first.frame);
+        auto second = bp::decodeClientFrame(once, bp::DecodeLimits{});
+        ASSERT_TRUE(second.frame);
+        EXPECT_EQ(bp::encodeClientFrame(*second.frame), once) << n;
+    }
+}
+
 TEST(ClientCodec, JoinWithNameInfoAndSinceRoundTrips) {
     bp::JoinFrame f;
     f.ref = 2;

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/)
+from the frame corpus the codec tests share and a few hand-made inputs per
+decoder. Run it after changing tests/corpus/frames.json; its output is
+committed so a fresh checkout fuzzes from the same start."""
+import base64, hashlib, json, os, struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+frames = json.load(open(os.path.join(HERE, '..', 'corpus', 'frames.json')))
+
+def b64(obj):
+    raw = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(',', ':')).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b'=').decode()
+
+args_messages = [
+    {"id": "a1", "type": "AGENT_REGISTER", "timestamp": 1700000000000, "sessionId": "s1",
+     "payload": {"id": "agent-1", "type": "worker", "capabilities": ["x"]}, "metadata": {"priority": "high", "ttl": 60000}},
+    {"id": "a2", "type": "TASK_START", "timestamp": 1700000000000, "sessionId": "s1",
+     "payload": {"id": "t", "requirements": {"agentTypes": ["a", "b"], "capabilities": ["x"]}, "collaborationMode": "hybrid"}},
+    {"id": "a3", "type": "TASK_PROGRESS", "timestamp": 1700000000000, "sessionId": "s1", "agentId": "agent-1",
+     "payload": {"taskId": "t", "progress": 50}, "metadata": {"requiresAck": True, "correlationId": "c"}},
+    {"id": "a4", "type": "SYNC_REQUEST", "timestamp": 0, "sessionId": "s1", "payload": None},
+]
+
+def chunk(header, data):
+    h = json.dumps(header, separators=(',', ':')).encode()
+    return struct.pack('>I', len(h)) + h + data
+
+chunks = [
+    chunk({"sessionId": "s", "streamId": "st", "seq": 0}, b'\x00\x01\xff'),
+    chunk({"sessionId": "s", "streamId": "st", "seq": 1, "isLast": True}, b''),
+    struct.pack('>I', 1000) + b'{}',
+]
+
+jwts = [
+    f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64({'sub': 'u1', 'exp': 1800000000, 'aud': 'brolostack', 'rooms': ['general', 'doc-*']})}.c2ln",
+    f"{b64({'alg': 'RS256'})}.{b64({'sub': 'u1', 'nbf': 1600000000, 'iat': 1600000000, 'roles': ['agent'], 'sessions': ['s-*']})}.",
+    f"{b64({'alg': 'none'})}.{b64({'sub': 'x'})}.",
+]
+
+snapshots = [
+    {"rooms": {"general": {"name": "General", "info": {"name": "Ada"}, "epoch": "e1", "offset": 3}},
+     "messages": [{"op": "publish", "fields": '"room":"general","event":"chat","data":{"t":1},"mid":"m-1","echo":false',
+                   "mid": "m-1", "queuedAt": 1700000000000, "priority": 2},
+                  {"op": "send", "fields": '"event":"start-task","data":{"id":"t"},"mid":"m-2"', "mid": "m-2", "queuedAt": 1700000000001}]},
+    {"rooms": {}, "messages": []},
+]
+
+seeds = {
+    'client_frame_fuzz': [f['text'].encode() for f in frames if f['kind'] == 'client'],
+    'server_frame_fuzz': [f['text'].encode() for f in frames if f['kind'] == 'server'],
+    'args_message_fuzz': [json.dumps(m).encode() for m in args_messages],
+    'binary_chunk_fuzz': chunks,
+    'jwt_fuzz': [t.encode() for t in jwts],
+    'queue_restore_fuzz': [json.dumps(s).encode() for s in snapshots],
+}
+for target, inputs in seeds.items():
+    folder = os.path.join(HERE, 'corpus', target)
+    os.makedirs(folder, exist_ok=True)
+    for data in inputs:
+        with open(os.path.join(folder, hashlib.sha1(data).hexdigest()), 'wb') as f:
+            f.write(data)
+    print(f'{target}: {len(inputs)} seeds')
