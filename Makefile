@@ -9,7 +9,7 @@ export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples run bench clean
+.PHONY: all deps build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples backends-node run bench clean
 
 all: build
 
@@ -35,7 +35,7 @@ demo: wasm
 	@node_modules/.bin/esbuild web-demo/app.js --bundle --format=esm --platform=browser --target=es2020 \
 	  --log-level=warning --outfile=$(BUILD)/web-demo/app.js
 
-test: build unit fuzz-smoke integration types e2e examples
+test: build unit fuzz-smoke integration types e2e examples backends-node
 
 unit:
 	@cd $(BUILD) && ctest --output-on-failure
@@ -81,6 +81,12 @@ e2e:
 # package as npm packs it, built for production and checked in Chromium.
 examples:
 	@node --test --test-concurrency=1 tests/examples/
+
+# brolostack/server in Node: the backend apps (examples/backends/node-*:
+# Express, Fastify, Koa, NestJS from npm) with the package as npm packs it,
+# the supervision of their native server, bad input, the seed's snippets.
+backends-node:
+	@node --test --test-concurrency=1 tests/backends/node-*.test.mjs
 
 bench: build
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5

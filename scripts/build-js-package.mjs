@@ -15,8 +15,12 @@
 //                      (vercel/next.js#62763).
 //   dist/client.cjs    CommonJS bundle of js/src (esbuild)
 //   dist/react.cjs     CommonJS bundle of the bindings over ./client.cjs
-//   dist/index.cjs     '.' for require: ./client.cjs + ./react.cjs if React is there
-//   dist/*.d.mts, *.d.cts  their types
+//   dist/index.cjs     '.' for require: ./client.cjs + ./react.cjs if React
+//                      is there + ./server.cjs
+//   dist/server.cjs    CommonJS bundle of js/src/server ('brolostack/server',
+//                      Node only) over ./client.cjs
+//   dist/*.d.mts, *.d.cts  their types; dist/node.d.mts: '.' for import in
+//                      Node, with the server API (browser types lack it)
 //
 // Within one module format every entry shares one copy of the bindings, so
 // every component shares one client registry whichever entry it imports.
@@ -47,7 +51,8 @@ await mkdir(dist, { recursive: true });
 // Only what this script and the wasm build write ships: files of earlier
 // layouts go.
 const OUTPUTS = ['brolostack_core.cjs', 'brolostack_core.mjs', 'react.mjs', 'react-missing.mjs', 'index.mjs', 'node.mjs',
-  'client.cjs', 'react.cjs', 'react-missing.cjs', 'index.cjs', 'react.d.mts', 'index.d.mts', 'index.d.cts', 'react.d.cts'];
+  'client.cjs', 'react.cjs', 'react-missing.cjs', 'index.cjs', 'react.d.mts', 'index.d.mts', 'index.d.cts', 'react.d.cts',
+  'server.cjs', 'server.d.cts', 'node.d.mts'];
 for (const file of await readdir(dist)) if (!OUTPUTS.includes(file)) await rm(path.join(dist, file), { recursive: true });
 
 // ---- ES modules ------------------------------------------------------------
@@ -57,6 +62,7 @@ await write('react-missing.mjs', GENERATED +
   (await read('react/src/missing.mjs')).replace(fromWorkspace, "'../src/index.mjs'"));
 await write('index.mjs', `${GENERATED}export * from '../src/index.mjs';\nexport * from './react.mjs';\n`);
 await write('node.mjs', `${GENERATED}export * from '../src/index.mjs';
+export * from '../src/server/index.mjs';
 
 // React is an optional peer: without it the bindings are stand-ins that
 // say what to install when called.
@@ -86,12 +92,28 @@ const common = {
       "require('node:path').join(__dirname, '..', 'src', 'platform', 'node.mjs')).href;",
   },
 };
-await build({ ...common, entryPoints: [path.join(root, 'js', 'src', 'index.mjs')], outfile: path.join(dist, 'client.cjs') });
+// `ws` stays the app's (an optional peer): looked up when a client opens.
+await build({ ...common, entryPoints: [path.join(root, 'js', 'src', 'index.mjs')], outfile: path.join(dist, 'client.cjs'),
+  external: ['ws'] });
 // The bindings' CommonJS bundle uses the client bundle above instead of a copy of its own.
 const clientBundleIsExternal = {
   name: 'client-bundle-is-external',
   setup(b) { b.onResolve({ filter: /\/src\/index\.mjs$/ }, () => ({ path: './client.cjs', external: true })); },
 };
+// The server API's bundle too: its imports of the client ('../index.mjs'
+// from js/src/server) are the client bundle.
+const serverClientIsExternal = {
+  name: 'server-client-is-external',
+  setup(b) { b.onResolve({ filter: /^\.\.\/index\.mjs$/ }, () => ({ path: './client.cjs', external: true })); },
+};
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'js', 'src', 'server', 'index.mjs')],
+  outfile: path.join(dist, 'server.cjs'),
+  // `ws` stays the app's (an optional peer), looked up when a client opens.
+  external: ['ws'],
+  plugins: [serverClientIsExternal],
+});
 for (const [entry, outfile] of [['react.mjs', 'react.cjs'], ['react-missing.mjs', 'react-missing.cjs']]) {
   await build({
     ...common,
@@ -113,7 +135,7 @@ try {
   if (!(err && err.code === 'MODULE_NOT_FOUND' && /'react'/.test(err.message))) throw err;
   bindings = require('./react-missing.cjs');
 }
-module.exports = { ...client, ...bindings };
+module.exports = { ...client, ...bindings, ...require('./server.cjs') };
 `);
 
 // ---- types -----------------------------------------------------------------
@@ -124,8 +146,13 @@ const bindingsTypesAlone = bindingsTypes.replace(/^import type \{[^}]*\} from '\
 // The agent types inline too, without the lines that link the two files.
 const agentTypesAlone = (await read('js/src/agent.d.mts')).replace(/^import type \{[^}]*\} from '\.\/index\.mjs';\n/m, '');
 const clientTypesAlone = clientTypes.replace(/^(?:import type|export type|export) \{[^}]*\} from '\.\/agent\.mjs';\n/gm, '');
-await write('index.d.cts', `${GENERATED}${clientTypesAlone}\n${agentTypesAlone}\n${bindingsTypesAlone}`);
+// The server API's types inline as well ('brolostack' and 'brolostack/server' under require).
+const serverTypesAlone = (await read('js/src/server/index.d.mts')).replace(/^import type \{[^}]*\} from '\.\.\/index\.mjs';\n/m, '');
+await write('index.d.cts', `${GENERATED}${clientTypesAlone}\n${agentTypesAlone}\n${bindingsTypesAlone}\n${serverTypesAlone}`);
 await write('react.d.cts', `${GENERATED}export { ${bindingTypeNames(bindingsTypes).join(', ')} } from './index.cjs';\n`);
+// '.' for import in Node: the client's types and the server API's.
+await write('node.d.mts', `${GENERATED}export * from './index.mjs';\nexport * from '../src/server/index.mjs';\n`);
+await write('server.d.cts', `${GENERATED}export { ${bindingTypeNames(serverTypesAlone).join(', ')} } from './index.cjs';\n`);
 
 /** The names a declaration file exports (functions, consts, types, interfaces). */
 function bindingTypeNames(types) {
