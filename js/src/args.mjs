@@ -1,6 +1,8 @@
 // ARGSProtocolHandler: building, checking and dispatching ARGS messages in
 // the app, and a local view of agents for capability lookups (the seed's
 // API). Messages it creates pass the server's envelope checks.
+import { Handlers } from './handlers.mjs';
+
 export const ARGS_TYPES = Object.freeze([
   'AGENT_REGISTER', 'AGENT_UNREGISTER', 'TASK_START', 'TASK_PROGRESS', 'TASK_COMPLETE', 'TASK_ERROR',
   'COLLABORATION_REQUEST', 'COLLABORATION_RESPONSE', 'STREAM_START', 'STREAM_DATA', 'STREAM_END',
@@ -14,7 +16,7 @@ export class ARGSProtocolHandler {
     this.environment = environment;
     this.now = now;
     this.newId = newId || (() => `args_${this.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`);
-    this.handlers = new Map();
+    this.handlers = new Handlers();
     this.agents = new Map();
   }
 
@@ -45,9 +47,7 @@ export class ARGSProtocolHandler {
   /** Handles messages of one type ('*' for all); returns the disposer. */
   onMessage(type, handler) {
     if (type !== '*' && !ARGS_TYPES.includes(type)) throw new TypeError(`unknown ARGS type '${type}'`);
-    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
-    this.handlers.get(type).add(handler);
-    return () => this.handlers.get(type)?.delete(handler);
+    return this.handlers.add(type, handler);
   }
 
   /**
@@ -59,7 +59,7 @@ export class ARGSProtocolHandler {
     if (problem) throw new TypeError(problem);
     if (message.type === 'AGENT_REGISTER' && message.payload?.id) this.registerAgent(message.payload);
     if (message.type === 'AGENT_UNREGISTER' && message.payload?.agentId) this.agents.delete(message.payload.agentId);
-    const handlers = [...(this.handlers.get(message.type) || []), ...(this.handlers.get('*') || [])];
+    const handlers = [...this.handlers.list(message.type), ...this.handlers.list('*')];
     return Promise.all(handlers.map((h) => h(message)));
   }
 

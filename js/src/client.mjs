@@ -9,6 +9,7 @@ import { QueuePersistence } from './persistence.mjs';
 import { Room } from './room.mjs';
 import { decodeChunkFrame, encodeChunkFrame, isBinaryChunk } from './stream.mjs';
 import { registerAgent } from './agent.mjs';
+import { Handlers } from './handlers.mjs';
 
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
 const SNAPSHOT_INTERVAL_MS = 250;
@@ -72,7 +73,7 @@ export class BrolostackWSClientside {
       ? new QueuePersistence({ storage, url: this.config.url, locks: config.locks === undefined ? globalThis.navigator?.locks : config.locks })
       : null;
     this.now = config.now || (() => Date.now());
-    this.handlers = new Map();
+    this.handlers = new Handlers();
     this.requests = new Map();
     this.socket = null;
     this.timer = null;
@@ -194,22 +195,12 @@ export class BrolostackWSClientside {
   getStats() { return this.client ? JSON.parse(this.client.stats()) : { connected: false, environment: this.config.environment }; }
   getRooms() { return this.getStats().rooms || []; }
   isConnected() { return this.client?.state() === 'connected'; }
-  on(event, handler) {
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event).add(handler);
-    return () => this.off(event, handler);
-  }
+  on(event, handler) { return this.handlers.add(event, handler); }
   /** Like `on`, for the next event only. */
-  once(event, handler) {
-    const dispose = this.on(event, (...args) => { dispose(); handler(...args); });
-    return dispose;
-  }
-  off(event, handler) {
-    const set = this.handlers.get(event);
-    if (!set) return;
-    set.delete(handler);
-    if (set.size === 0) this.handlers.delete(event);
-  }
+  once(event, handler) { return this.handlers.once(event, handler); }
+  off(event, handler) { this.handlers.remove(event, handler); }
+  /** Handlers registered for `event`, or for every event. */
+  listenerCount(event) { return this.handlers.count(event); }
   destroy() {
     this.destroyed = true;
     clearTimeout(this.timer);
@@ -301,11 +292,7 @@ export class BrolostackWSClientside {
     else pending.reject(new BrolostackError(e.text, e.data));
   }
 
-  emit(event, data, extra) {
-    for (const handler of [...(this.handlers.get(event) || [])]) {
-      try { handler(data, extra); } catch (err) { queueMicrotask(() => { throw err; }); }
-    }
-  }
+  emit(event, data, extra) { this.handlers.call(event, data, extra); }
 
   async openSocket() {
     const attempt = ++this.openAttempt;

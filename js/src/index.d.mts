@@ -159,6 +159,8 @@ export class BrolostackWSClientside {
   /** Like `on`, for the next event only. */
   once(event: string, handler: Handler): () => void;
   off(event: string, handler: Handler): void;
+  /** Handlers registered for `event`, or for every event. */
+  listenerCount(event?: string): number;
   getStats(): ClientStats;
   getRooms(): string[];
   isConnected(): boolean;

@@ -2,6 +2,8 @@
 // subscriptions and socket.io namespaces: its own events, publish, presence,
 // history and leave, without filtering the client's events by hand.
 //
+import { Handlers } from './handlers.mjs';
+
 // Events:
 //   message   every message of the room: (frame)  (frame.event, frame.data, frame.from, frame.offset)
 //   join      a member arrived: (member, presenceFrame)
@@ -21,7 +23,7 @@ export class Room {
   constructor(client, name, { title = '', info = {} } = {}) {
     this.client = client;
     this.name = name;
-    this.handlers = new Map();   // event -> Set of handlers
+    this.handlers = new Handlers();
     this.detach = new Map();     // event -> disposer of the client listener feeding it
     this.left = false;
     this.watchRecovery = client.on('recovery-failed', (data) => {
@@ -34,8 +36,7 @@ export class Room {
 
   on(event, handler) {
     if (this.left) throw new Error(`room ${this.name} was left: call client.room('${this.name}') again`);
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event).add(handler);
+    this.handlers.add(event, handler);
     if (event !== 'error' && !this.detach.has(event)) this.detach.set(event, this.listen(event));
     return () => this.off(event, handler);
   }
@@ -46,11 +47,8 @@ export class Room {
   }
 
   off(event, handler) {
-    const set = this.handlers.get(event);
-    if (!set) return;
-    set.delete(handler);
-    if (set.size > 0) return;
-    this.handlers.delete(event);
+    if (!this.handlers.remove(event, handler)) return;
+    // The room's last handler of this event: stop listening to the client for it.
     this.detach.get(event)?.();
     this.detach.delete(event);
   }
@@ -88,18 +86,12 @@ export class Room {
   listen(event) {
     const route = ROUTES[event] ?? { from: event, room: (_data, frame) => frame?.room };
     return this.client.on(route.from, (a, b) => {
-      if (route.room(a, b) === this.name) this.dispatch(event, a, b);
+      if (route.room(a, b) === this.name) this.handlers.call(event, a, b);
     });
   }
 
   fail(err) {
     const error = { code: err?.code ?? 'internal', message: err?.message ?? String(err), room: this.name };
-    if (this.handlers.get('error')?.size) this.dispatch('error', error);
-  }
-
-  dispatch(event, a, b) {
-    for (const handler of [...(this.handlers.get(event) ?? [])]) {
-      try { handler(a, b); } catch (err) { queueMicrotask(() => { throw err; }); }
-    }
+    this.handlers.call('error', error);
   }
 }

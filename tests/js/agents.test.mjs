@@ -61,7 +61,7 @@ function deferred() {
   return { promise, resolve };
 }
 
-const handlerCount = (client) => [...client.handlers.values()].reduce((n, set) => n + set.size, 0);
+const handlerCount = (client) => client.listenerCount();
 
 test('sequential customer-insights pipeline: three JS agents, each stage gets the previous result, the submitter sees progress to completed', async () => {
   const server = await startServer();

@@ -28,7 +28,7 @@ function jwt(claims) {
   return `${head}.${crypto.createHmac('sha256', JWT_SECRET).update(head).digest('base64url')}`;
 }
 const expiringIn = (seconds, sub = 'ada') => jwt({ sub, exp: Math.floor(Date.now() / 1000) + seconds });
-const handlerCount = (client) => [...client.handlers.values()].reduce((n, set) => n + set.size, 0);
+const handlerCount = (client) => client.listenerCount();
 
 // ---- tokens ------------------------------------------------------------------
 
