@@ -23,7 +23,9 @@ native:
 	@cmake --build $(BUILD) -j $(JOBS)
 
 wasm:
-	@test -f $(WASM_BUILD)/build.ninja || emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@# Release: the Node build runs at -O3; the browser build is made for size (wasm-client/).
+	@grep -qs 'CMAKE_BUILD_TYPE:STRING=Release' $(WASM_BUILD)/CMakeCache.txt || \
+	  emcmake cmake -S . -B $(WASM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(WASM_BUILD) -j $(JOBS)
 	@node scripts/build-js-package.mjs
 
