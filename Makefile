@@ -29,13 +29,11 @@ wasm:
 	@cmake --build $(WASM_BUILD) -j $(JOBS)
 	@node scripts/build-js-package.mjs
 
-# The demo page as served: web-demo/ with its script bundled for browsers
-# (the package it imports included, as any app's bundler would).
+# The demo page as served: the React app in web-demo/ (an npm workspace
+# importing the package as `brolostack`) built by Vite into $(BUILD)/web-demo,
+# with content-hashed assets; skipped when nothing it is built from changed.
 demo: wasm
-	@rm -rf $(BUILD)/web-demo && mkdir -p $(BUILD)/web-demo
-	@cp web-demo/index.html web-demo/style.css $(BUILD)/web-demo/
-	@node_modules/.bin/esbuild web-demo/app.js --bundle --format=esm --platform=browser --target=es2020 \
-	  --log-level=warning --outfile=$(BUILD)/web-demo/app.js
+	@node scripts/build-web-demo.mjs $(BUILD)/web-demo
 
 test: build unit fuzz-smoke integration types e2e examples backends-node
 
@@ -95,9 +93,11 @@ bench: build
 	@node bench/sockets.mjs
 	@node bench/client_decode.mjs
 
+# The server with the demo page, and the demo agents as a Node worker
+# beside it; prints the URL; Ctrl-C stops both (scripts/run-demo.mjs).
 run: build
-	BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-$(BUILD)/web-demo} \
-	  $(BUILD)/bin/brolostack-server --port $(PORT)
+	@BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-$(BUILD)/web-demo} \
+	  node scripts/run-demo.mjs --server $(BUILD)/bin/brolostack-server --port $(PORT)
 
 clean:
 	rm -rf $(BUILD) $(WASM_BUILD) $(FUZZ_BUILD) js/dist

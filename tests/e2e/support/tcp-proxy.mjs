@@ -1,0 +1,57 @@
+// A TCP proxy in front of a server, for cutting a browser off for real:
+// Chromium's offline emulation leaves open WebSockets alone, a closed port
+// does not. `cut()` drops every connection and stops listening (new
+// attempts are refused); `restore()` listens on the same port again.
+import net from 'node:net';
+
+export async function startTcpProxy(targetPort, { host = '127.0.0.1' } = {}) {
+  const sockets = new Set();
+  let server = null;
+  let port = 0;
+
+  const onConnection = (client) => {
+    const upstream = net.connect(targetPort, host);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', drop);
+      s.on('close', drop);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  };
+
+  const listen = () => new Promise((resolve, reject) => {
+    server = net.createServer(onConnection);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      port = server.address().port;
+      resolve();
+    });
+  });
+
+  const stop = () => new Promise((resolve) => {
+    if (!server) { resolve(); return; }
+    const closing = server;
+    server = null;
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    closing.close(() => resolve());
+  });
+
+  await listen();
+  return {
+    get port() { return port; },
+    get wsUrl() { return `ws://${host}:${port}/ws`; },
+    get listening() { return server !== null; },
+    cut: stop,
+    restore: listen,
+    close: stop,
+  };
+}
