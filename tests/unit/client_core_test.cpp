@@ -919,6 +919,42 @@ TEST_F(ClientCoreTest, SnapshotRestoresIntoANewClientRoomsFirstThenTheSameMidsIn
     EXPECT_EQ(core().queueSnapshot(), "");
 }
 
+// What acts for this connection (its agents, its session membership, its
+// streams) is never handed to another page: adopted, a queued
+// register-agent would register an agent that nobody runs and the
+// scheduler would give it work. Messages, tasks and custom events are.
+TEST_F(ClientCoreTest, ConnectionScopedSendsStayOutOfTheSnapshotAndAreSkippedOnRestore) {
+    Effects e;
+    core().joinRoom("general", "", "{}", now, e);
+    core().send("register-agent", R"({"id":"a","type":"w","capabilities":[]})", now, e);
+    core().send("join-session", R"("s1")", now, e);
+    core().send("task-progress", R"({"taskId":"t","agentId":"a","progress":5})", now, e);
+    core().publish("general", "task-progress", R"({"n":1})", false, now, e);  // a room event of that name is data
+    core().send("start-task", R"({"id":"t2"})", now, e);
+    core().send("custom-event", R"({"x":1})", now, e);
+    Document snap = parse(core().queueSnapshot());
+    ASSERT_TRUE(snap.IsObject());
+    std::vector<std::string> kept;
+    for (const auto& m : snap["messages"].GetArray()) {
+        Document fields = parse("{" + std::string(m["fields"].GetString()) + "}");
+        kept.push_back(member(m, "op") + ":" + member(fields, "event"));
+    }
+    EXPECT_EQ(kept, (std::vector<std::string>{"publish:task-progress", "send:start-task", "send:custom-event"}));
+
+    // A snapshot written before the rule (it holds a register-agent) restores without it.
+    std::string old = R"({"rooms":{},"messages":[)"
+                      R"({"op":"send","fields":"\"event\":\"register-agent\",\"data\":{\"id\":\"a\"},\"mid\":\"m-1\"","mid":"m-1"},)"
+                      R"({"op":"send","fields":"\"event\":\"start-task\",\"data\":{},\"mid\":\"m-2\"","mid":"m-2"}]})";
+    rebuild();
+    Effects r;
+    ASSERT_TRUE(core().restoreQueue(old, now, r));
+    EXPECT_EQ(emitted(r, "queue-restored")[0]->dataJson, R"({"messages":1,"rooms":0})");
+    Effects w = connectAndWelcome();
+    auto sends = sent(w, "send");
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(member(sends[0], "event"), "start-task");
+}
+
 TEST_F(ClientCoreTest, RestoredRoomIsRejoinedFromItsLastPositionAndMissedMessagesArriveOnce) {
     std::string snapshot = previousPageSnapshot(options, true);
     Document snap = parse(snapshot);

@@ -253,6 +253,7 @@ std::uint64_t ClientCore::send(const std::string& event, const std::string& data
                                Priority priority) {
     Outgoing o;
     o.op = "send";
+    o.event = event;
     o.priority = priority;
     o.mid = newMid();
     o.frameWithoutRef = "\"event\":" + jsonString(event) + ",\"data\":" + (dataJson.empty() ? "null" : dataJson) +

@@ -20,6 +20,23 @@ constexpr std::size_t kMaxSnapshotBytes = 64 * 1024 * 1024;
 
 bool isMessage(const std::string& op) { return op == "publish" || op == "send"; }
 
+/// ARGS shortcuts that act for this connection (its agents, its session
+/// membership, its streams): another page adopting them would register
+/// agents nobody runs, report for work it never got, or join sessions it
+/// does not watch. They live and die with the page that sent them.
+bool connectionScoped(std::string_view event) {
+    static const std::set<std::string_view> events = {
+        "register-agent", "unregister-agent", "heartbeat", "agent-progress", "task-progress", "task-complete",
+        "task-error", "collaboration-request", "collaboration-response", "start-stream", "stream-chunk",
+        "end-stream", "join-session", "leave-session"};
+    return events.count(event) > 0;
+}
+
+/// Whether a queued entry goes into the snapshot another page may adopt.
+bool persisted(const std::string& op, std::string_view event) {
+    return op == "publish" || (op == "send" && !connectionScoped(event));
+}
+
 /// True when `key` is absent or holds the expected kind of value.
 bool absentOr(const json::Value& obj, const char* key, bool (json::Value::*is)() const) {
     return !obj.HasMember(key) || (obj[key].*is)();
@@ -31,7 +48,7 @@ std::string ClientCore::queueSnapshot() const {
     std::set<std::string> roomsAddressed;
     bool owed = false;
     for (const auto& o : outbox_) {
-        if (!isMessage(o.op)) continue;  // joins and leaves follow from the rooms
+        if (!persisted(o.op, o.event)) continue;  // joins and leaves follow from the rooms
         owed = true;
         if (o.op == "publish") roomsAddressed.insert(o.room);
     }
@@ -63,7 +80,7 @@ std::string ClientCore::queueSnapshot() const {
     json::writeKey(w, "messages");
     w.StartArray();
     for (const auto& o : outbox_) {
-        if (!isMessage(o.op)) continue;
+        if (!persisted(o.op, o.event)) continue;
         w.StartObject();
         json::writeKey(w, "op");
         json::writeString(w, o.op);
@@ -127,6 +144,9 @@ bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now,
             if (!fields.HasMember("room") || !fields["room"].IsString()) return false;
             o.room = fields["room"].GetString();
         }
+        if (fields.HasMember("event") && fields["event"].IsString()) o.event = fields["event"].GetString();
+        // Snapshots written before connection-scoped sends were kept out.
+        if (!persisted(o.op, o.event)) continue;
         o.frameWithoutRef = item["fields"].GetString();
         o.mid = item["mid"].GetString();
         o.queuedAt = item.HasMember("queuedAt") ? item["queuedAt"].GetInt64() : now;

@@ -109,6 +109,7 @@ private:
         std::string frameWithoutRef;  // the frame's fields after op, as JSON members
         std::string mid;
         std::string room;   // publish and join: the room addressed
+        std::string event;  // publish and send: the event name
         bool since = false; // join: asks for the messages after the last position seen
         bool sent = false;  // sent on the current connection, answer pending
         bool echo = false;  // publish: the server sends our own copy back
