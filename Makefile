@@ -9,7 +9,7 @@ export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples backends-node run bench clean
+.PHONY: all deps build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples backends-node backends-python run bench clean
 
 all: build
 
@@ -35,7 +35,7 @@ wasm:
 demo: wasm
 	@node scripts/build-web-demo.mjs $(BUILD)/web-demo
 
-test: build unit fuzz-smoke integration types e2e examples backends-node
+test: build unit fuzz-smoke integration types e2e examples backends-node backends-python
 
 unit:
 	@cd $(BUILD) && ctest --output-on-failure
@@ -87,6 +87,14 @@ examples:
 # the supervision of their native server, bad input, the seed's snippets.
 backends-node:
 	@node --test --test-concurrency=1 tests/backends/node-*.test.mjs
+
+# The Python half (integrations/python, standard library only): its unit
+# tests, then the generated apps (examples/backends/python-*: FastAPI,
+# Flask, Django, Tornado from Debian) with Debian's python3 beside a real
+# brolostack-server, talked to by the JS client.
+backends-python:
+	@/usr/bin/python3 -m unittest discover -s integrations/python/tests
+	@node --test --test-concurrency=1 tests/backends/python-*.test.mjs
 
 bench: build
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5
