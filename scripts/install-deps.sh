@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
-  libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev
+  libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev
   emscripten node-acorn
   clang-14 libclang-rt-14-dev
   curl chromium

@@ -14,7 +14,8 @@
 
 namespace {
 
-constexpr int kExitConfig = 78;  // EX_CONFIG: the configuration is not usable
+constexpr int kExitConfig = 78;       // EX_CONFIG: the configuration (or the store at start) is not usable
+constexpr int kExitStoreFailed = 74;  // EX_IOERR: the store failed while serving
 
 /// "HEARTBEAT_MS" -> "--heartbeat-ms"
 std::string flagName(const std::string& env) {
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
                 settings.host.c_str(), server.port(), settings.wsPath.c_str());
     std::fflush(stdout);
     server.run();
+    if (auto failure = server.failure()) {
+        log->critical("stopped: the store failed: {}", *failure);
+        return kExitStoreFailed;
+    }
     log->info("stopped");
     return 0;
 }

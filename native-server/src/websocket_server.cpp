@@ -1,5 +1,7 @@
 #include "websocket_server.hpp"
 
+#include "brolostack/server/durable_gate.hpp"
+
 #include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
@@ -63,6 +65,7 @@ struct WebSocketServer::Impl {
     virtual void post(std::function<void()> work) = 0;
     virtual void execute(const std::function<void(server::Outbox&, std::int64_t)>& work) = 0;
     virtual void shutdown() = 0;
+    virtual void releaseDurable() = 0;
 };
 
 template <class Config>
@@ -87,6 +90,9 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void shutdown() override {
         asio::post(io, [this] { beginDrain(); });
     }
+    void releaseDurable() override {
+        gate.release(hub.store().durableChange(), [this](server::Outbox& out) { performNow(out); });
+    }
 
     server::Hub& hub;
     HttpApi& api;
@@ -106,6 +112,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     bool stopping = false;
     std::atomic<bool> serving{false};
     std::unique_ptr<WebhookClient> webhooks;  // when BACKEND_URL is set
+    server::DurableGate gate;                 // output waiting for the store
 
     void setUp();
     bool onValidate(Handle hdl);
@@ -117,7 +124,10 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void onTick();
     void beginDrain();
     void finishIfDrained();
+    /// Performs `out` now, or once the store's changes so far are durable.
     void perform(server::Outbox& out);
+    bool mustWaitForStore() const { return gate.mustWait(hub.store().lastChange(), hub.store().durableChange()); }
+    void performNow(server::Outbox& out);
     void callWebhook(const server::Action& action);
     server::UpgradeRequest upgradeOf(const ConnectionPtr& con) const;
     std::optional<server::ConnId> idOf(Handle hdl) const {
@@ -307,11 +317,29 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     } else {
         con->set_body(response->body);
     }
-    perform(out);
+    if (!mustWaitForStore()) {
+        perform(out);
+        return;
+    }
+    // A publish is answered once it is durable, like a WebSocket reply.
+    std::error_code ec = con->defer_http_response();
+    if (ec) log->debug("cannot defer an HTTP answer: {}", ec.message());
+    // The held connection is owned here: nothing else keeps a deferred one alive.
+    gate.hold(hub.store().lastChange(), std::move(out), [con, deferred = !ec] {
+        std::error_code lost;
+        if (deferred) con->send_http_response(lost);
+    });
 }
 
 template <class Config>
 void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
+    if (out.empty()) return;
+    if (mustWaitForStore()) gate.hold(hub.store().lastChange(), std::move(out));
+    else performNow(out);
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
     // Each shared frame is prepared once per batch, however many receive it.
     std::unordered_map<const std::string*, MessagePtr> prepared;
     server::Outbox followUp;
@@ -353,7 +381,7 @@ void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
         }
         if (ec) log->debug("connection {}: {}", action.conn, ec.message());
     }
-    if (!followUp.empty()) perform(followUp);
+    if (!followUp.empty()) performNow(followUp);  // closes for slow consumers: nothing to wait for
 }
 
 template <class Config>
@@ -511,5 +539,8 @@ void WebSocketServer::run() { impl_->run(); }
 void WebSocketServer::post(std::function<void()> work) { impl_->post(std::move(work)); }
 void WebSocketServer::execute(const std::function<void(server::Outbox&, std::int64_t)>& work) { impl_->execute(work); }
 void WebSocketServer::shutdown() { impl_->shutdown(); }
+void WebSocketServer::releaseDurable() {
+    impl_->post([impl = impl_.get()] { impl->releaseDurable(); });
+}
 
 }  // namespace brolostack::native

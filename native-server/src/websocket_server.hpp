@@ -43,6 +43,9 @@ public:
     void execute(const std::function<void(server::Outbox& out, std::int64_t now)>& work);
     /// Queues `work` to run on the server's thread after what is running now.
     void post(std::function<void()> work);
+    /// Tells the server (from any thread) that the store made more changes
+    /// durable: the output that waited for them goes out.
+    void releaseDurable();
 
 private:
     struct Impl;

@@ -7,9 +7,11 @@
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/server/hub.hpp"
+#include "brolostack/store/memory_store.hpp"
 #include "http_api.hpp"
 #include "jwt_verifier.hpp"
 #include "random_ids.hpp"
+#include "sqlite_store.hpp"
 #include "static_files.hpp"
 #include "websocket_server.hpp"
 
@@ -49,10 +51,15 @@ struct WSMultiagent::Impl {
     WSMultiagent* self = nullptr;
     config::Settings settings;
     std::shared_ptr<spdlog::logger> log;
+    std::unique_ptr<store::Store> store;  // outlives the hub and the server that use it
     std::unique_ptr<server::Hub> hub;
     std::unique_ptr<native::HttpApi> api;
     std::unique_ptr<native::StaticFiles> files;
     std::unique_ptr<native::WebSocketServer> ws;
+
+    // The store goes first: its writer commits what is queued and may still
+    // tell the server so, which must then exist.
+    ~Impl() { store.reset(); }
 
     struct LocalAgent {
         std::string sessionId;
@@ -251,8 +258,17 @@ std::optional<std::string> WSMultiagent::initialize() {
     m.log->set_level(spdlog::level::from_str(m.settings.logLevel));
     auto jwt = native::makeJwtSetup(m.settings);
     if (auto* error = std::get_if<std::string>(&jwt)) return *error;
+    native::SqliteStore* sqlite = nullptr;
+    if (m.settings.store == "sqlite") {
+        auto opened = native::SqliteStore::open(m.settings.dataDir, m.settings.maxRememberedMids);
+        if (auto* error = std::get_if<std::string>(&opened)) return *error;
+        sqlite = std::get<std::unique_ptr<native::SqliteStore>>(opened).get();
+        m.store = std::move(std::get<std::unique_ptr<native::SqliteStore>>(opened));
+    } else {
+        m.store = std::make_unique<store::MemoryStore>(m.settings.maxRememberedMids);
+    }
     m.hub = std::make_unique<server::Hub>(m.settings, [] { return native::randomHex(8); }, nowMs(),
-                                          std::get<std::optional<server::JwtSetup>>(std::move(jwt)));
+                                          std::get<std::optional<server::JwtSetup>>(std::move(jwt)), m.store.get());
     m.api = std::make_unique<native::HttpApi>(*m.hub);
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
     auto proxies = native::TrustedProxies::parse(m.settings.trustedProxies);
@@ -260,6 +276,16 @@ std::optional<std::string> WSMultiagent::initialize() {
     m.ws = std::make_unique<native::WebSocketServer>(*m.hub, *m.api, *m.files,
                                                      std::get<native::TrustedProxies>(std::move(proxies)), m.log);
     if (auto error = m.ws->loadTls()) return error;
+    if (sqlite) {
+        sqlite->onProgress([&m, sqlite] {
+            m.ws->releaseDurable();
+            if (auto failure = sqlite->failure()) {
+                // Nothing more can be acknowledged: stop, so a supervisor restarts the server on a store that works.
+                m.log->critical("the store failed, shutting down: {}", *failure);
+                m.ws->shutdown();
+            }
+        });
+    }
     m.hub->setLocalHooks(server::Hub::LocalHooks{
         [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },
         [&m](const std::string& sessionId, const std::string& msgJson) {
@@ -281,6 +307,9 @@ std::optional<std::string> WSMultiagent::listen(std::uint16_t port, const std::s
 std::uint16_t WSMultiagent::port() const { return impl_->ws->port(); }
 void WSMultiagent::run() { impl_->ws->run(); }
 void WSMultiagent::shutdown() { impl_->ws->shutdown(); }
+std::optional<std::string> WSMultiagent::failure() const {
+    return impl_->store ? impl_->store->failure() : std::nullopt;
+}
 
 MultiagentSession WSMultiagent::createSession(const std::string& id) {
     impl_->ws->execute([&](server::Outbox&, std::int64_t now) { impl_->hub->createSession(id, now); });

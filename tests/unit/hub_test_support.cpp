@@ -64,9 +64,15 @@ Hub& HubTest::hub() {
                 std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(++ids_));
                 return std::string(buf);
             },
-            now);
+            now, std::nullopt, &store);
     }
     return *hub_;
+}
+
+Hub& HubTest::restart() {
+    hub_.reset();
+    sids.clear();
+    return hub();
 }
 
 ConnId HubTest::connect(const UpgradeRequest& request) {

@@ -5,6 +5,7 @@
 #include "brolostack/config/settings.hpp"
 #include "brolostack/json.hpp"
 #include "brolostack/server/hub.hpp"
+#include "brolostack/store/memory_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -77,6 +78,13 @@ protected:
     /// Publishes to `room` with `{"n":<n>}` as data; returns the reply frame.
     Document publish(ConnId conn, const std::string& room, int n, const std::string& extraFields = "",
                      Outbox* actions = nullptr);
+
+    /// The store the hub keeps durable state in (a test may look into it).
+    brolostack::store::MemoryStore store;
+    /// A restart: the hub is dropped without closing anything (as by a
+    /// crash) and a new one starts from `store` at `now`. Connection ids
+    /// carry on, so old ones stay unknown to the new hub.
+    Hub& restart();
 
     /// Moves the clock and runs the timers.
     Outbox advance(std::int64_t ms);

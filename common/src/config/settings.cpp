@@ -127,6 +127,8 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("PORT", s.port, 0, 65535);
     r.text("WS_PATH", s.wsPath);
     r.text("STATIC_DIR", s.staticDir);
+    r.text("STORE", s.store);
+    r.text("DATA_DIR", s.dataDir);
     r.boolean("ENABLE_COMPRESSION", s.compression);
     r.integer("HEARTBEAT_MS", s.heartbeatMs, 1000, kMaxMs);
     r.integer("MAX_CONNECTIONS", s.maxConnections, 1, 10000000);
@@ -176,6 +178,9 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
     static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(std::begin(kLevels), std::end(kLevels), s.logLevel) == std::end(kLevels))
         r.fail("LOG_LEVEL must be one of trace, debug, info, warn, error, critical, off (got '" + s.logLevel + "')");
+    if (s.store != "sqlite" && s.store != "memory")
+        r.fail("STORE must be sqlite or memory (got '" + s.store + "')");
+    if (s.store == "sqlite" && s.dataDir.empty()) r.fail("DATA_DIR must name a folder for the sqlite store");
     if (s.wsPath.empty() || s.wsPath.front() != '/') r.fail("WS_PATH must start with '/' (got '" + s.wsPath + "')");
     if (s.encryption) {
         if (s.tlsCert.empty() || s.tlsKey.empty())
@@ -268,6 +273,8 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"PORT", "port to listen on (default 3001)"},
         {"WS_PATH", "WebSocket endpoint path (default /ws)"},
         {"STATIC_DIR", "folder served at / (the web demo)"},
+        {"STORE", "where rooms, history, dedupe and resume grants survive restarts: sqlite (default) or memory"},
+        {"DATA_DIR", "folder of the sqlite store (default ./data)"},
         {"ENABLE_COMPRESSION", "permessage-deflate (profile; not yet available, logged when on)"},
         {"HEARTBEAT_MS", "WebSocket ping interval; silent peers close after twice this (profile)"},
         {"MAX_CONNECTIONS", "open connections at most; more get HTTP 503 (profile)"},
@@ -331,6 +338,8 @@ std::vector<std::string> describe(const Settings& s) {
         "PORT=" + std::to_string(s.port),
         "WS_PATH=" + s.wsPath,
         "STATIC_DIR=" + s.staticDir,
+        "STORE=" + s.store,
+        "DATA_DIR=" + s.dataDir,
         "ENABLE_COMPRESSION=" + b(s.compression),
         "HEARTBEAT_MS=" + std::to_string(s.heartbeatMs),
         "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),

@@ -11,8 +11,19 @@ std::optional<PublishedAt> MidDedupe::find(const std::string& publisher, const s
     return m->second.at;
 }
 
+void MidDedupe::restore(const std::vector<store::StoredMid>& kept, std::int64_t now) {
+    for (const auto& m : kept)
+        if (m.expiresAt > now) add(m.publisher, m.mid, PublishedAt{m.room, m.offset, m.epoch}, m.expiresAt, now);
+}
+
 void MidDedupe::remember(const std::string& publisher, const std::string& mid, PublishedAt at, std::int64_t now) {
     std::int64_t expiresAt = now + windowMs_;
+    if (store_) store_->midRemembered(store::StoredMid{publisher, mid, at.room, at.offset, at.epoch, expiresAt});
+    add(publisher, mid, std::move(at), expiresAt, now);
+}
+
+void MidDedupe::add(const std::string& publisher, const std::string& mid, PublishedAt at, std::int64_t expiresAt,
+                    std::int64_t now) {
     auto& mids = byPublisher_[publisher];
     auto [it, inserted] = mids.try_emplace(mid, Entry{std::move(at), expiresAt});
     if (!inserted) {

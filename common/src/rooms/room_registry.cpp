@@ -7,6 +7,39 @@ namespace brolostack::rooms {
 
 namespace {
 const std::set<std::string> kNoRooms;
+
+/// The first offset the room still holds (one past the last when it holds none).
+std::uint64_t firstKept(const Room& room) {
+    return room.history.empty() ? room.lastOffset + 1 : room.history.oldestOffset();
+}
+}  // namespace
+
+void RoomRegistry::restore(const std::vector<store::StoredRoom>& kept, std::int64_t now) {
+    for (const auto& stored : kept) {
+        Room& room = rooms_.try_emplace(stored.id, stored.id, stored.epoch, settings_.historySize,
+                                        settings_.historyTtlMs, settings_.historyMaxBytes)
+                         .first->second;
+        room.name = stored.name;
+        room.lastActivity = stored.lastActivity;
+        std::uint64_t keptFrom = stored.history.empty() ? stored.lastOffset + 1 : stored.history.front().offset;
+        // The ring applies today's bounds: settings may have shrunk since.
+        for (const auto& m : stored.history) room.history.push(HistoryEntry{m.offset, m.ts, m.frame});
+        room.lastOffset = stored.lastOffset;
+        room.history.expire(now);
+        reportTrim(room, keptFrom);
+    }
+    for (const auto& [id, room] : rooms_) historyBytes_ += room.history.bytes();
+    enforceBudget();
+}
+
+void RoomRegistry::reportTrim(const Room& room, std::uint64_t firstKeptBefore) {
+    if (store_ && firstKept(room) > firstKeptBefore) store_->historyTrimmed(room.id, firstKept(room));
+}
+
+void RoomRegistry::name(Room& room, const std::string& name) {
+    if (room.name == name) return;
+    room.name = name;
+    if (store_) store_->roomNamed(room.id, name);
 }
 
 Room& RoomRegistry::obtain(const std::string& roomId, std::int64_t now) {
@@ -16,6 +49,7 @@ Room& RoomRegistry::obtain(const std::string& roomId, std::int64_t now) {
                                 settings_.historyMaxBytes)
                  .first;
         it->second.lastActivity = now;
+        if (store_) store_->roomCreated(roomId, it->second.epoch, now);
     }
     return it->second;
 }
@@ -69,12 +103,15 @@ bool RoomRegistry::isMember(const std::string& roomId, MemberId member) const {
 
 std::uint64_t RoomRegistry::append(Room& room, std::int64_t now,
                                    const std::function<SharedFrame(std::uint64_t)>& build, SharedFrame* builtOut) {
+    std::uint64_t keptFrom = firstKept(room);
     std::uint64_t offset = ++room.lastOffset;
     SharedFrame frame = build(offset);
     std::size_t before = room.history.bytes();
     room.history.push(HistoryEntry{offset, now, frame});
     historyBytes_ = historyBytes_ - before + room.history.bytes();
     room.lastActivity = now;
+    if (store_) store_->messageAppended(room.id, store::StoredMessage{offset, now, frame});
+    reportTrim(room, keptFrom);
     if (builtOut) *builtOut = std::move(frame);
     enforceBudget();
     return offset;
@@ -100,12 +137,14 @@ void RoomRegistry::enforceBudget() {
             level = rest >= target ? 0 : std::max(next, (target - rest) / (i + 1));
             for (std::size_t j = 0; j <= i; ++j) {
                 Room& room = *bySize[j];
+                std::uint64_t keptFrom = firstKept(room);
                 while (!room.history.empty() && room.history.bytes() > level) {
                     std::size_t before = room.history.bytes();
                     room.history.dropOldest();
                     historyBytes_ -= before - room.history.bytes();
                     ++budgetEvictions_;
                 }
+                reportTrim(room, keptFrom);
             }
             return;
         }
@@ -116,13 +155,16 @@ void RoomRegistry::expire(std::int64_t now) {
     for (auto it = rooms_.begin(); it != rooms_.end();) {
         Room& room = it->second;
         std::size_t before = room.history.bytes();
+        std::uint64_t keptFrom = firstKept(room);
         room.history.expire(now);
         historyBytes_ -= before - room.history.bytes();
+        reportTrim(room, keptFrom);
         // An empty room with no history left has nothing a client could
         // recover; its next incarnation gets a new epoch, which tells
         // clients still holding old offsets to resync.
         bool idle = room.members.empty() && room.history.empty() &&
                     now - room.lastActivity >= settings_.historyTtlMs;
+        if (idle && store_) store_->roomForgotten(room.id);
         it = idle ? rooms_.erase(it) : std::next(it);
     }
 }

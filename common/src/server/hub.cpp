@@ -3,6 +3,7 @@
 
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/json_writers.hpp"
+#include "brolostack/store/memory_store.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -30,14 +31,16 @@ constexpr std::int64_t kUpgradeWindowMs = 60000;
 }  // namespace
 
 Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now,
-         std::optional<JwtSetup> jwt)
+         std::optional<JwtSetup> jwt, store::Store* store)
     : settings_(std::move(settings)),
       newId_(std::move(newId)),
       auth_(settings_.apiKeys, std::move(jwt)),
+      ownStore_(store ? nullptr : std::make_unique<store::MemoryStore>(settings_.maxRememberedMids)),
+      store_(store ? store : ownStore_.get()),
       rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs, settings_.historyMaxBytes,
                                  settings_.memoryLimitBytes, settings_.maxRooms},
-             [this] { return newId_(); }),
-      mids_(settings_.midTtlMs, settings_.maxRememberedMids),
+             [this] { return newId_(); }, store_),
+      mids_(settings_.midTtlMs, settings_.maxRememberedMids, store_),
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
                                              settings_.sessionIdleTimeoutMs, 2, 100000, settings_.maxSessions},
@@ -46,6 +49,18 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
     decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;
     decodeLimits_.maxJsonDepth = settings_.maxJsonDepth;
     counters_.environment = std::string(config::environmentName(settings_.environment));
+    restore(store_->load(), now);
+}
+
+void Hub::restore(const store::Snapshot& kept, std::int64_t now) {
+    rooms_.restore(kept.rooms, now);
+    mids_.restore(kept.mids, now);
+    // A grant whose connection was open when the server stopped lapses one
+    // mid window from now, as if that connection had closed now.
+    for (const auto& g : kept.grants) {
+        std::int64_t expiresAt = g.expiresAt.value_or(now + settings_.midTtlMs);
+        if (expiresAt > now) resumeGrants_[g.token] = ResumeGrant{g.dedupeKey, expiresAt};
+    }
 }
 
 Admission Hub::admit(const UpgradeRequest& request, std::int64_t now) {
@@ -229,6 +244,7 @@ void Hub::handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t n
     c.helloDone = true;
     c.resumeToken = newId_() + newId_();
     resumeGrants_[c.resumeToken] = ResumeGrant{c.dedupeKey, std::numeric_limits<std::int64_t>::max()};
+    store_->grantIssued(c.resumeToken, c.dedupeKey);
 
     std::string roomsJson = "{}";
     if (hello.resume && !hello.resume->rooms.empty()) {
@@ -326,8 +342,10 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     // Copy: leaveRoom edits the member's room set while we walk it.
     std::set<std::string> joined = rooms_.roomsOf(conn);
     for (const auto& room : joined) leaveRoom(*c, room, now, out);
-    if (auto grant = resumeGrants_.find(c->resumeToken); grant != resumeGrants_.end())
+    if (auto grant = resumeGrants_.find(c->resumeToken); grant != resumeGrants_.end()) {
         grant->second.expiresAt = now + settings_.midTtlMs;
+        store_->grantExpires(c->resumeToken, grant->second.expiresAt);
+    }
     connections_.erase(conn);
     args::Outputs outputs;
     coordinator_.ownerGone(conn, now, outputs);
@@ -369,6 +387,7 @@ void Hub::tick(std::int64_t now, Outbox& out) {
     }
     rooms_.expire(now);
     mids_.expire(now);
+    store_->expire(now);
     for (auto it = resumeGrants_.begin(); it != resumeGrants_.end();)
         it = it->second.expiresAt <= now ? resumeGrants_.erase(it) : std::next(it);
     for (auto it = recentUpgrades_.begin(); it != recentUpgrades_.end();) {

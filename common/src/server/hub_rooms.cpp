@@ -54,7 +54,7 @@ std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::Jo
                                                        std::to_string(settings_.maxRoomsPerConnection) + " rooms");
     if (rooms_.beyondCapacity({f.room})) return roomLimitError();
     rooms::Room& room = rooms_.obtain(f.room, now);
-    if (room.name.empty() && f.name) room.name = *f.name;
+    if (room.name.empty() && f.name) rooms_.name(room, *f.name);
     if (!alreadyMember) {
         rooms::MemberEntry entry{c.sid, c.identity ? std::optional<std::string>(c.identity->userId) : std::nullopt,
                                  f.infoJson.value_or("{}")};

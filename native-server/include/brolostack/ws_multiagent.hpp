@@ -166,6 +166,8 @@ public:
     /// Serves until shutdown() or SIGINT/SIGTERM (drains: close 1001).
     void run();
     void shutdown();
+    /// Why the server stopped on its own (its store failed), if it did.
+    std::optional<std::string> failure() const;
 
     MultiagentSession createSession(const std::string& id);
     server::Stats getStats();

@@ -4,8 +4,11 @@
 // (what `make test` builds). Every server listens on 127.0.0.1 with port 0 and
 // reports its port on stdout. Settings are given as environment variables on
 // top of a clean environment (no inherited BROLOSTACK_ENV, NODE_ENV, API_KEYS...).
+// Each server gets its own fresh sqlite store (DATA_DIR in a temporary
+// folder, removed once it exited) unless the test names a DATA_DIR or STORE.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +30,7 @@ const SERVER_VARS = [
   'MID_TTL_MS', 'MAX_REMEMBERED_MIDS', 'HELLO_TIMEOUT_MS', 'PROTOCOL_ERROR_LIMIT', 'MAX_BUFFERED_BYTES',
   'DRAIN_TIMEOUT_MS', 'CONNECTION_RATE_PER_IP', 'BACKEND_URL', 'WEBHOOK_SECRET', 'WEBHOOK_TIMEOUT_MS',
   'ASSIGN_TIMEOUT_MS', 'COLLABORATION_TIMEOUT_MS', 'HISTORY_MAX_BYTES', 'MEMORY_LIMIT_BYTES', 'MAX_ROOMS', 'MAX_SESSIONS', 'TRUSTED_PROXIES',
+  'STORE', 'DATA_DIR',
 ];
 
 const running = new Set();
@@ -48,10 +52,16 @@ function assertBinary() {
   }
 }
 
+/** A fresh folder for one server's store; the caller removes it. */
+export function tempDataDir() {
+  return mkdtempSync(path.join(os.tmpdir(), 'brolostack-data-'));
+}
+
 function spawnServer(env, port = 0) {
   assertBinary();
+  const ownDataDir = env.DATA_DIR === undefined && env.STORE === undefined ? tempDataDir() : null;
   const proc = spawn(serverBin, ['--host', '127.0.0.1', '--port', String(port)], {
-    env: cleanEnv(env),
+    env: cleanEnv(ownDataDir ? { ...env, DATA_DIR: ownDataDir } : env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };
@@ -62,6 +72,9 @@ function spawnServer(env, port = 0) {
   const exited = new Promise((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }));
     proc.once('error', (error) => resolve({ code: null, signal: null, error }));
+  }).then((result) => {
+    if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+    return result;
   });
   return { proc, out, exited };
 }

@@ -31,6 +31,8 @@ struct Settings {
     std::uint16_t port = 3001;
     std::string wsPath = "/ws";
     std::string staticDir;  // served at "/" when set
+    std::string store = "sqlite";  // where what survives a restart lives: sqlite | memory
+    std::string dataDir = "./data";  // the sqlite store's folder
 
     // Profile rows (DESIGN.md)
     bool compression = false;

@@ -2,11 +2,14 @@
 // a publish retried after a lost reply is not published twice.
 #pragma once
 
+#include "brolostack/store/store.hpp"
+
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace brolostack::rooms {
 
@@ -20,7 +23,12 @@ struct PublishedAt {
 class MidDedupe {
 public:
     /// `maxEntries` bounds memory: past it the oldest mids are forgotten early.
-    MidDedupe(std::int64_t windowMs, std::size_t maxEntries) : windowMs_(windowMs), maxEntries_(maxEntries) {}
+    /// `store` (none: nothing is kept) hears every mid remembered.
+    MidDedupe(std::int64_t windowMs, std::size_t maxEntries, store::Store* store = nullptr)
+        : windowMs_(windowMs), maxEntries_(maxEntries), store_(store) {}
+
+    /// Takes back the mids a store kept, oldest first (before anything else happens).
+    void restore(const std::vector<store::StoredMid>& kept, std::int64_t now);
 
     /// The earlier publish of (`publisher`, `mid`) still in the window, if any.
     std::optional<PublishedAt> find(const std::string& publisher, const std::string& mid, std::int64_t now) const;
@@ -44,8 +52,13 @@ private:
     /// Erases the mid of `key` unless it was remembered again since; true when erased.
     bool forget(const Key& key);
 
+    /// Remembers without telling the store.
+    void add(const std::string& publisher, const std::string& mid, PublishedAt at, std::int64_t expiresAt,
+             std::int64_t now);
+
     std::int64_t windowMs_;
     std::size_t maxEntries_;
+    store::Store* store_;
     std::unordered_map<std::string, std::unordered_map<std::string, Entry>> byPublisher_;
     std::deque<Key> order_;  // every window has the same length: FIFO = expiry order
     std::uint64_t evictedEarly_ = 0;

@@ -1,9 +1,12 @@
 // Rooms and their members, with both indexes (room -> members and
 // member -> rooms) so that a disconnect touches only the member's rooms.
 // Members are opaque ids; the hub maps connections to them at the edge.
+// Every change to what survives a restart (rooms, epochs, offsets, history)
+// is told to the store, when there is one.
 #pragma once
 
 #include "brolostack/rooms/history_ring.hpp"
+#include "brolostack/store/store.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -48,11 +51,18 @@ struct RoomSettings {
 class RoomRegistry {
 public:
     /// `newEpoch` names each new incarnation of a room; it must not repeat.
-    RoomRegistry(RoomSettings settings, std::function<std::string()> newEpoch)
-        : settings_(settings), newEpoch_(std::move(newEpoch)) {}
+    /// `store` (none: nothing is kept) hears every durable change.
+    RoomRegistry(RoomSettings settings, std::function<std::string()> newEpoch, store::Store* store = nullptr)
+        : settings_(settings), newEpoch_(std::move(newEpoch)), store_(store) {}
+
+    /// Rebuilds the rooms a store kept (before anything else happens), with
+    /// their epochs, offsets and the history the bounds still allow.
+    void restore(const std::vector<store::StoredRoom>& kept, std::int64_t now);
 
     /// The room, created (with a fresh epoch) if it does not exist.
     Room& obtain(const std::string& roomId, std::int64_t now);
+    /// Names the room (the name given by its first join).
+    void name(Room& room, const std::string& name);
     /// How many of `roomIds` do not exist and could not be created: past
     /// maxRooms no room is created ($-rooms of sessions excepted).
     std::size_t beyondCapacity(const std::vector<std::string>& roomIds) const;
@@ -86,11 +96,14 @@ private:
     /// up its oldest messages first (down to 90% of the budget, so the scan
     /// of rooms is paid rarely): one abusive room cannot evict everyone's.
     void enforceBudget();
+    /// Tells the store when the room's oldest kept offset moved past `firstKeptBefore`.
+    void reportTrim(const Room& room, std::uint64_t firstKeptBefore);
 
     RoomSettings settings_;
     std::size_t historyBytes_ = 0;
     std::uint64_t budgetEvictions_ = 0;
     std::function<std::string()> newEpoch_;
+    store::Store* store_;
     std::unordered_map<std::string, Room> rooms_;
     std::unordered_map<MemberId, std::set<std::string>> memberRooms_;
 };

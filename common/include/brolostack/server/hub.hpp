@@ -13,9 +13,11 @@
 #include "brolostack/server/outbox.hpp"
 #include "brolostack/server/rate_limiter.hpp"
 #include "brolostack/server/stats.hpp"
+#include "brolostack/store/store.hpp"
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -51,8 +53,14 @@ class Hub {
 public:
     /// `newId` returns a fresh random identifier (hex) for sids and epochs;
     /// `jwt` enables JWT authentication (the settings say which policy).
+    /// The hub starts from what `store` kept and tells it every durable
+    /// change; without one it keeps its own memory store.
     Hub(config::Settings settings, std::function<std::string()> newId, std::int64_t now,
-        std::optional<JwtSetup> jwt = std::nullopt);
+        std::optional<JwtSetup> jwt = std::nullopt, store::Store* store = nullptr);
+
+    /// Where durable changes go: the I/O layer holds a step's frames until
+    /// the store has made that step's changes durable.
+    const store::Store& store() const { return *store_; }
 
     // ---- connection lifecycle --------------------------------------------
     /// Checks origin, connection limit and upgrade credentials, in that
@@ -210,6 +218,8 @@ private:
     std::function<std::string()> newId_;
     Authenticator auth_;
     protocol::DecodeLimits decodeLimits_;
+    std::unique_ptr<store::Store> ownStore_;  // when none was given
+    store::Store* store_;
     rooms::RoomRegistry rooms_;
     rooms::MidDedupe mids_;
     args::Coordinator coordinator_;
@@ -220,6 +230,7 @@ private:
         std::int64_t expiresAt;  // kept while the connection lives, then for the mid window
     };
     std::unordered_map<std::string, ResumeGrant> resumeGrants_;  // resumeToken -> grant
+    void restore(const store::Snapshot& kept, std::int64_t now);
     LocalHooks localHooks_;
     std::size_t pendingAdmissions_ = 0;
     std::size_t pendingWebhooks_ = 0;
