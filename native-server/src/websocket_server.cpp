@@ -151,6 +151,13 @@ void WebSocketServer::Transport<Config>::setUp() {
     endpoint.set_listen_backlog(1024);
     endpoint.set_max_message_size(s.maxMessageBytes);
     endpoint.set_max_http_body_size(s.maxMessageBytes);
+    // Frames are written whole and at once: Nagle's algorithm would only hold
+    // small ones back until the peer's delayed ACK (tens of ms of latency).
+    endpoint.set_tcp_pre_init_handler([this](Handle h) {
+        std::error_code ignored;
+        auto con = endpoint.get_con_from_hdl(h, ignored);
+        if (con) con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+    });
     endpoint.set_validate_handler([this](Handle h) { return onValidate(h); });
     endpoint.set_open_handler([this](Handle h) { onOpen(h); });
     endpoint.set_close_handler([this](Handle h) { onClose(h); });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { BrolostackError, BrolostackWSClientside } from '../../js/src/index.mjs';
 import { BrolostackNodeJSIntegration, mintToken, webhookSignature } from '../../js/src/server/index.mjs';
-import { backends, ensureTarball, install, postJson, serverBin, sleep, until } from './support/apps.mjs';
+import { backends, ensureTarball, freshDataDir, install, postJson, serverBin, sleep, until } from './support/apps.mjs';
 
 const SECRET = 'test-webhook-secret';
 const WEBHOOK = '/brolostack/events';
@@ -35,7 +35,7 @@ async function expressApp(options, handlers) {
   const app = express();
   const logger = recordingLogger();
   const integration = await BrolostackNodeJSIntegration.withExpress(app, {
-    serverBin, webhookSecret: SECRET, logLevel: 'warn', logger, onServerLog: () => {}, ...options,
+    serverBin, dataDir: freshDataDir(), webhookSecret: SECRET, logLevel: 'warn', logger, onServerLog: () => {}, ...options,
   });
   app.use(express.json());
   for (const [event, handler] of Object.entries(handlers)) integration.on(event, handler);
@@ -163,7 +163,7 @@ test('createToken: the server takes the app\'s tokens (the user reaches handlers
 test('a body parser mounted before the integration is reported, not mistaken for a bad signature', async () => {
   const app = express();
   app.use(express.json());
-  const integration = await BrolostackNodeJSIntegration.withExpress(app, { serverBin, webhookSecret: SECRET, logLevel: 'warn', onServerLog: () => {} });
+  const integration = await BrolostackNodeJSIntegration.withExpress(app, { serverBin, dataDir: freshDataDir(), webhookSecret: SECRET, logLevel: 'warn', onServerLog: () => {} });
   integrations.push(integration);
   await integration.listen(0, '127.0.0.1');
   const body = JSON.stringify({ event: 'x', data: null, sid: 'c-1', user: null });

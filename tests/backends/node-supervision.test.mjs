@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 import { BrolostackWSClientside } from '../../js/src/index.mjs';
 import { BrolostackWSMultiagent } from '../../js/src/server/index.mjs';
 import { attachUpgradeProxy } from '../../js/src/server/upgrade_proxy.mjs';
-import { assertGone, serverBin, serverChildren, sleep, until } from './support/apps.mjs';
+import { assertGone, freshDataDir, serverBin, serverChildren, sleep, until } from './support/apps.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cleanups = [];
@@ -37,7 +37,7 @@ function recordingLogger() {
 async function serve(t, options = {}) {
   const server = http.createServer((_req, res) => res.end('app'));
   const logger = recordingLogger();
-  const multiagent = new BrolostackWSMultiagent(server, { serverBin, environment: 'test', logger, onServerLog: () => {}, ...options });
+  const multiagent = new BrolostackWSMultiagent(server, { serverBin, dataDir: freshDataDir(), environment: 'test', logger, onServerLog: () => {}, ...options });
   const events = [];
   for (const name of ['server-exit', 'server-ready', 'server-failed']) multiagent.on(name, (info) => events.push({ name, ...info }));
   t.after(async () => { await multiagent.close(); server.close(); });
@@ -95,6 +95,18 @@ test('a server killed with SIGKILL is logged, restarted, and clients reconnect t
   process.kill(second.pid, 'SIGKILL');
   await until(() => events.filter((e) => e.name === 'server-exit').length === 2, 5000, 'the second death to be seen');
   assert.deepEqual(Object.keys(await multiagent.publish('room', 'e', {})).sort(), ['epoch', 'offset']);
+});
+
+test('what a killed server acknowledged is still there after the restart (its store is in dataDir)', async (t) => {
+  const { multiagent } = await serve(t);
+  const published = [];
+  for (let i = 1; i <= 3; i++) published.push(await multiagent.publish('ledger', 'entry', { i }));
+  const first = multiagent.status();
+  process.kill(first.pid, 'SIGKILL');
+  await until(() => multiagent.status().restarts === 1 && multiagent.status().state === 'running', 5000, 'the restart');
+  const next = await multiagent.publish('ledger', 'entry', { i: 4 });
+  assert.equal(next.epoch, published[0].epoch, 'the room keeps its epoch: clients recover with since');
+  assert.equal(next.offset, 4, 'offsets carry on');
 });
 
 test('deaths in a row back off, doubling up to the cap', async (t) => {
@@ -165,7 +177,7 @@ for (const [how, signal, expected] of [
 ]) {
   test(`no server outlives a Node process that ${signal ? `gets ${signal}` : how === 'exit' ? 'calls process.exit()' : 'throws'}`, async () => {
     const proc = spawn(process.execPath, [path.join(here, 'support', 'multiagent-process.mjs'), how], {
-      env: { ...process.env, BROLOSTACK_SERVER_BIN: serverBin }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BROLOSTACK_SERVER_BIN: serverBin, DATA_DIR: freshDataDir() }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     proc.stdout.on('data', (d) => { output += d; });

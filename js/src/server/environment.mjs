@@ -12,6 +12,11 @@
 // - an API key of its own appended to API_KEYS, for its HTTP API calls and
 //   its own client when authentication is required;
 // - BACKEND_URL, WEBHOOK_SECRET, JWT_SECRET as multiagent.mjs chose them.
+// STORE and DATA_DIR pass on like the rest: the server's sqlite store is
+// ./data under the app's working directory unless `dataDir` (or DATA_DIR)
+// says otherwise, and two apps cannot share one.
+import path from 'node:path';
+
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'];
 const AUTH_BY_DEFAULT = new Set(['staging', 'production']);
 const RATE_PER_IP_BY_DEFAULT = { development: 0, test: 0, staging: 600, production: 600 };
@@ -92,6 +97,15 @@ export function childEnvironment(options, env, environment, secrets) {
   set('DETAILED_ERRORS', flag(options.detailedErrors, 'detailedErrors'));
   set('WEBHOOK_TIMEOUT_MS', wholeNumber(options.webhookTimeout, 'webhookTimeout'));
   set('LOG_LEVEL', options.logLevel);
+  if (options.store !== undefined && options.store !== 'sqlite' && options.store !== 'memory') {
+    throw new TypeError(`store must be 'sqlite' or 'memory'; got ${JSON.stringify(options.store)}`);
+  }
+  set('STORE', options.store);
+  if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+    throw new TypeError(`dataDir must name a folder; got ${JSON.stringify(options.dataDir)}`);
+  }
+  // Absolute, so the store stays where the app meant whatever its cwd becomes.
+  set('DATA_DIR', options.dataDir === undefined ? undefined : path.resolve(options.dataDir));
   for (const [name, value] of Object.entries(options.serverEnv ?? {})) {
     if (value === undefined || value === null) delete vars[name];
     else vars[name] = String(value);

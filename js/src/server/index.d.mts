@@ -39,6 +39,10 @@ export interface MultiagentOptions {
   webhookTimeout?: number;
   /** Error messages of throwing handlers reach clients (default: in development only). */
   detailedErrors?: boolean;
+  /** STORE: 'sqlite' (default) keeps rooms, history and dedupe across restarts in dataDir; 'memory' keeps nothing. */
+  store?: 'sqlite' | 'memory';
+  /** DATA_DIR: the sqlite store's folder (default ./data in the app's working directory); one app per folder. */
+  dataDir?: string;
   /** LOG_LEVEL of the server. */
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical' | 'off';
   /** Each line the server logs (default: written to stdout). */

@@ -10,7 +10,9 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -63,6 +65,16 @@ export async function install(app) {
   return dir;
 }
 
+const dataDirs = [];
+process.once('exit', () => { for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true }); });
+
+/** A fresh folder for one in-process app's store (`dataDir`), removed when the test process exits. */
+export function freshDataDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'brolostack-app-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -87,7 +99,7 @@ export async function until(condition, timeoutMs, what) {
 }
 
 // Settings an outer shell or the Makefile may hold that would change the apps.
-const INHERITED = ['NODE_ENV', 'BROLOSTACK_ENV', 'PORT', 'HOST', 'WS_URL', 'NODE_PATH', 'BACKEND_URL', 'WEBHOOK_SECRET',
+const INHERITED = ['DATA_DIR', 'STORE', 'NODE_ENV', 'BROLOSTACK_ENV', 'PORT', 'HOST', 'WS_URL', 'NODE_PATH', 'BACKEND_URL', 'WEBHOOK_SECRET',
   'JWT_SECRET', 'API_KEYS', 'API_KEY_REQUIRED', 'ALLOWED_ORIGINS', 'STATIC_DIR'];
 
 /**
@@ -100,6 +112,7 @@ export async function startApp(app, file, { env = {}, timeoutMs = 30000 } = {}) 
   const port = await freePort();
   const childEnv = { ...process.env, BROLOSTACK_SERVER_BIN: serverBin, LOG_LEVEL: 'warn', PORT: String(port) };
   for (const name of INHERITED) if (name !== 'PORT') delete childEnv[name];
+  childEnv.DATA_DIR = freshDataDir();  // a store of its own per start: no run sees rooms an earlier one left
   Object.assign(childEnv, env);
   const proc = spawn(process.execPath, [file], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const handle = { app, proc, port, output: '', url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` };
