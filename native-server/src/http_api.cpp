@@ -151,6 +151,21 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
             if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body), 202);
             return errorResponse(std::get<Error>(result));
         }
+        if (tail == "/dead-letters") {
+            if (!get) return wrongMethod("GET");
+            auto result = hub_.deadLettersJson(sessionId);
+            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
+            return errorResponse(std::get<Error>(result));
+        }
+        constexpr std::string_view kDeadLetter = "/dead-letters/", kRequeue = "/requeue";
+        if (tail.rfind(kDeadLetter, 0) == 0 && tail.size() > kDeadLetter.size() + kRequeue.size() &&
+            tail.compare(tail.size() - kRequeue.size(), kRequeue.size(), kRequeue) == 0) {
+            if (!post) return wrongMethod("POST");
+            std::string taskId = tail.substr(kDeadLetter.size(), tail.size() - kDeadLetter.size() - kRequeue.size());
+            auto result = hub_.requeueDeadLetter(sessionId, taskId, now, out);
+            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body), 202);
+            return errorResponse(std::get<Error>(result));
+        }
         if (tail.rfind("/tasks/", 0) == 0) {
             if (request.method != "DELETE") return wrongMethod("DELETE");
             auto result = hub_.cancelTask(sessionId, tail.substr(std::string_view("/tasks/").size()), now, out);

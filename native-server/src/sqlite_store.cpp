@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS mids (
   offset INTEGER NOT NULL, epoch TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS mids_by_expiry ON mids (expires_at);
 CREATE TABLE IF NOT EXISTS grants (token TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL, expires_at INTEGER);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+  session TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (session, id)) WITHOUT ROWID;
 )sql";
 
 /// A prepared statement, reset after each use.
@@ -96,11 +99,15 @@ std::variant<std::string, std::string> scalar(sqlite3* db, const char* sql) {
 }  // namespace
 
 struct SqliteStore::Change {
-    enum class Kind { RoomCreated, RoomNamed, RoomForgotten, Message, Trimmed, Mid, GrantIssued, GrantExpires };
+    enum class Kind {
+        RoomCreated, RoomNamed, RoomForgotten, Message, Trimmed, Mid, GrantIssued, GrantExpires,
+        SessionSaved, SessionForgotten, TaskSaved, TaskForgotten,
+    };
     Kind kind = Kind::Message;
     std::uint64_t seq = 0;
-    std::string key;     // the room, or the grant's token
-    std::string text;    // epoch, name or dedupe key
+    std::string key;     // the room, the grant's token, or the session
+    std::string text;    // epoch, name, dedupe key, or the task's id
+    std::string record;  // a session's or task's record
     std::uint64_t offset = 0;  // a message's offset, or the first offset kept
     std::int64_t time = 0;     // creation time, a message's ts, or an expiry
     store::Frame frame;
@@ -125,9 +132,15 @@ struct SqliteStore::Statements {
           expireMids(db, "DELETE FROM mids WHERE expires_at <= ?"),
           issueGrant(db, "INSERT OR REPLACE INTO grants (token, dedupe_key, expires_at) VALUES (?, ?, NULL)"),
           expireGrantAt(db, "UPDATE grants SET expires_at = ? WHERE token = ?"),
-          expireGrants(db, "DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ?") {}
+          expireGrants(db, "DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ?"),
+          saveSession(db, "INSERT OR REPLACE INTO sessions (id, record) VALUES (?, ?)"),
+          forgetSession(db, "DELETE FROM sessions WHERE id = ?"),
+          forgetSessionTasks(db, "DELETE FROM tasks WHERE session = ?"),
+          saveTask(db, "INSERT OR REPLACE INTO tasks (session, id, record) VALUES (?, ?, ?)"),
+          forgetTask(db, "DELETE FROM tasks WHERE session = ? AND id = ?") {}
     Statement begin, end, rollback, createRoom, nameRoom, forgetRoom, forgetMessages, addMessage, keepOffset,
-        trimMessages, addMid, capMids, expireMids, issueGrant, expireGrantAt, expireGrants;
+        trimMessages, addMid, capMids, expireMids, issueGrant, expireGrantAt, expireGrants, saveSession, forgetSession,
+        forgetSessionTasks, saveTask, forgetTask;
 };
 
 std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& dataDir,
@@ -252,6 +265,12 @@ store::Snapshot SqliteStore::load() {
         if (!grants.isNull(2)) g.expiresAt = grants.integer(2);
         snapshot.grants.push_back(std::move(g));
     }
+    Statement sessions(db_, "SELECT id, record FROM sessions ORDER BY id");
+    while (sessions.step() == SQLITE_ROW)
+        snapshot.sessions.push_back(store::StoredRecord{sessions.text(0), sessions.text(0), sessions.text(1)});
+    Statement tasks(db_, "SELECT session, id, record FROM tasks ORDER BY session, id");
+    while (tasks.step() == SQLITE_ROW)
+        snapshot.tasks.push_back(store::StoredRecord{tasks.text(0), tasks.text(1), tasks.text(2)});
     return snapshot;
 }
 
@@ -329,6 +348,38 @@ void SqliteStore::grantExpires(const std::string& token, std::int64_t expiresAt)
     c.kind = Change::Kind::GrantExpires;
     c.key = token;
     c.time = expiresAt;
+    queue(std::move(c));
+}
+
+void SqliteStore::sessionSaved(const std::string& session, const std::string& record) {
+    Change c;
+    c.kind = Change::Kind::SessionSaved;
+    c.key = session;
+    c.record = record;
+    queue(std::move(c));
+}
+
+void SqliteStore::sessionForgotten(const std::string& session) {
+    Change c;
+    c.kind = Change::Kind::SessionForgotten;
+    c.key = session;
+    queue(std::move(c));
+}
+
+void SqliteStore::taskSaved(const std::string& session, const std::string& task, const std::string& record) {
+    Change c;
+    c.kind = Change::Kind::TaskSaved;
+    c.key = session;
+    c.text = task;
+    c.record = record;
+    queue(std::move(c));
+}
+
+void SqliteStore::taskForgotten(const std::string& session, const std::string& task) {
+    Change c;
+    c.kind = Change::Kind::TaskForgotten;
+    c.key = session;
+    c.text = task;
     queue(std::move(c));
 }
 
@@ -433,6 +484,19 @@ std::optional<std::string> SqliteStore::commit(std::vector<Change>& batch, std::
                 break;
             case Change::Kind::GrantExpires:
                 step(s.expireGrantAt.bind(1, c.time).bind(2, c.key).run());
+                break;
+            case Change::Kind::SessionSaved:
+                step(s.saveSession.bind(1, c.key).bind(2, c.record).run());
+                break;
+            case Change::Kind::SessionForgotten:
+                step(s.forgetSessionTasks.bind(1, c.key).run());
+                step(s.forgetSession.bind(1, c.key).run());
+                break;
+            case Change::Kind::TaskSaved:
+                step(s.saveTask.bind(1, c.key).bind(2, c.text).bind(3, c.record).run());
+                break;
+            case Change::Kind::TaskForgotten:
+                step(s.forgetTask.bind(1, c.key).bind(2, c.text).run());
                 break;
         }
         if (rc != SQLITE_OK) break;

@@ -1,6 +1,6 @@
 // The `sqlite` store: one SQLite file (DATA_DIR/brolostack.db, WAL) that
-// keeps rooms, history, the dedupe window and resume grants across
-// restarts. The core hands changes over without waiting; a writer thread
+// keeps rooms, history, the dedupe window, resume grants and ARGS sessions
+// and tasks across restarts. The core hands changes over without waiting; a writer thread
 // commits whatever has queued up in one transaction (one fsync per batch:
 // group commit) and then reports how far changes are durable.
 //
@@ -48,6 +48,10 @@ public:
     void midRemembered(const store::StoredMid& mid) override;
     void grantIssued(const std::string& token, const std::string& dedupeKey) override;
     void grantExpires(const std::string& token, std::int64_t expiresAt) override;
+    void sessionSaved(const std::string& session, const std::string& record) override;
+    void sessionForgotten(const std::string& session) override;
+    void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
+    void taskForgotten(const std::string& session, const std::string& task) override;
     void expire(std::int64_t now) override;
 
     std::uint64_t lastChange() const override { return lastChange_; }

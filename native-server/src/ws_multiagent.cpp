@@ -269,6 +269,8 @@ std::optional<std::string> WSMultiagent::initialize() {
     }
     m.hub = std::make_unique<server::Hub>(m.settings, [] { return native::randomHex(8); }, nowMs(),
                                           std::get<std::optional<server::JwtSetup>>(std::move(jwt)), m.store.get());
+    if (std::size_t unreadable = m.hub->unreadableRecords())
+        m.log->warn("{} ARGS records in the store could not be read and were skipped", unreadable);
     m.api = std::make_unique<native::HttpApi>(*m.hub);
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
     auto proxies = native::TrustedProxies::parse(m.settings.trustedProxies);

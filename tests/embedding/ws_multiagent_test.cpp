@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -56,6 +58,10 @@ protected:
     brolostack::WSMultiagent& start() {
         brolostack::config::Settings settings;
         settings.logLevel = "off";
+        // A store of its own: no test sees another's sessions and tasks.
+        std::string folder = (std::filesystem::temp_directory_path() / "brolostack-embedding-XXXXXX").string();
+        EXPECT_NE(::mkdtemp(folder.data()), nullptr);
+        dataDir_ = settings.dataDir = folder;
         server_ = std::make_unique<brolostack::WSMultiagent>(settings);
         EXPECT_EQ(server_->initialize(), std::nullopt);
         EXPECT_EQ(server_->listen(0, "127.0.0.1"), std::nullopt);
@@ -66,9 +72,12 @@ protected:
         if (!server_) return;
         server_->shutdown();
         loop_.join();
+        server_.reset();
+        std::filesystem::remove_all(dataDir_);
     }
 
 private:
+    std::string dataDir_;
     std::unique_ptr<brolostack::WSMultiagent> server_;
     std::thread loop_;
 };

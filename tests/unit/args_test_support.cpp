@@ -341,8 +341,13 @@ Hub& HubArgsTest::hub() {
                 std::snprintf(buf, sizeof buf, "h%07llx", static_cast<unsigned long long>(++ids_));
                 return std::string(buf);
             },
-            now);
+            now, std::nullopt, &store);
     return *hub_;
+}
+
+Hub& HubArgsTest::restart() {
+    hub_.reset();
+    return hub();
 }
 
 ConnId HubArgsTest::client() {

@@ -8,6 +8,7 @@
 #include "brolostack/config/settings.hpp"
 #include "brolostack/json.hpp"
 #include "brolostack/server/hub.hpp"
+#include "brolostack/store/memory_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -173,6 +174,11 @@ protected:
     Outbox log;
 
     Hub& hub();
+    /// Where the hub keeps what survives a restart.
+    brolostack::store::MemoryStore store;
+    /// A crash and a restart from `store`: the hub is dropped without
+    /// closing anything; connection ids carry on.
+    Hub& restart();
     /// Admits, opens and says hello; returns the connection id.
     ConnId client();
     Outbox send(ConnId conn, std::string_view text);

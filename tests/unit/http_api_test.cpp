@@ -329,3 +329,36 @@ TEST_F(HttpApiTest, MalformedPercentEncodingIs400) {
 
 }  // namespace
 }  // namespace hubtest
+
+namespace hubtest {
+namespace {
+
+// Dead letters over HTTP: the failed tasks of a session, and their requeue.
+TEST_F(HttpApiTest, DeadLettersListFailedTasksAndRequeueThem) {
+    settings.assignTimeoutMs = 10;
+    HttpResponse started = post("/api/v1/sessions/s1/tasks", R"({"id":"t1","requirements":{"agentTypes":["nobody"]}})");
+    ASSERT_EQ(started.status, 202) << started.body;
+    advance(20);  // no agent of that type: it fails
+    HttpResponse letters = get("/api/v1/sessions/s1/dead-letters");
+    ASSERT_EQ(letters.status, 200) << letters.body;
+    Document d = parse(letters.body);
+    ASSERT_EQ(d["count"].GetUint(), 1u);
+    EXPECT_STREQ(d["tasks"][0]["taskId"].GetString(), "t1");
+    EXPECT_STREQ(d["tasks"][0]["error"]["code"].GetString(), "no_suitable_agent");
+
+    HttpResponse requeued = post("/api/v1/sessions/s1/dead-letters/t1/requeue", "");
+    EXPECT_EQ(requeued.status, 202) << requeued.body;
+    EXPECT_EQ(parse(requeued.body)["state"].GetString(), std::string("queued"));
+    EXPECT_EQ(parse(get("/api/v1/sessions/s1/dead-letters").body)["count"].GetUint(), 0u);
+    EXPECT_EQ(httpError(post("/api/v1/sessions/s1/dead-letters/t1/requeue", "")), "conflict") << "queued, not failed";
+}
+
+TEST_F(HttpApiTest, DeadLetterRoutesRefuseWhatTheyCannotDo) {
+    EXPECT_EQ(get("/api/v1/sessions/none/dead-letters").status, 404);
+    EXPECT_EQ(post("/api/v1/sessions/none/dead-letters/t1/requeue", "").status, 404);
+    EXPECT_EQ(post("/api/v1/sessions/none/dead-letters", "").status, 405);
+    EXPECT_EQ(get("/api/v1/sessions/none/dead-letters/t1/requeue").status, 405);
+}
+
+}  // namespace
+}  // namespace hubtest

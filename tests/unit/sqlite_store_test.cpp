@@ -146,6 +146,28 @@ TEST_F(SqliteStoreTest, ExpiredMidsAndGrantsGoAndMidsStayWithinTheirBound) {
     EXPECT_EQ(kept.grants[0].token, "open");
 }
 
+TEST_F(SqliteStoreTest, SessionAndTaskRecordsComeBackAndLeaveWithTheirSession) {
+    {
+        auto s = open();
+        s->sessionSaved("s1", R"({"session":1})");
+        s->sessionSaved("s2", R"({"session":2})");
+        s->taskSaved("s1", "t1", R"({"v":1})");
+        s->taskSaved("s1", "t1", R"({"v":2})");  // the newest record wins
+        s->taskSaved("s1", "t2", "{}");
+        s->taskForgotten("s1", "t2");
+        s->taskSaved("s2", "t9", "{}");
+        s->sessionForgotten("s2");
+        waitDurable(*s);
+    }
+    auto kept = open()->load();
+    ASSERT_EQ(kept.sessions.size(), 1u);
+    EXPECT_EQ(kept.sessions[0].session, "s1");
+    EXPECT_EQ(kept.sessions[0].json, R"({"session":1})");
+    ASSERT_EQ(kept.tasks.size(), 1u);
+    EXPECT_EQ(kept.tasks[0].id, "t1");
+    EXPECT_EQ(kept.tasks[0].json, R"({"v":2})");
+}
+
 TEST_F(SqliteStoreTest, ProgressIsReportedAfterEachCommit) {
     auto s = open();
     std::atomic<int> reports{0};

@@ -2,6 +2,7 @@
 // Tasks are in task_scheduler.cpp.
 #include "brolostack/args/coordinator.hpp"
 
+#include "brolostack/args/records.hpp"
 #include "brolostack/json.hpp"
 
 #include <algorithm>
@@ -60,15 +61,70 @@ std::string_view taskStateName(TaskState s) {
     return "queued";
 }
 
-Coordinator::Coordinator(CoordinatorSettings settings, std::function<std::string()> newId)
-    : settings_(settings), newId_(std::move(newId)) {}
+Coordinator::Coordinator(CoordinatorSettings settings, std::function<std::string()> newId, store::Store* store)
+    : settings_(settings), newId_(std::move(newId)), store_(store) {}
+
+std::size_t Coordinator::restore(const std::vector<store::StoredRecord>& sessions,
+                                 const std::vector<store::StoredRecord>& tasks, std::int64_t now) {
+    std::size_t unreadable = 0;
+    for (const auto& record : sessions) {
+        auto s = decodeSessionRecord(record.json, now);
+        if (!s || s->id != record.session) {
+            ++unreadable;
+            continue;
+        }
+        sessions_.insert_or_assign(s->id, std::move(*s));
+    }
+    for (const auto& record : tasks) {
+        auto session = sessions_.find(record.session);
+        auto t = decodeTaskRecord(record.json, now);
+        if (session == sessions_.end() || !t || t->def.id != record.id) {
+            ++unreadable;
+            continue;
+        }
+        Session& s = session->second;
+        // The connection that submitted it is gone; the server's own stay the server's.
+        if (t->submitter != 0) t->submitter = kGoneSubmitter;
+        Task& task = s.tasks.insert_or_assign(t->def.id, std::move(*t)).first->second;
+        if (task.finished()) continue;
+        s.openTasks.insert(queuePlace(task));
+        bool started = std::any_of(task.stages.begin(), task.stages.end(),
+                                   [](const Stage& st) { return st.state != StageState::Waiting; });
+        if (!started) s.awaitingDependencies.insert(queuePlace(task));
+    }
+    return unreadable;
+}
+
+void Coordinator::persist() {
+    if (!store_) {
+        changedSessions_.clear();
+        changedTasks_.clear();
+        return;
+    }
+    for (const auto& id : changedSessions_) {
+        auto it = sessions_.find(id);
+        if (it == sessions_.end()) store_->sessionForgotten(id);
+        else store_->sessionSaved(id, encodeSessionRecord(it->second));
+    }
+    for (const auto& [sessionId, taskId] : changedTasks_) {
+        auto session = sessions_.find(sessionId);
+        if (session == sessions_.end()) continue;  // forgotten with its session
+        auto task = session->second.tasks.find(taskId);
+        if (task == session->second.tasks.end()) store_->taskForgotten(sessionId, taskId);
+        else store_->taskSaved(sessionId, taskId, encodeTaskRecord(task->second));
+    }
+    changedSessions_.clear();
+    changedTasks_.clear();
+}
 
 Session* Coordinator::obtainSession(const std::string& id, std::int64_t now) {
+    PersistOnReturn persistOnReturn{*this};
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
         if (sessions_.size() >= settings_.maxSessions) return nullptr;
         it = sessions_.try_emplace(id).first;
         it->second.id = id;
+        changed(it->second);
     }
     it->second.lastActivity = now;
     return &it->second;
@@ -120,6 +176,7 @@ Message Coordinator::make(const Session& s, MessageType type, std::string payloa
 }
 
 Result Coordinator::handle(Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+    PersistOnReturn persistOnReturn{*this};
     if (msg.type == MessageType::SyncResponse || msg.type == MessageType::TaskAssign)
         return makeError(ErrorCode::Forbidden, std::string(messageTypeName(msg.type)) + " is sent by the server only");
     Session* found = nullptr;
@@ -180,6 +237,7 @@ Result Coordinator::registerAgent(Session& s, Owner from, const Message& msg, st
     agent.owner = from;
     if (isNew) agent.idleSince = now;
     agent.online = true;
+    changed(s);
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     writeAgentInfo(w, agent.info, agent.currentTasks, true);
@@ -208,6 +266,7 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
             if (t->stages[i].state == StageState::Running && t->stages[i].agentId == *agentId)
                 requeueStage(s, *t, i, "agent_error", "agent '" + *agentId + "' unregistered", now, out);
     s.agents.erase(it);
+    changed(s);
     out.push_back({Routed::Route::Announce, 0, false,
                    make(s, MessageType::AgentUnregister,
                         object([&](json::Writer& w) {
@@ -233,12 +292,16 @@ Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::i
     auto it = s.agents.find(*agentId);
     if (it == s.agents.end() || !it->second.online) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' online");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may report for it");
-    if (auto status = stringMember(p, "status")) it->second.info.status = *status;
+    if (auto status = stringMember(p, "status")) {
+        if (it->second.info.status != *status) changed(s);
+        it->second.info.status = *status;
+    }
     schedule(s, now, out);  // an agent back to work may take waiting tasks
     return std::string("{}");
 }
 
 void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
+    PersistOnReturn persistOnReturn{*this};
     for (auto& [sid, s] : sessions_) {
         std::vector<std::string> gone;
         for (auto& [id, agent] : s.agents)
@@ -469,6 +532,7 @@ Result Coordinator::streamEnd(Session& s, Owner from, const Message& msg, std::i
 }
 
 void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>* closedSessions) {
+    PersistOnReturn persistOnReturn{*this};
     for (auto sit = sessions_.begin(); sit != sessions_.end();) {
         Session& s = sit->second;
         // Assign what can be assigned before declaring anything timed out.
@@ -512,6 +576,7 @@ void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>*
                     std::any_of(s.tasks.begin(), s.tasks.end(), [](const auto& t) { return !t.second.finished(); });
         if (!busy && now - s.lastActivity >= settings_.sessionIdleTimeoutMs) {
             if (closedSessions) closedSessions->push_back(s.id);
+            changedSessions_.insert(s.id);  // forgotten, with its tasks
             sit = sessions_.erase(sit);
         } else {
             ++sit;

@@ -125,6 +125,7 @@ private:
 
 Result Coordinator::startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
                               std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out) {
+    PersistOnReturn persistOnReturn{*this};
     Session* found = obtainSession(sessionId, now);
     if (!found) return sessionLimitError();
     Session& s = *found;
@@ -156,6 +157,8 @@ Result Coordinator::startTask(Owner submitter, const std::string& sessionId, Tas
     Task& task = s.tasks.emplace(t.def.id, std::move(t)).first->second;
     s.openTasks.insert(queuePlace(task));
     s.awaitingDependencies.insert(queuePlace(task));
+    changed(s);
+    changed(s, task);
 
     std::string definition = object([&](json::Writer& w) {
         json::writeKey(w, "task");
@@ -183,15 +186,17 @@ void Coordinator::makeReady(Task& t, std::int64_t now) {
         if (st.state != StageState::Waiting) continue;
         st.state = StageState::Ready;
         st.readySince = now;
-        st.inputJson = t.def.payloadJson;
+        // A pipeline requeued after a failure goes on from its last result.
+        bool afterDone = pipeline && i > 0 && t.stages[i - 1].state == StageState::Done;
+        st.inputJson = afterDone ? t.stages[i - 1].resultJson : t.def.payloadJson;
         if (pipeline) break;  // later stages wait for this one's result
     }
 }
 
 void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) {
     // Repeat until nothing changes: a failure can cascade down a chain.
-    for (bool changed = true; changed;) {
-        changed = false;
+    for (bool again = true; again;) {
+        again = false;
         const std::vector<QueuePlace> waiting(s.awaitingDependencies.begin(), s.awaitingDependencies.end());
         for (const auto& place : waiting) {
             auto task = s.tasks.find(place.taskId);
@@ -211,10 +216,11 @@ void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) 
             if (!failedDep.empty()) {
                 finishTask(s, t, TaskState::Failed, "dependency_failed", "dependency '" + failedDep + "' did not complete",
                            now, out);
-                changed = true;
+                again = true;
             } else if (allDone) {
                 s.awaitingDependencies.erase(place);
                 makeReady(t, now);
+                changed(s, t);
             }
         }
     }
@@ -261,6 +267,7 @@ bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out
         t.state = TaskState::Running;
         t.startedAt = now;
     }
+    changed(s, t);
     std::vector<std::string> supportAgents;
     std::string primaryAgent;
     for (std::size_t i = 0; i < t.stages.size(); ++i) {
@@ -434,6 +441,7 @@ Result Coordinator::report(Session& s, Owner from, const Message& msg, std::int6
 void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::string& resultJson, std::int64_t now,
                             Outputs& out) {
     Stage& st = t.stages[stage];
+    changed(s, t);
     st.state = StageState::Done;
     st.resultJson = resultJson;
     st.progress = 100;
@@ -477,6 +485,7 @@ void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::s
 void Coordinator::requeueStage(Session& s, Task& t, std::size_t stage, const char* code, const std::string& why,
                                std::int64_t now, Outputs& out) {
     Stage& st = t.stages[stage];
+    changed(s, t);
     std::string agentId = st.agentId;
     releaseAgent(s, agentId, now);
     // The agent may still be working on it: tell it to stop.
@@ -513,6 +522,8 @@ void Coordinator::requeueStage(Session& s, Task& t, std::size_t stage, const cha
 void Coordinator::finishTask(Session& s, Task& t, TaskState state, const std::string& code,
                              const std::string& message, std::int64_t now, Outputs& out) {
     if (t.finished()) return;
+    changed(s);
+    changed(s, t);
     s.openTasks.erase(queuePlace(t));
     s.awaitingDependencies.erase(queuePlace(t));
     t.state = state;
@@ -612,7 +623,10 @@ void Coordinator::forgetOldTasks(Session& s) {
         if (t.finished()) finished.emplace_back(t.finishedAt, id);
     std::sort(finished.begin(), finished.end());
     std::size_t excess = s.tasks.size() - settings_.maxTasksPerSession + 1;
-    for (std::size_t i = 0; i < finished.size() && i < excess; ++i) s.tasks.erase(finished[i].second);
+    for (std::size_t i = 0; i < finished.size() && i < excess; ++i) {
+        changedTasks_.emplace(s.id, finished[i].second);  // forgotten
+        s.tasks.erase(finished[i].second);
+    }
 }
 
 std::string Coordinator::taskJson(const Task& t) const {

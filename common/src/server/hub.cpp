@@ -44,7 +44,7 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
                                              settings_.sessionIdleTimeoutMs, 2, 100000, settings_.maxSessions},
-                   [this] { return newId_(); }),
+                   [this] { return newId_(); }, store_),
       startedAt_(now) {
     decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;
     decodeLimits_.maxJsonDepth = settings_.maxJsonDepth;
@@ -55,6 +55,7 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
 void Hub::restore(const store::Snapshot& kept, std::int64_t now) {
     rooms_.restore(kept.rooms, now);
     mids_.restore(kept.mids, now);
+    unreadableRecords_ = coordinator_.restore(kept.sessions, kept.tasks, now);
     // A grant whose connection was open when the server stopped lapses one
     // mid window from now, as if that connection had closed now.
     for (const auto& g : kept.grants) {

@@ -372,6 +372,20 @@ std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, co
     return std::get<std::string>(std::move(result));
 }
 
+std::variant<std::string, Error> Hub::deadLettersJson(const std::string& sessionId) const {
+    if (auto json = coordinator_.deadLettersJson(sessionId)) return *json;
+    return makeError(ErrorCode::NotFound, "no such session");
+}
+
+std::variant<std::string, Error> Hub::requeueDeadLetter(const std::string& sessionId, const std::string& taskId,
+                                                        std::int64_t now, Outbox& out) {
+    args::Outputs outputs;
+    auto result = coordinator_.requeueDeadLetter(sessionId, taskId, now, outputs);
+    route(outputs, now, out);
+    if (auto* e = std::get_if<Error>(&result)) return *e;
+    return std::get<std::string>(std::move(result));
+}
+
 std::variant<std::string, Error> Hub::cancelTask(const std::string& sessionId, const std::string& taskId,
                                                  std::int64_t now, Outbox& out) {
     if (!protocol::isValidSessionId(sessionId)) return makeError(ErrorCode::BadRequest, "invalid session id");

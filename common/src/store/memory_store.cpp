@@ -13,6 +13,8 @@ Snapshot MemoryStore::load() {
     }
     s.mids.assign(mids_.begin(), mids_.end());
     for (const auto& [token, grant] : grants_) s.grants.push_back(grant);
+    for (const auto& [id, record] : sessions_) s.sessions.push_back(StoredRecord{id, id, record});
+    for (const auto& [key, record] : tasks_) s.tasks.push_back(StoredRecord{key.first, key.second, record});
     return s;
 }
 
@@ -66,6 +68,27 @@ void MemoryStore::grantIssued(const std::string& token, const std::string& dedup
 void MemoryStore::grantExpires(const std::string& token, std::int64_t expiresAt) {
     ++changes_;
     if (auto it = grants_.find(token); it != grants_.end()) it->second.expiresAt = expiresAt;
+}
+
+void MemoryStore::sessionSaved(const std::string& session, const std::string& record) {
+    ++changes_;
+    sessions_[session] = record;
+}
+
+void MemoryStore::sessionForgotten(const std::string& session) {
+    ++changes_;
+    sessions_.erase(session);
+    tasks_.erase(tasks_.lower_bound({session, std::string()}), tasks_.lower_bound({session + '\0', std::string()}));
+}
+
+void MemoryStore::taskSaved(const std::string& session, const std::string& task, const std::string& record) {
+    ++changes_;
+    tasks_[{session, task}] = record;
+}
+
+void MemoryStore::taskForgotten(const std::string& session, const std::string& task) {
+    ++changes_;
+    tasks_.erase({session, task});
 }
 
 void MemoryStore::expire(std::int64_t now) {

@@ -5,8 +5,10 @@
 #pragma once
 
 #include "brolostack/args/session.hpp"
+#include "brolostack/store/store.hpp"
 
 #include <functional>
+#include <set>
 #include <variant>
 
 namespace brolostack::args {
@@ -43,7 +45,16 @@ using Result = std::variant<std::string, protocol::Error>;
 
 class Coordinator {
 public:
-    Coordinator(CoordinatorSettings settings, std::function<std::string()> newId);
+    /// `store` (none: nothing is kept) hears every change to a session or a
+    /// task once the call that made it returns.
+    Coordinator(CoordinatorSettings settings, std::function<std::string()> newId, store::Store* store = nullptr);
+
+    /// Rebuilds the sessions and tasks a store kept (before anything else
+    /// happens): agents offline until they register again, running stages
+    /// ready again, queued tasks in their place. Records it cannot read are
+    /// skipped and counted.
+    std::size_t restore(const std::vector<store::StoredRecord>& sessions, const std::vector<store::StoredRecord>& tasks,
+                        std::int64_t now);
 
     /// Handles one message from `from` (already envelope-checked).
     Result handle(Owner from, const Message& msg, std::int64_t now, Outputs& out);
@@ -70,6 +81,13 @@ public:
     /// Starts a task as `submitter` (HTTP API and embedding use this too).
     Result startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
                      std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out);
+    /// Tasks of the session that failed for good (retries used up, no
+    /// agent, an agent's error): `{"sessionId","count","tasks":[...]}`
+    /// with each task's stages and attempts; nullopt for an unknown session.
+    std::optional<std::string> deadLettersJson(const std::string& sessionId) const;
+    /// Puts a failed task back in the queue: its unfinished stages start
+    /// over with fresh retries (finished ones keep their results).
+    Result requeueDeadLetter(const std::string& sessionId, const std::string& taskId, std::int64_t now, Outputs& out);
     /// The agent's owner, if the agent exists and is online.
     std::optional<Owner> ownerOf(const std::string& sessionId, const std::string& agentId) const;
 
@@ -111,9 +129,22 @@ private:
     Message make(const Session& s, MessageType type, std::string payloadJson, std::int64_t now) const;
     std::string taskJson(const Task& t) const;
 
+    // persistence (records.cpp holds the format)
+    void changed(const Session& s) { changedSessions_.insert(s.id); }
+    void changed(const Session& s, const Task& t) { changedTasks_.emplace(s.id, t.def.id); }
+    /// Tells the store what changed since the last call (at the end of every public call that changes state).
+    void persist();
+    struct PersistOnReturn {
+        Coordinator& c;
+        ~PersistOnReturn() { c.persist(); }
+    };
+
     CoordinatorSettings settings_;
     std::function<std::string()> newId_;
+    store::Store* store_;
     std::map<std::string, Session> sessions_;
+    std::set<std::string> changedSessions_;
+    std::set<std::pair<std::string, std::string>> changedTasks_;
 };
 
 }  // namespace brolostack::args

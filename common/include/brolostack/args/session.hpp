@@ -31,6 +31,7 @@ enum class TaskState { Queued, Running, Completed, Failed, Canceled };
 std::string_view taskStateName(TaskState s);
 
 enum class StageState { Waiting, Ready, Running, Done, Stopped };
+std::string_view stageStateName(StageState s);
 
 struct Stage {
     std::optional<std::string> agentType;

@@ -61,6 +61,8 @@ public:
     /// Where durable changes go: the I/O layer holds a step's frames until
     /// the store has made that step's changes durable.
     const store::Store& store() const { return *store_; }
+    /// ARGS records the store held that this server could not read (skipped at start).
+    std::size_t unreadableRecords() const { return unreadableRecords_; }
 
     // ---- connection lifecycle --------------------------------------------
     /// Checks origin, connection limit and upgrade credentials, in that
@@ -137,6 +139,11 @@ public:
     /// Starts a task on behalf of the server (HTTP API); reply data or an error.
     std::variant<std::string, protocol::Error> startTask(const std::string& sessionId, const std::string& definitionJson,
                                                          std::int64_t now, Outbox& out);
+    /// `{"sessionId","count","tasks"}`: the session's failed tasks, or not_found.
+    std::variant<std::string, protocol::Error> deadLettersJson(const std::string& sessionId) const;
+    /// Puts a failed task of the session back in its queue.
+    std::variant<std::string, protocol::Error> requeueDeadLetter(const std::string& sessionId, const std::string& taskId,
+                                                                 std::int64_t now, Outbox& out);
     /// Cancels a task the server started (HTTP API, embedding API).
     std::variant<std::string, protocol::Error> cancelTask(const std::string& sessionId, const std::string& taskId,
                                                           std::int64_t now, Outbox& out);
@@ -232,6 +239,7 @@ private:
     std::unordered_map<std::string, ResumeGrant> resumeGrants_;  // resumeToken -> grant
     void restore(const store::Snapshot& kept, std::int64_t now);
     LocalHooks localHooks_;
+    std::size_t unreadableRecords_ = 0;
     std::size_t pendingAdmissions_ = 0;
     std::size_t pendingWebhooks_ = 0;
     bool draining_ = false;

@@ -28,6 +28,10 @@ public:
     void midRemembered(const StoredMid& mid) override;
     void grantIssued(const std::string& token, const std::string& dedupeKey) override;
     void grantExpires(const std::string& token, std::int64_t expiresAt) override;
+    void sessionSaved(const std::string& session, const std::string& record) override;
+    void sessionForgotten(const std::string& session) override;
+    void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
+    void taskForgotten(const std::string& session, const std::string& task) override;
     void expire(std::int64_t now) override;
 
     std::uint64_t lastChange() const override { return changes_; }
@@ -43,6 +47,8 @@ private:
     std::map<std::string, Room> rooms_;
     std::deque<StoredMid> mids_;
     std::unordered_map<std::string, StoredGrant> grants_;
+    std::map<std::string, std::string> sessions_;
+    std::map<std::pair<std::string, std::string>, std::string> tasks_;  // (session, task) -> record
 };
 
 }  // namespace brolostack::store

@@ -8,7 +8,9 @@
 // survive a crash.
 //
 // At start the core rebuilds itself from `load()`: rooms with their epochs,
-// offsets and history, the mid dedupe window and the resume grants.
+// offsets and history, the mid dedupe window, the resume grants, and ARGS
+// sessions and tasks (records whose JSON the ARGS layer writes and reads:
+// args/records.hpp).
 #pragma once
 
 #include <cstdint>
@@ -56,10 +58,19 @@ struct StoredGrant {
     std::optional<std::int64_t> expiresAt;
 };
 
+/// An ARGS session's or task's record.
+struct StoredRecord {
+    std::string session;
+    std::string id;  // the task's id; the session's id again for a session record
+    std::string json;
+};
+
 struct Snapshot {
     std::vector<StoredRoom> rooms;
     std::vector<StoredMid> mids;  // in the order they were remembered
     std::vector<StoredGrant> grants;
+    std::vector<StoredRecord> sessions;
+    std::vector<StoredRecord> tasks;
 };
 
 class Store {
@@ -82,6 +93,11 @@ public:
     virtual void grantIssued(const std::string& token, const std::string& dedupeKey) = 0;
     /// The grant's connection closed: it now lapses at `expiresAt`.
     virtual void grantExpires(const std::string& token, std::int64_t expiresAt) = 0;
+    virtual void sessionSaved(const std::string& session, const std::string& record) = 0;
+    /// The session is gone, and every task of it.
+    virtual void sessionForgotten(const std::string& session) = 0;
+    virtual void taskSaved(const std::string& session, const std::string& task, const std::string& record) = 0;
+    virtual void taskForgotten(const std::string& session, const std::string& task) = 0;
     /// Mids and grants whose time is up may go.
     virtual void expire(std::int64_t now) = 0;
 
