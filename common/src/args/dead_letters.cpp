@@ -107,30 +107,8 @@ Result Coordinator::requeueDeadLetter(const std::string& sessionId, const std::s
     t.resultJson = "null";
     t.errorCode.clear();
     t.errorMessage.clear();
-    s.openTasks.insert(queuePlace(t));
-    s.awaitingDependencies.insert(queuePlace(t));
     s.lastActivity = now;
-    changed(s, t);
-
-    std::string announcement = object([&](json::Writer& w) {
-        json::writeKey(w, "task");
-        writeTaskDefinition(w, t.def);
-        json::writeKey(w, "taskId");
-        json::writeString(w, t.def.id);
-        json::writeKey(w, "state");
-        json::writeString(w, "queued");
-        json::writeKey(w, "requeued");
-        w.Bool(true);
-    });
-    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::TaskStart, announcement, now)});
-    resolveDependents(s, now, out);
-    schedule(s, now, out);
-    return object([&](json::Writer& w) {
-        json::writeKey(w, "taskId");
-        json::writeString(w, t.def.id);
-        json::writeKey(w, "state");
-        json::writeString(w, "queued");
-    });
+    return enqueue(s, t, true, now, out);
 }
 
 }  // namespace brolostack::args

@@ -155,25 +155,32 @@ Result Coordinator::startTask(Owner submitter, const std::string& sessionId, Tas
     t.def = std::move(def);
     ++s.totalTasks;
     Task& task = s.tasks.emplace(t.def.id, std::move(t)).first->second;
-    s.openTasks.insert(queuePlace(task));
-    s.awaitingDependencies.insert(queuePlace(task));
     changed(s);
-    changed(s, task);
+    return enqueue(s, task, false, now, out);
+}
 
-    std::string definition = object([&](json::Writer& w) {
+Result Coordinator::enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out) {
+    s.openTasks.insert(queuePlace(t));
+    s.awaitingDependencies.insert(queuePlace(t));
+    changed(s, t);
+    std::string announcement = object([&](json::Writer& w) {
         json::writeKey(w, "task");
-        writeTaskDefinition(w, task.def);
+        writeTaskDefinition(w, t.def);
         json::writeKey(w, "taskId");
-        json::writeString(w, task.def.id);
+        json::writeString(w, t.def.id);
         json::writeKey(w, "state");
         json::writeString(w, "queued");
+        if (requeued) {
+            json::writeKey(w, "requeued");
+            w.Bool(true);
+        }
     });
-    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::TaskStart, definition, now)});
+    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::TaskStart, announcement, now)});
     resolveDependents(s, now, out);
     schedule(s, now, out);
     return object([&](json::Writer& w) {
         json::writeKey(w, "taskId");
-        json::writeString(w, task.def.id);
+        json::writeString(w, t.def.id);
         json::writeKey(w, "state");
         json::writeString(w, "queued");
     });

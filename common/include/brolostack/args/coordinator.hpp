@@ -110,6 +110,8 @@ private:
     Result streamEnd(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
 
     // task_scheduler.cpp
+    /// Puts a task (new, or a dead letter back) in the queue and announces TASK_START; the reply.
+    Result enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out);
     void schedule(Session& s, std::int64_t now, Outputs& out);
     bool assignTask(Session& s, Task& t, std::int64_t now, Outputs& out);
     void makeReady(Task& t, std::int64_t now);
