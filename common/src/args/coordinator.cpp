@@ -1,6 +1,9 @@
-// Coordinator: dispatch, agents, collaboration, streams, sync and timers.
-// Tasks are in task_scheduler.cpp.
+// Coordinator: dispatch, sessions, agents, sync and timers. Tasks are in
+// task_scheduler.cpp, collaboration in collaboration.cpp, streams in
+// streams.cpp, dead letters in dead_letters.cpp.
 #include "brolostack/args/coordinator.hpp"
+
+#include "payload.hpp"
 
 #include "brolostack/args/records.hpp"
 #include "brolostack/json.hpp"
@@ -25,26 +28,6 @@ std::vector<Task*> unfinishedTasks(Session& s) {
     return tasks;
 }
 using protocol::makeError;
-
-constexpr unsigned kPayloadDepth = 32;
-// Stream sequence numbers stay within what JavaScript holds exactly.
-constexpr std::int64_t kMaxSeq = (std::int64_t{1} << 53) - 1;
-
-/// The payload as a parsed object, or a bad_request.
-std::variant<json::Document, Error> payloadObject(const Message& msg) {
-    json::Document doc;
-    if (!json::parseStrict(msg.payloadJson, doc, msg.payloadJson.size() + 1, kPayloadDepth, true).ok())
-        return payloadError("", std::string(messageTypeName(msg.type)) + " payload must be an object");
-    return doc;
-}
-
-std::optional<std::string> stringMember(const json::Value& obj, const char* name) {
-    auto it = obj.FindMember(name);
-    if (it == obj.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() == 0 ||
-        it->value.GetStringLength() > 128)
-        return std::nullopt;
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-}
 
 using json::object;
 
@@ -340,195 +323,6 @@ void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
         }
         if (!gone.empty()) schedule(s, now, out);
     }
-}
-
-Result Coordinator::collaborationRequest(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
-    auto doc = payloadObject(msg);
-    if (auto* e = std::get_if<Error>(&doc)) return *e;
-    const json::Document& p = std::get<json::Document>(doc);
-    auto requestId = stringMember(p, "requestId");
-    auto requester = stringMember(p, "requestingAgent");
-    if (!requestId) return payloadError("requestId", "'requestId' is required");
-    if (!requester) return payloadError("requestingAgent", "'requestingAgent' is required");
-    auto req = s.agents.find(*requester);
-    if (req == s.agents.end() || !req->second.online || req->second.owner != from)
-        return makeError(ErrorCode::Forbidden, "'requestingAgent' must be an online agent of this connection");
-    if (s.collaborations.count(*requestId)) return makeError(ErrorCode::Conflict, "request '" + *requestId + "' is pending");
-    std::vector<std::string> required;
-    auto caps = p.FindMember("requiredCapabilities");
-    if (caps != p.MemberEnd() && caps->value.IsArray())
-        for (const auto& c : caps->value.GetArray())
-            if (c.IsString()) required.emplace_back(c.GetString(), c.GetStringLength());
-    std::vector<std::string> targets;
-    if (auto target = stringMember(p, "targetAgent")) {
-        auto it = s.agents.find(*target);
-        if (it == s.agents.end() || !it->second.online)
-            return makeError(ErrorCode::NotFound, "no agent '" + *target + "' online in this session");
-        targets.push_back(*target);
-    } else {
-        for (const auto& [id, agent] : s.agents) {
-            if (!agent.online || id == *requester) continue;
-            const auto& have = agent.info.capabilities;
-            bool all = std::all_of(required.begin(), required.end(), [&](const std::string& c) {
-                return std::find(have.begin(), have.end(), c) != have.end();
-            });
-            if (all) targets.push_back(id);
-        }
-        if (targets.empty()) return makeError(ErrorCode::NotFound, "no online agent has the required capabilities");
-    }
-    std::int64_t deadline = now + settings_.collaborationTimeoutMs;
-    auto dl = p.FindMember("deadline");
-    if (dl != p.MemberEnd() && dl->value.IsInt64()) deadline = std::min(deadline, dl->value.GetInt64());
-    s.collaborations[*requestId] = Collaboration{*requestId, *requester, deadline, false};
-    for (const auto& target : targets) {
-        Message m = make(s, MessageType::CollaborationRequest, msg.payloadJson, now);
-        m.agentId = target;
-        m.metadata = msg.metadata;
-        m.metadata.sourceAgent = *requester;
-        m.metadata.targetAgent = target;
-        out.push_back({Routed::Route::Direct, s.agents[target].owner, false, std::move(m)});
-    }
-    return object([&](json::Writer& w) {
-        json::writeKey(w, "requestId");
-        json::writeString(w, *requestId);
-        json::writeKey(w, "targets");
-        w.StartArray();
-        for (const auto& t : targets) json::writeString(w, t);
-        w.EndArray();
-    });
-}
-
-Result Coordinator::collaborationResponse(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
-    auto doc = payloadObject(msg);
-    if (auto* e = std::get_if<Error>(&doc)) return *e;
-    const json::Document& p = std::get<json::Document>(doc);
-    auto requestId = stringMember(p, "requestId");
-    auto fromAgent = stringMember(p, "fromAgent");
-    if (!requestId) return payloadError("requestId", "'requestId' is required");
-    if (!fromAgent) return payloadError("fromAgent", "'fromAgent' is required");
-    auto agent = s.agents.find(*fromAgent);
-    if (agent == s.agents.end() || !agent->second.online || agent->second.owner != from)
-        return makeError(ErrorCode::Forbidden, "'fromAgent' must be an online agent of this connection");
-    auto it = s.collaborations.find(*requestId);
-    if (it == s.collaborations.end()) return makeError(ErrorCode::NotFound, "no pending request '" + *requestId + "'");
-    auto requester = s.agents.find(it->second.requestingAgent);
-    if (requester == s.agents.end() || !requester->second.online)
-        return makeError(ErrorCode::Unavailable, "the requesting agent is offline");
-    it->second.answered = true;
-    Message m = make(s, MessageType::CollaborationResponse, msg.payloadJson, now);
-    m.agentId = it->second.requestingAgent;
-    m.metadata = msg.metadata;
-    m.metadata.sourceAgent = *fromAgent;
-    m.metadata.targetAgent = it->second.requestingAgent;
-    out.push_back({Routed::Route::Direct, requester->second.owner, false, std::move(m)});
-    return std::string("{}");
-}
-
-Result Coordinator::streamStart(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
-    auto doc = payloadObject(msg);
-    if (auto* e = std::get_if<Error>(&doc)) return *e;
-    const json::Document& p = std::get<json::Document>(doc);
-    auto streamId = stringMember(p, "streamId");
-    if (!streamId) return payloadError("streamId", "'streamId' is required");
-    if (s.streams.count(*streamId)) return makeError(ErrorCode::Conflict, "stream '" + *streamId + "' is open");
-    Stream stream;
-    stream.streamId = *streamId;
-    stream.owner = from;
-    if (auto type = stringMember(p, "type")) {
-        if (*type != "text" && *type != "binary" && *type != "json" && *type != "media")
-            return payloadError("type", "stream 'type' must be text, binary, json or media");
-        stream.type = *type;
-    }
-    if (auto qos = stringMember(p, "qualityOfService")) {
-        if (*qos == "best-effort") stream.qos = Qos::BestEffort;
-        else if (*qos == "guaranteed") stream.qos = Qos::Guaranteed;
-        else if (*qos == "real-time") stream.qos = Qos::RealTime;
-        else return payloadError("qualityOfService", "'qualityOfService' must be best-effort, guaranteed or real-time");
-    }
-    s.streams.emplace(*streamId, stream);
-    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::StreamStart, msg.payloadJson, now)});
-    return object([&](json::Writer& w) {
-        json::writeKey(w, "streamId");
-        json::writeString(w, *streamId);
-    });
-}
-
-Result Coordinator::binaryChunk(Owner from, const std::string& sessionId, const std::string& streamId,
-                                std::int64_t seq, bool isLast, std::int64_t now, Outputs& out, bool& realTime) {
-    auto sit = sessions_.find(sessionId);
-    if (sit == sessions_.end()) return makeError(ErrorCode::NotFound, "no session '" + sessionId + "'");
-    Session* s = &sit->second;
-    auto it = s->streams.find(streamId);
-    if (it == s->streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + streamId + "'");
-    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may send its data");
-    if (seq > kMaxSeq) return makeError(ErrorCode::BadRequest, "seq is out of range");
-    if (it->second.qos == Qos::Guaranteed && seq != it->second.nextSeq)
-        return makeError(ErrorCode::BadRequest, "expected seq " + std::to_string(it->second.nextSeq));
-    it->second.nextSeq = seq + 1;
-    ++it->second.chunks;
-    realTime = it->second.qos == Qos::RealTime;
-    s->lastActivity = now;
-    if (isLast) {
-        out.push_back({Routed::Route::Announce, 0, false,
-                       make(*s, MessageType::StreamEnd,
-                            object([&](json::Writer& w) {
-                                json::writeKey(w, "streamId");
-                                json::writeString(w, streamId);
-                            }),
-                            now)});
-        s->streams.erase(it);
-    }
-    return std::string("{}");
-}
-
-Result Coordinator::streamData(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
-    auto doc = payloadObject(msg);
-    if (auto* e = std::get_if<Error>(&doc)) return *e;
-    const json::Document& p = std::get<json::Document>(doc);
-    auto streamId = stringMember(p, "streamId");
-    if (!streamId) return payloadError("streamId", "'streamId' is required");
-    auto seqIt = p.FindMember("seq");
-    if (seqIt == p.MemberEnd() || !seqIt->value.IsInt64() || seqIt->value.GetInt64() < 0 ||
-        seqIt->value.GetInt64() > kMaxSeq)
-        return payloadError("seq", "'seq' must be an integer from 0 to 2^53-1");
-    auto it = s.streams.find(*streamId);
-    if (it == s.streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + *streamId + "'");
-    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may send its data");
-    std::int64_t seq = seqIt->value.GetInt64();
-    if (it->second.qos == Qos::Guaranteed && seq != it->second.nextSeq)
-        return makeError(ErrorCode::BadRequest, "expected seq " + std::to_string(it->second.nextSeq));
-    it->second.nextSeq = seq + 1;
-    ++it->second.chunks;
-    auto last = p.FindMember("isLast");
-    bool isLast = last != p.MemberEnd() && last->value.IsBool() && last->value.GetBool();
-    Message m = make(s, MessageType::StreamData, msg.payloadJson, now);
-    m.metadata = msg.metadata;
-    if (it->second.qos == Qos::Guaranteed) out.push_back({Routed::Route::Announce, 0, false, std::move(m)});
-    else out.push_back({Routed::Route::Broadcast, from, it->second.qos == Qos::RealTime, std::move(m)});
-    if (isLast) {
-        out.push_back({Routed::Route::Announce, 0, false,
-                       make(s, MessageType::StreamEnd,
-                            object([&](json::Writer& w) {
-                                json::writeKey(w, "streamId");
-                                json::writeString(w, *streamId);
-                            }),
-                            now)});
-        s.streams.erase(it);
-    }
-    return std::string("{}");
-}
-
-Result Coordinator::streamEnd(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
-    auto doc = payloadObject(msg);
-    if (auto* e = std::get_if<Error>(&doc)) return *e;
-    auto streamId = stringMember(std::get<json::Document>(doc), "streamId");
-    if (!streamId) return payloadError("streamId", "'streamId' is required");
-    auto it = s.streams.find(*streamId);
-    if (it == s.streams.end()) return makeError(ErrorCode::NotFound, "no open stream '" + *streamId + "'");
-    if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the stream's starter may end it");
-    s.streams.erase(it);
-    out.push_back({Routed::Route::Announce, 0, false, make(s, MessageType::StreamEnd, msg.payloadJson, now)});
-    return std::string("{}");
 }
 
 void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>* closedSessions) {

@@ -37,10 +37,13 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
       auth_(settings_.apiKeys, std::move(jwt)),
       ownStore_(store ? nullptr : std::make_unique<store::MemoryStore>(settings_.maxRememberedMids)),
       store_(store ? store : ownStore_.get()),
-      rooms_(rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs, settings_.historyMaxBytes,
-                                 settings_.memoryLimitBytes, settings_.maxRooms},
+      rooms_(rooms::RoomServiceSettings{rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs,
+                                                            settings_.historyMaxBytes, settings_.memoryLimitBytes,
+                                                            settings_.maxRooms},
+                                        settings_.midTtlMs, settings_.maxRememberedMids,
+                                        settings_.maxRoomsPerConnection, settings_.maxHistoryLimit},
              [this] { return newId_(); }, store_),
-      mids_(settings_.midTtlMs, settings_.maxRememberedMids, store_),
+      resumeGrants_(settings_.midTtlMs, store_),
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
                                              settings_.sessionIdleTimeoutMs, 2, 100000, settings_.maxSessions},
@@ -53,15 +56,9 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
 }
 
 void Hub::restore(const store::Snapshot& kept, std::int64_t now) {
-    rooms_.restore(kept.rooms, now);
-    mids_.restore(kept.mids, now);
+    rooms_.restore(kept, now);
+    resumeGrants_.restore(kept.grants, now);
     unreadableRecords_ = coordinator_.restore(kept.sessions, kept.tasks, now);
-    // A grant whose connection was open when the server stopped lapses one
-    // mid window from now, as if that connection had closed now.
-    for (const auto& g : kept.grants) {
-        std::int64_t expiresAt = g.expiresAt.value_or(now + settings_.midTtlMs);
-        if (expiresAt > now) resumeGrants_[g.token] = ResumeGrant{g.dedupeKey, expiresAt};
-    }
 }
 
 Admission Hub::admit(const UpgradeRequest& request, std::int64_t now) {
@@ -239,13 +236,11 @@ void Hub::handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t n
         // connection keeps that connection's mid namespace, so publishes it
         // retries after a reconnect are recognised. Sids are public (member
         // lists show them), so they cannot serve for this.
-        auto grant = resumeGrants_.find(hello.resume->token);
-        if (grant != resumeGrants_.end() && grant->second.expiresAt > now) c.dedupeKey = grant->second.dedupeKey;
+        if (auto granted = resumeGrants_.lookup(hello.resume->token, now)) c.dedupeKey = *granted;
     }
     c.helloDone = true;
     c.resumeToken = newId_() + newId_();
-    resumeGrants_[c.resumeToken] = ResumeGrant{c.dedupeKey, std::numeric_limits<std::int64_t>::max()};
-    store_->grantIssued(c.resumeToken, c.dedupeKey);
+    resumeGrants_.issue(c.resumeToken, c.dedupeKey);
 
     std::string roomsJson = "{}";
     if (hello.resume && !hello.resume->rooms.empty()) {
@@ -340,13 +335,8 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     Connection* c = find(conn);
     if (!c) return;
     c->closing = true;
-    // Copy: leaveRoom edits the member's room set while we walk it.
-    std::set<std::string> joined = rooms_.roomsOf(conn);
-    for (const auto& room : joined) leaveRoom(*c, room, now, out);
-    if (auto grant = resumeGrants_.find(c->resumeToken); grant != resumeGrants_.end()) {
-        grant->second.expiresAt = now + settings_.midTtlMs;
-        store_->grantExpires(c->resumeToken, grant->second.expiresAt);
-    }
+    rooms_.leaveAll(conn, now, deliverTo(out));
+    resumeGrants_.release(c->resumeToken, now);
     connections_.erase(conn);
     args::Outputs outputs;
     coordinator_.ownerGone(conn, now, outputs);
@@ -387,10 +377,8 @@ void Hub::tick(std::int64_t now, Outbox& out) {
         announce(sessionId, args::encodeMessage(m), now, out);
     }
     rooms_.expire(now);
-    mids_.expire(now);
+    resumeGrants_.expire(now);
     store_->expire(now);
-    for (auto it = resumeGrants_.begin(); it != resumeGrants_.end();)
-        it = it->second.expiresAt <= now ? resumeGrants_.erase(it) : std::next(it);
     for (auto it = recentUpgrades_.begin(); it != recentUpgrades_.end();) {
         while (!it->second.empty() && it->second.front() + kUpgradeWindowMs <= now) it->second.pop_front();
         it = it->second.empty() ? recentUpgrades_.erase(it) : std::next(it);

@@ -74,11 +74,11 @@ void Hub::handleArgs(Connection& c, const protocol::ArgsFrame& f, std::int64_t n
 }
 
 void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Outbox& out) {
-    if (f.mid && mids_.find(c.dedupeKey, *f.mid, now)) {
+    if (f.mid && rooms_.mids().find(c.dedupeKey, *f.mid, now)) {
         reply(c, f.ref, "{\"duplicate\":true}", out);
         return;
     }
-    if (f.mid) mids_.remember(c.dedupeKey, *f.mid, {}, now);
+    if (f.mid) rooms_.mids().remember(c.dedupeKey, *f.mid, {}, now);
 
     if (f.event == "join-session" || f.event == "leave-session") {
         auto sessionId = namedSession(f.dataJson, true);
@@ -241,16 +241,13 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
 }
 
 void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {
-    rooms::Room& room = rooms_.obtain(sessionRoom(sessionId), now);
-    SharedFrame frame;
-    rooms_.append(
-        room, now,
-        [&](std::uint64_t offset) {
+    rooms_.announce(
+        sessionRoom(sessionId), now,
+        [&](const rooms::Room& room, std::uint64_t offset) {
             protocol::ArgsPushFrame push{msgJson, room.id, offset, room.epoch};
             return std::make_shared<const std::string>(protocol::encodeServerFrame(push));
         },
-        &frame);
-    deliver(room, frame, 0, out);
+        deliverTo(out));
     if (localHooks_.announced) localHooks_.announced(sessionId, msgJson);
 }
 

@@ -7,11 +7,11 @@
 #include "brolostack/args/coordinator.hpp"
 #include "brolostack/config/settings.hpp"
 #include "brolostack/protocol/codec.hpp"
-#include "brolostack/rooms/mid_dedupe.hpp"
-#include "brolostack/rooms/room_registry.hpp"
+#include "brolostack/rooms/room_service.hpp"
 #include "brolostack/server/auth.hpp"
 #include "brolostack/server/outbox.hpp"
 #include "brolostack/server/rate_limiter.hpp"
+#include "brolostack/server/resume_grants.hpp"
 #include "brolostack/server/stats.hpp"
 #include "brolostack/store/store.hpp"
 
@@ -43,11 +43,7 @@ struct Admission {
 };
 
 /// Where a server-side publish landed.
-struct Published {
-    std::string room;
-    std::uint64_t offset = 0;
-    std::string epoch;
-};
+using Published = rooms::PublishedAt;
 
 class Hub {
 public:
@@ -189,7 +185,7 @@ private:
     /// False (the frame answered rate_limited, or the connection closed with 4029) when over the rate limit.
     bool admitByRate(Connection& c, std::uint64_t ref, const std::string& op, std::int64_t now, Outbox& out);
     std::string sessionPositionJson(const std::string& sessionId) const;
-    // rooms (hub_rooms.cpp)
+    // rooms (hub_rooms.cpp): the connection's side of the room service
     std::variant<std::string, protocol::Error> joinRoom(Connection& c, const protocol::JoinFrame& f,
                                                         std::int64_t now, Outbox& out);
     void handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t now, Outbox& out);
@@ -197,15 +193,9 @@ private:
     void handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t now, Outbox& out);
     void handleHistory(Connection& c, const protocol::HistoryFrame& f, Outbox& out);
     void handleMembers(Connection& c, const protocol::MembersFrame& f, Outbox& out);
-    void leaveRoom(Connection& c, const std::string& room, std::int64_t now, Outbox& out);
-    /// Assigns the next offset, builds the message frame once, keeps it in history.
-    Published append(rooms::Room& room, const protocol::Sender& from, const std::string& event,
-                     std::string dataJson, const std::optional<std::string>& mid, std::int64_t now,
-                     SharedFrame& frame);
-    /// Sends one prepared frame to every member but `skip` (0: nobody skipped).
-    void deliver(const rooms::Room& room, const SharedFrame& frame, ConnId skip, Outbox& out);
-    static std::string publishReplyJson(const Published& published, bool duplicate);
-    protocol::Error roomLimitError() const;
+    rooms::Participant participantOf(const Connection& c) const;
+    /// Delivers room frames to members' connections through `out`.
+    rooms::Deliver deliverTo(Outbox& out);
     // replies (hub_replies.cpp)
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
@@ -227,16 +217,11 @@ private:
     protocol::DecodeLimits decodeLimits_;
     std::unique_ptr<store::Store> ownStore_;  // when none was given
     store::Store* store_;
-    rooms::RoomRegistry rooms_;
-    rooms::MidDedupe mids_;
+    rooms::RoomService rooms_;
+    ResumeGrants resumeGrants_;
     args::Coordinator coordinator_;
     std::unordered_map<ConnId, Connection> connections_;
     std::unordered_map<std::string, std::deque<std::int64_t>> recentUpgrades_;  // per IP, last minute
-    struct ResumeGrant {
-        std::string dedupeKey;
-        std::int64_t expiresAt;  // kept while the connection lives, then for the mid window
-    };
-    std::unordered_map<std::string, ResumeGrant> resumeGrants_;  // resumeToken -> grant
     void restore(const store::Snapshot& kept, std::int64_t now);
     LocalHooks localHooks_;
     std::size_t unreadableRecords_ = 0;

@@ -1,0 +1,114 @@
+// Rooms as the protocol sees them (PROTOCOL.md section 5): join with
+// recovery, leave, presence, publish with mid dedupe, history and members,
+// over the registry, the dedupe window and the store. It knows members,
+// not connections: the hub says who a member is (Participant), checks what
+// the member's credentials allow, and maps members to connections when a
+// frame is delivered.
+#pragma once
+
+#include "brolostack/protocol/codec.hpp"
+#include "brolostack/rooms/mid_dedupe.hpp"
+#include "brolostack/rooms/room_registry.hpp"
+#include "brolostack/store/store.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace brolostack::rooms {
+
+/// A member as rooms see it.
+struct Participant {
+    MemberId id = 0;
+    std::string sid;
+    std::optional<std::string> user;
+    std::string dedupeKey;  // whose mid window its publishes share
+};
+
+/// Hands one frame to one member.
+using Deliver = std::function<void(MemberId member, const SharedFrame& frame)>;
+
+struct RoomServiceSettings {
+    RoomSettings rooms;
+    std::int64_t midTtlMs = 10 * 60 * 1000;
+    std::size_t maxRememberedMids = 1000000;
+    std::size_t maxRoomsPerMember = 100;
+    std::uint32_t maxHistoryLimit = 1000;
+};
+
+/// A member's publish: where it landed, whether it was a duplicate, and
+/// the frame to deliver (none for a duplicate).
+struct Publication {
+    PublishedAt at;
+    bool duplicate = false;
+    SharedFrame frame;
+    std::string replyJson() const;
+};
+
+class RoomService {
+public:
+    /// `newEpoch` names each new incarnation of a room; `store` (none:
+    /// nothing is kept) hears every durable change.
+    RoomService(RoomServiceSettings settings, std::function<std::string()> newEpoch, store::Store* store);
+
+    /// Takes back the rooms and mids a store kept (before anything else happens).
+    void restore(const store::Snapshot& kept, std::int64_t now);
+
+    /// Joins `f.room` (a member joining again only recovers); the reply's
+    /// data. The other members hear the presence frame.
+    std::variant<std::string, protocol::Error> join(const Participant& p, const protocol::JoinFrame& f, std::int64_t now,
+                                                    const Deliver& deliver);
+    /// Leaves the room (nothing when not a member); the members left hear it.
+    void leave(MemberId member, const std::string& room, std::int64_t now, const Deliver& deliver);
+    /// Leaves every room of the member.
+    void leaveAll(MemberId member, std::int64_t now, const Deliver& deliver);
+
+    /// A member's publish to a room it joined. The caller replies, then
+    /// delivers the frame (so the publisher learns its offset first).
+    std::variant<Publication, protocol::Error> publish(const Participant& p, protocol::PublishFrame& f, std::int64_t now);
+    /// A publish of the server's own (HTTP API), delivered to every member.
+    std::variant<PublishedAt, protocol::Error> publishAsServer(const std::string& room, const std::string& event,
+                                                               const std::string& dataJson, std::int64_t now,
+                                                               const Deliver& deliver);
+    /// Appends a frame the server builds for `room` (an ARGS announcement)
+    /// and delivers it to every member.
+    void announce(const std::string& room, std::int64_t now,
+                  const std::function<SharedFrame(const Room& room, std::uint64_t offset)>& build, const Deliver& deliver);
+    /// Sends `frame` to every member of `room` but `skip` (0: nobody skipped).
+    void deliver(const std::string& room, const SharedFrame& frame, MemberId skip, const Deliver& deliver) const;
+
+    /// limit_exceeded when creating the missing ones of `roomIds` would pass
+    /// MAX_ROOMS (so a multi-room publish changes nothing or everything).
+    std::optional<protocol::Error> checkCapacity(const std::vector<std::string>& roomIds) const;
+    /// `{"room","epoch","offset","messages","complete"}` (who may read is the caller's to check).
+    std::variant<std::string, protocol::Error> historyJson(const std::string& room,
+                                                           const std::optional<protocol::StreamPosition>& since,
+                                                           std::optional<std::uint32_t> limit) const;
+    /// `{"room","members","memberCount"}`, or not_found.
+    std::variant<std::string, protocol::Error> membersJson(const std::string& room) const;
+
+    bool isMember(const std::string& room, MemberId member) const { return registry_.isMember(room, member); }
+    const std::set<std::string>& roomsOf(MemberId member) const { return registry_.roomsOf(member); }
+    const Room* find(const std::string& room) const { return registry_.find(room); }
+    /// The dedupe window of client message ids (publishes and sends).
+    MidDedupe& mids() { return mids_; }
+
+    /// Expires history, mids and forgotten rooms.
+    void expire(std::int64_t now);
+    std::size_t roomCount() const { return registry_.roomCount(); }
+    std::size_t historyBytes() const { return registry_.historyBytes(); }
+    std::uint64_t budgetEvictions() const { return registry_.budgetEvictions(); }
+
+private:
+    protocol::Error roomLimitError() const;
+    PublishedAt append(Room& room, const protocol::Sender& from, const std::string& event, std::string dataJson,
+                       const std::optional<std::string>& mid, std::int64_t now, SharedFrame& frame);
+
+    RoomServiceSettings settings_;
+    RoomRegistry registry_;
+    MidDedupe mids_;
+};
+
+}  // namespace brolostack::rooms

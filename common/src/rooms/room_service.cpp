@@ -1,0 +1,254 @@
+#include "brolostack/rooms/room_service.hpp"
+
+#include "brolostack/json.hpp"
+#include "brolostack/protocol/identifiers.hpp"
+#include "brolostack/protocol/json_writers.hpp"
+
+#include <algorithm>
+
+namespace brolostack::rooms {
+
+using protocol::Error;
+using protocol::ErrorCode;
+using protocol::makeError;
+
+namespace {
+
+// A join reply lists at most this many members; `memberCount` is exact and
+// the `members` op lists everyone.
+constexpr std::size_t kMaxMembersInJoinReply = 1000;
+constexpr std::uint32_t kDefaultHistoryLimit = 100;
+
+protocol::MemberView viewOf(const MemberEntry& m) { return {m.sid, m.user, m.infoJson}; }
+
+void writeMembers(json::Writer& w, const Room& room, std::size_t max) {
+    json::writeKey(w, "members");
+    w.StartArray();
+    std::size_t n = 0;
+    for (const auto& [id, member] : room.members) {
+        if (n++ == max) break;
+        protocol::writeMember(w, viewOf(member));
+    }
+    w.EndArray();
+    json::writeKey(w, "memberCount");
+    w.Uint64(room.members.size());
+}
+
+void writeFrames(json::Writer& w, const char* key, const std::vector<HistoryEntry>& entries) {
+    json::writeKey(w, key);
+    w.StartArray();
+    for (const auto& e : entries) json::writeRaw(w, *e.frame);
+    w.EndArray();
+}
+
+}  // namespace
+
+std::string Publication::replyJson() const {
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "room");
+        json::writeString(w, at.room);
+        json::writeKey(w, "offset");
+        w.Uint64(at.offset);
+        json::writeKey(w, "epoch");
+        json::writeString(w, at.epoch);
+        json::writeKey(w, "duplicate");
+        w.Bool(duplicate);
+    });
+}
+
+RoomService::RoomService(RoomServiceSettings settings, std::function<std::string()> newEpoch, store::Store* store)
+    : settings_(settings),
+      registry_(settings.rooms, std::move(newEpoch), store),
+      mids_(settings.midTtlMs, settings.maxRememberedMids, store) {}
+
+void RoomService::restore(const store::Snapshot& kept, std::int64_t now) {
+    registry_.restore(kept.rooms, now);
+    mids_.restore(kept.mids, now);
+}
+
+std::variant<std::string, Error> RoomService::join(const Participant& p, const protocol::JoinFrame& f, std::int64_t now,
+                                                   const Deliver& deliver) {
+    if (protocol::isServerRoom(f.room) && protocol::sessionIdOfRoom(f.room).empty())
+        return makeError(ErrorCode::Forbidden, "rooms starting with '$' belong to the server");
+    bool alreadyMember = registry_.isMember(f.room, p.id);
+    if (!alreadyMember && registry_.roomsOf(p.id).size() >= settings_.maxRoomsPerMember)
+        return makeError(ErrorCode::LimitExceeded,
+                         "a connection may join at most " + std::to_string(settings_.maxRoomsPerMember) + " rooms");
+    if (registry_.beyondCapacity({f.room})) return roomLimitError();
+    Room& room = registry_.obtain(f.room, now);
+    if (room.name.empty() && f.name) registry_.name(room, *f.name);
+    if (!alreadyMember) {
+        MemberEntry entry{p.sid, p.user, f.infoJson.value_or("{}")};
+        protocol::PresenceFrame presence{room.id, "join", viewOf(entry), room.members.size() + 1};
+        registry_.join(room, p.id, std::move(entry), now);
+        auto frame = std::make_shared<const std::string>(protocol::encodeServerFrame(presence));
+        for (const auto& [memberId, member] : room.members)
+            if (memberId != p.id) deliver(memberId, frame);
+    }
+
+    bool recovered = false;
+    std::vector<HistoryEntry> missed;
+    if (f.since && f.since->epoch == room.epoch) {
+        recovered = room.history.coversAfter(f.since->offset, room.lastOffset);
+        if (f.since->offset < room.lastOffset) missed = room.history.after(f.since->offset, room.history.size());
+    }
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "room");
+        json::writeString(w, room.id);
+        json::writeKey(w, "name");
+        json::writeString(w, room.name);
+        json::writeKey(w, "epoch");
+        json::writeString(w, room.epoch);
+        json::writeKey(w, "offset");
+        w.Uint64(room.lastOffset);
+        writeMembers(w, room, kMaxMembersInJoinReply);
+        json::writeKey(w, "recovered");
+        w.Bool(recovered);
+        writeFrames(w, "missed", missed);
+    });
+}
+
+void RoomService::leave(MemberId member, const std::string& roomId, std::int64_t now, const Deliver& deliver) {
+    const Room* before = registry_.find(roomId);
+    if (!before) return;
+    auto entry = before->members.find(member);
+    if (entry == before->members.end()) return;
+    protocol::PresenceFrame presence{roomId, "leave", viewOf(entry->second), before->members.size() - 1};
+    registry_.leave(roomId, member, now);
+    const Room* room = registry_.find(roomId);
+    if (!room || room->members.empty()) return;
+    auto frame = std::make_shared<const std::string>(protocol::encodeServerFrame(presence));
+    for (const auto& [memberId, m] : room->members) deliver(memberId, frame);
+}
+
+void RoomService::leaveAll(MemberId member, std::int64_t now, const Deliver& deliver) {
+    // A copy: leaving edits the member's room set.
+    std::set<std::string> joined = registry_.roomsOf(member);
+    for (const auto& room : joined) leave(member, room, now, deliver);
+}
+
+PublishedAt RoomService::append(Room& room, const protocol::Sender& from, const std::string& event, std::string dataJson,
+                                const std::optional<std::string>& mid, std::int64_t now, SharedFrame& frame) {
+    std::uint64_t offset = registry_.append(
+        room, now,
+        [&](std::uint64_t assigned) {
+            protocol::MessageFrame message;
+            message.room = room.id;
+            message.event = event;
+            message.dataJson = std::move(dataJson);
+            message.from = from;
+            message.offset = assigned;
+            message.epoch = room.epoch;
+            message.ts = now;
+            message.mid = mid;
+            return std::make_shared<const std::string>(protocol::encodeServerFrame(message));
+        },
+        &frame);
+    return PublishedAt{room.id, offset, room.epoch};
+}
+
+std::variant<Publication, Error> RoomService::publish(const Participant& p, protocol::PublishFrame& f, std::int64_t now) {
+    if (protocol::isServerRoom(f.room))
+        return makeError(ErrorCode::Forbidden, "rooms starting with '$' belong to the server: clients cannot publish there");
+    Room* room = registry_.find(f.room);
+    if (!room || room->members.count(p.id) == 0)
+        return makeError(ErrorCode::Forbidden, "join the room before publishing to it");
+    Publication result;
+    if (auto earlier = f.mid ? mids_.find(p.dedupeKey, *f.mid, now) : std::nullopt) {
+        result.duplicate = true;
+        result.at = *earlier;
+        return result;
+    }
+    result.at = append(*room, protocol::Sender{p.sid, p.user}, f.event, std::move(f.dataJson), f.mid, now, result.frame);
+    if (f.mid) mids_.remember(p.dedupeKey, *f.mid, result.at, now);
+    return result;
+}
+
+std::variant<PublishedAt, Error> RoomService::publishAsServer(const std::string& roomId, const std::string& event,
+                                                              const std::string& dataJson, std::int64_t now,
+                                                              const Deliver& deliver) {
+    if (!protocol::isValidRoomId(roomId))
+        return makeError(ErrorCode::BadRequest, "field 'room' must be 1-128 bytes of A-Z a-z 0-9 _ . : @ -");
+    if (event.empty() || event.size() > protocol::kMaxEventBytes)
+        return makeError(ErrorCode::BadRequest, "field 'event' must be 1-64 bytes");
+    if (registry_.beyondCapacity({roomId})) return roomLimitError();
+    Room& room = registry_.obtain(roomId, now);
+    SharedFrame frame;
+    PublishedAt at = append(room, protocol::Sender{}, event, dataJson, std::nullopt, now, frame);
+    this->deliver(room.id, frame, 0, deliver);
+    return at;
+}
+
+void RoomService::announce(const std::string& roomId, std::int64_t now,
+                           const std::function<SharedFrame(const Room& room, std::uint64_t offset)>& build,
+                           const Deliver& deliver) {
+    Room& room = registry_.obtain(roomId, now);
+    SharedFrame frame;
+    registry_.append(room, now, [&](std::uint64_t offset) { return build(room, offset); }, &frame);
+    this->deliver(room.id, frame, 0, deliver);
+}
+
+void RoomService::deliver(const std::string& roomId, const SharedFrame& frame, MemberId skip,
+                          const Deliver& deliver) const {
+    const Room* room = registry_.find(roomId);
+    if (!room) return;
+    for (const auto& [memberId, member] : room->members)
+        if (memberId != skip) deliver(memberId, frame);
+}
+
+Error RoomService::roomLimitError() const {
+    return makeError(ErrorCode::LimitExceeded,
+                     "the server holds its most rooms (" + std::to_string(settings_.rooms.maxRooms) + "); no new one now");
+}
+
+std::optional<Error> RoomService::checkCapacity(const std::vector<std::string>& roomIds) const {
+    if (registry_.beyondCapacity(roomIds)) return roomLimitError();
+    return std::nullopt;
+}
+
+std::variant<std::string, Error> RoomService::membersJson(const std::string& roomId) const {
+    const Room* room = registry_.find(roomId);
+    if (!room) return makeError(ErrorCode::NotFound, "no such room");
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "room");
+        json::writeString(w, room->id);
+        writeMembers(w, *room, room->members.size());
+    });
+}
+
+std::variant<std::string, Error> RoomService::historyJson(const std::string& roomId,
+                                                          const std::optional<protocol::StreamPosition>& since,
+                                                          std::optional<std::uint32_t> limit) const {
+    const Room* room = registry_.find(roomId);
+    if (!room) return makeError(ErrorCode::NotFound, "no such room");
+    if (since && since->epoch != room->epoch) {
+        Error e = makeError(ErrorCode::Conflict, "the room's epoch changed: its history before now is gone");
+        e.detailsJson = "{\"epoch\":\"" + room->epoch + "\"}";
+        return e;
+    }
+    std::size_t n = std::min<std::uint32_t>(limit.value_or(kDefaultHistoryLimit), settings_.maxHistoryLimit);
+    std::vector<HistoryEntry> messages = since ? room->history.after(since->offset, n) : room->history.newest(n);
+    bool complete = true;
+    if (since) {
+        std::uint64_t last = messages.empty() ? since->offset : messages.back().offset;
+        complete = last >= room->lastOffset;
+    }
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "room");
+        json::writeString(w, room->id);
+        json::writeKey(w, "epoch");
+        json::writeString(w, room->epoch);
+        json::writeKey(w, "offset");
+        w.Uint64(room->lastOffset);
+        writeFrames(w, "messages", messages);
+        json::writeKey(w, "complete");
+        w.Bool(complete);
+    });
+}
+
+void RoomService::expire(std::int64_t now) {
+    registry_.expire(now);
+    mids_.expire(now);
+}
+
+}  // namespace brolostack::rooms
