@@ -1,6 +1,6 @@
-// Coordinator: dispatch, sessions, agents, sync and timers. Tasks are in
-// task_scheduler.cpp, collaboration in collaboration.cpp, streams in
-// streams.cpp, dead letters in dead_letters.cpp.
+// Coordinator: dispatch, sessions, agents, sync, timers and what the store
+// keeps. Tasks are the TaskScheduler's (task_scheduler.cpp, dead_letters.cpp),
+// collaboration is in collaboration.cpp, streams in streams.cpp.
 #include "brolostack/args/coordinator.hpp"
 
 #include "payload.hpp"
@@ -16,17 +16,6 @@ namespace {
 using protocol::Error;
 using protocol::ErrorCode;
 
-/// The unfinished tasks in scheduling order, as a list that stays valid
-/// while they finish (tasks are only forgotten when one is submitted).
-std::vector<Task*> unfinishedTasks(Session& s) {
-    std::vector<Task*> tasks;
-    tasks.reserve(s.openTasks.size());
-    for (const auto& place : s.openTasks) {
-        auto it = s.tasks.find(place.taskId);
-        if (it != s.tasks.end()) tasks.push_back(&it->second);
-    }
-    return tasks;
-}
 using protocol::makeError;
 
 using json::object;
@@ -80,24 +69,22 @@ std::size_t Coordinator::restore(const std::vector<store::StoredRecord>& session
 
 void Coordinator::persist() {
     if (!store_) {
-        changedSessions_.clear();
-        changedTasks_.clear();
+        changes_ = Changes{};
         return;
     }
-    for (const auto& id : changedSessions_) {
+    for (const auto& id : changes_.sessions) {
         auto it = sessions_.find(id);
         if (it == sessions_.end()) store_->sessionForgotten(id);
         else store_->sessionSaved(id, encodeSessionRecord(it->second));
     }
-    for (const auto& [sessionId, taskId] : changedTasks_) {
+    for (const auto& [sessionId, taskId] : changes_.tasks) {
         auto session = sessions_.find(sessionId);
         if (session == sessions_.end()) continue;  // forgotten with its session
         auto task = session->second.tasks.find(taskId);
         if (task == session->second.tasks.end()) store_->taskForgotten(sessionId, taskId);
         else store_->taskSaved(sessionId, taskId, encodeTaskRecord(task->second));
     }
-    changedSessions_.clear();
-    changedTasks_.clear();
+    changes_ = Changes{};
 }
 
 Session* Coordinator::obtainSession(const std::string& id, std::int64_t now) {
@@ -148,14 +135,26 @@ std::optional<Owner> Coordinator::ownerOf(const std::string& sessionId, const st
     return it->second.owner;
 }
 
-Message Coordinator::make(const Session& s, MessageType type, std::string payloadJson, std::int64_t now) const {
-    Message m;
-    m.id = "args_" + newId_();
-    m.type = type;
-    m.timestamp = now;
-    m.sessionId = s.id;
-    m.payloadJson = std::move(payloadJson);
-    return m;
+Result Coordinator::startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
+                              std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out) {
+    PersistOnReturn persistOnReturn{*this};
+    Session* s = obtainSession(sessionId, now);
+    if (!s) return sessionLimitError();
+    return tasks_.start(*s, submitter, std::move(def), messageMaxRetries, now, out);
+}
+
+std::optional<std::string> Coordinator::deadLettersJson(const std::string& sessionId) const {
+    const Session* s = findSession(sessionId);
+    if (!s) return std::nullopt;
+    return tasks_.deadLettersJson(*s);
+}
+
+Result Coordinator::requeueDeadLetter(const std::string& sessionId, const std::string& taskId, std::int64_t now,
+                                      Outputs& out) {
+    PersistOnReturn persistOnReturn{*this};
+    auto session = sessions_.find(sessionId);
+    if (session == sessions_.end()) return makeError(ErrorCode::NotFound, "no session '" + sessionId + "'");
+    return tasks_.requeueDeadLetter(session->second, taskId, now, out);
 }
 
 Result Coordinator::handle(Owner from, const Message& msg, std::int64_t now, Outputs& out) {
@@ -186,8 +185,8 @@ Result Coordinator::handle(Owner from, const Message& msg, std::int64_t now, Out
         }
         case MessageType::TaskProgress:
         case MessageType::TaskComplete:
-        case MessageType::TaskError: return report(s, from, msg, now, out);
-        case MessageType::TaskCancel: return cancel(s, from, msg, now, out);
+        case MessageType::TaskError: return tasks_.report(s, from, msg, now, out);
+        case MessageType::TaskCancel: return tasks_.cancel(s, from, msg, now, out);
         case MessageType::CollaborationRequest: return collaborationRequest(s, from, msg, now, out);
         case MessageType::CollaborationResponse: return collaborationResponse(s, from, msg, now, out);
         case MessageType::StreamStart: return streamStart(s, from, msg, now, out);
@@ -228,7 +227,7 @@ Result Coordinator::registerAgent(Session& s, Owner from, const Message& msg, st
     Message announce = make(s, MessageType::AgentRegister, stored, now);
     announce.agentId = agent.info.id;
     out.push_back({Routed::Route::Announce, 0, false, std::move(announce)});
-    schedule(s, now, out);
+    tasks_.schedule(s, now, out);
     return object([&](json::Writer& ow) {
         json::writeKey(ow, "agent");
         json::writeRaw(ow, stored);
@@ -244,10 +243,7 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
     if (it == s.agents.end()) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' in this session");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may unregister it");
     it->second.online = false;
-    for (Task* t : unfinishedTasks(s))
-        for (std::size_t i = 0; i < t->stages.size(); ++i)
-            if (t->stages[i].state == StageState::Running && t->stages[i].agentId == *agentId)
-                requeueStage(s, *t, i, "agent_error", "agent '" + *agentId + "' unregistered", now, out);
+    tasks_.agentLeft(s, *agentId, "unregistered", now, out);
     s.agents.erase(it);
     changed(s);
     out.push_back({Routed::Route::Announce, 0, false,
@@ -259,7 +255,7 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
                             json::writeString(w, "unregistered");
                         }),
                         now)});
-    schedule(s, now, out);
+    tasks_.schedule(s, now, out);
     return object([&](json::Writer& w) {
         json::writeKey(w, "agentId");
         json::writeString(w, *agentId);
@@ -279,7 +275,7 @@ Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::i
         if (it->second.info.status != *status) changed(s);
         it->second.info.status = *status;
     }
-    schedule(s, now, out);  // an agent back to work may take waiting tasks
+    tasks_.schedule(s, now, out);  // an agent back to work may take waiting tasks
     return std::string("{}");
 }
 
@@ -291,10 +287,7 @@ void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
             if (agent.online && agent.owner == owner) gone.push_back(id);
         for (const auto& agentId : gone) {
             s.agents[agentId].online = false;
-            for (Task* t : unfinishedTasks(s))
-                for (std::size_t i = 0; i < t->stages.size(); ++i)
-                    if (t->stages[i].state == StageState::Running && t->stages[i].agentId == agentId)
-                        requeueStage(s, *t, i, "agent_error", "agent '" + agentId + "' went offline", now, out);
+            tasks_.agentLeft(s, agentId, "went offline", now, out);
             Message m = make(s, MessageType::AgentUnregister,
                              object([&](json::Writer& w) {
                                  json::writeKey(w, "agentId");
@@ -321,7 +314,7 @@ void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
                                 now)});
             it = s.streams.erase(it);
         }
-        if (!gone.empty()) schedule(s, now, out);
+        if (!gone.empty()) tasks_.schedule(s, now, out);
     }
 }
 
@@ -330,21 +323,8 @@ void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>*
     for (auto sit = sessions_.begin(); sit != sessions_.end();) {
         Session& s = sit->second;
         // Assign what can be assigned before declaring anything timed out.
-        schedule(s, now, out);
-        for (Task* task : unfinishedTasks(s)) {
-            Task& t = *task;
-            if (t.finished()) continue;  // finished by an earlier one's failure
-            std::int64_t limit = t.def.maxExecutionTime.value_or(settings_.taskTimeoutMs);
-            for (std::size_t i = 0; i < t.stages.size() && !t.finished(); ++i) {
-                Stage& st = t.stages[i];
-                if (st.state == StageState::Ready && now - st.readySince >= settings_.assignTimeoutMs)
-                    finishTask(s, t, TaskState::Failed, "no_suitable_agent",
-                               "no online agent with free capacity meets the requirements", now, out);
-                else if (st.state == StageState::Running && now - st.startedAt >= limit)
-                    requeueStage(s, t, i, "timeout", "stage " + std::to_string(i) + " exceeded " +
-                                                         std::to_string(limit) + " ms", now, out);
-            }
-        }
+        tasks_.schedule(s, now, out);
+        tasks_.checkTimeouts(s, now, out);
         for (auto it = s.collaborations.begin(); it != s.collaborations.end();) {
             if (now < it->second.deadline) {
                 ++it;
@@ -365,12 +345,12 @@ void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>*
             }
             it = s.collaborations.erase(it);
         }
-        schedule(s, now, out);
+        tasks_.schedule(s, now, out);
         bool busy = s.onlineAgents() > 0 || !s.streams.empty() || !s.collaborations.empty() ||
-                    std::any_of(s.tasks.begin(), s.tasks.end(), [](const auto& t) { return !t.second.finished(); });
+                    TaskScheduler::hasOpenTasks(s);
         if (!busy && now - s.lastActivity >= settings_.sessionIdleTimeoutMs) {
             if (closedSessions) closedSessions->push_back(s.id);
-            changedSessions_.insert(s.id);  // forgotten, with its tasks
+            changes_.sessions.insert(s.id);  // forgotten, with its tasks
             sit = sessions_.erase(sit);
         } else {
             ++sit;
@@ -390,7 +370,7 @@ std::optional<std::string> Coordinator::snapshotJson(const std::string& sessionI
         w.EndArray();
         json::writeKey(w, "tasks");
         w.StartArray();
-        for (const auto& [id, t] : s->tasks) json::writeRaw(w, taskJson(t));
+        for (const auto& [id, t] : s->tasks) json::writeRaw(w, tasks_.taskJson(t));
         w.EndArray();
         json::writeKey(w, "streams");
         w.StartArray();

@@ -1,7 +1,7 @@
-// Coordinator: dead letters, the tasks that failed for good, kept with
+// The task scheduler: dead letters, the tasks that failed for good, kept with
 // their stages and attempts until an operator requeues them (HTTP API) or
 // they are forgotten (maxTasksPerSession, or with their idle session).
-#include "brolostack/args/coordinator.hpp"
+#include "brolostack/args/task_scheduler.hpp"
 
 #include "brolostack/json.hpp"
 
@@ -58,18 +58,16 @@ void writeDeadLetter(json::Writer& w, const Task& t) {
 
 }  // namespace
 
-std::optional<std::string> Coordinator::deadLettersJson(const std::string& sessionId) const {
-    const Session* s = findSession(sessionId);
-    if (!s) return std::nullopt;
+std::string TaskScheduler::deadLettersJson(const Session& s) const {
     std::vector<const Task*> failed;
-    for (const auto& [id, t] : s->tasks)
+    for (const auto& [id, t] : s.tasks)
         if (t.state == TaskState::Failed) failed.push_back(&t);
     std::sort(failed.begin(), failed.end(), [](const Task* a, const Task* b) {
         return std::tie(a->finishedAt, a->seq) < std::tie(b->finishedAt, b->seq);
     });
     return object([&](json::Writer& w) {
         json::writeKey(w, "sessionId");
-        json::writeString(w, s->id);
+        json::writeString(w, s.id);
         json::writeKey(w, "count");
         w.Uint64(failed.size());
         json::writeKey(w, "tasks");
@@ -79,12 +77,7 @@ std::optional<std::string> Coordinator::deadLettersJson(const std::string& sessi
     });
 }
 
-Result Coordinator::requeueDeadLetter(const std::string& sessionId, const std::string& taskId, std::int64_t now,
-                                      Outputs& out) {
-    PersistOnReturn persistOnReturn{*this};
-    auto session = sessions_.find(sessionId);
-    if (session == sessions_.end()) return makeError(ErrorCode::NotFound, "no session '" + sessionId + "'");
-    Session& s = session->second;
+Result TaskScheduler::requeueDeadLetter(Session& s, const std::string& taskId, std::int64_t now, Outputs& out) {
     auto it = s.tasks.find(taskId);
     if (it == s.tasks.end()) return makeError(ErrorCode::NotFound, "no task '" + taskId + "' in this session");
     Task& t = it->second;

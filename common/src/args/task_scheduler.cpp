@@ -1,8 +1,8 @@
-// Coordinator: tasks. Stages from requirements.agentTypes, agent choice by
-// capability coverage, load and idle time, the three collaboration modes,
-// retries, dependencies and the one terminal event per task
-// (PROTOCOL.md section 7, "Tasks").
-#include "brolostack/args/coordinator.hpp"
+// The task scheduler (task_scheduler.hpp): stages from
+// requirements.agentTypes, agent choice by capability coverage, load and
+// idle time, the three collaboration modes, retries, dependencies and the
+// one terminal event per task (PROTOCOL.md section 7, "Tasks").
+#include "brolostack/args/task_scheduler.hpp"
 
 #include "brolostack/json.hpp"
 
@@ -16,6 +16,18 @@ using protocol::ErrorCode;
 using protocol::makeError;
 
 using json::object;
+
+/// The unfinished tasks in scheduling order, as a list that stays valid
+/// while they finish (tasks are only forgotten when one is submitted).
+std::vector<Task*> unfinishedTasks(Session& s) {
+    std::vector<Task*> tasks;
+    tasks.reserve(s.openTasks.size());
+    for (const auto& place : s.openTasks) {
+        auto it = s.tasks.find(place.taskId);
+        if (it != s.tasks.end()) tasks.push_back(&it->second);
+    }
+    return tasks;
+}
 
 bool hasCapability(const AgentState& a, const std::string& cap) {
     return std::find(a.info.capabilities.begin(), a.info.capabilities.end(), cap) != a.info.capabilities.end();
@@ -123,12 +135,8 @@ private:
 
 }  // namespace
 
-Result Coordinator::startTask(Owner submitter, const std::string& sessionId, TaskDefinition def,
-                              std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out) {
-    PersistOnReturn persistOnReturn{*this};
-    Session* found = obtainSession(sessionId, now);
-    if (!found) return sessionLimitError();
-    Session& s = *found;
+Result TaskScheduler::start(Session& s, Owner submitter, TaskDefinition def,
+                            std::optional<std::uint32_t> messageMaxRetries, std::int64_t now, Outputs& out) {
     if (def.id.empty()) def.id = "task-" + newId_();
     if (s.tasks.count(def.id)) return makeError(ErrorCode::Conflict, "task '" + def.id + "' exists in this session");
     for (const auto& dep : def.dependencies)
@@ -155,14 +163,14 @@ Result Coordinator::startTask(Owner submitter, const std::string& sessionId, Tas
     t.def = std::move(def);
     ++s.totalTasks;
     Task& task = s.tasks.emplace(t.def.id, std::move(t)).first->second;
-    changed(s);
+    changes_.touch(s);
     return enqueue(s, task, false, now, out);
 }
 
-Result Coordinator::enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out) {
+Result TaskScheduler::enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out) {
     s.openTasks.insert(queuePlace(t));
     s.awaitingDependencies.insert(queuePlace(t));
-    changed(s, t);
+    changes_.touch(s, t);
     std::string announcement = object([&](json::Writer& w) {
         json::writeKey(w, "task");
         writeTaskDefinition(w, t.def);
@@ -186,7 +194,7 @@ Result Coordinator::enqueue(Session& s, Task& t, bool requeued, std::int64_t now
     });
 }
 
-void Coordinator::makeReady(Task& t, std::int64_t now) {
+void TaskScheduler::makeReady(Task& t, std::int64_t now) {
     bool pipeline = t.def.mode == Mode::Sequential;
     for (std::size_t i = 0; i < t.stages.size(); ++i) {
         Stage& st = t.stages[i];
@@ -200,7 +208,7 @@ void Coordinator::makeReady(Task& t, std::int64_t now) {
     }
 }
 
-void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) {
+void TaskScheduler::resolveDependents(Session& s, std::int64_t now, Outputs& out) {
     // Repeat until nothing changes: a failure can cascade down a chain.
     for (bool again = true; again;) {
         again = false;
@@ -227,13 +235,13 @@ void Coordinator::resolveDependents(Session& s, std::int64_t now, Outputs& out) 
             } else if (allDone) {
                 s.awaitingDependencies.erase(place);
                 makeReady(t, now);
-                changed(s, t);
+                changes_.touch(s, t);
             }
         }
     }
 }
 
-void Coordinator::schedule(Session& s, std::int64_t now, Outputs& out) {
+void TaskScheduler::schedule(Session& s, std::int64_t now, Outputs& out) {
     // In scheduling order. Once every agent is busy no further task can be
     // placed: stop there rather than search the agents for each task of a
     // long queue on every event.
@@ -248,7 +256,7 @@ void Coordinator::schedule(Session& s, std::int64_t now, Outputs& out) {
     }
 }
 
-bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out) {
+bool TaskScheduler::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out) {
     // Capabilities already covered by the agents of running and done stages.
     std::set<std::string> covered;
     for (const auto& st : t.stages)
@@ -274,7 +282,7 @@ bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out
         t.state = TaskState::Running;
         t.startedAt = now;
     }
-    changed(s, t);
+    changes_.touch(s, t);
     std::vector<std::string> supportAgents;
     std::string primaryAgent;
     for (std::size_t i = 0; i < t.stages.size(); ++i) {
@@ -332,13 +340,13 @@ bool Coordinator::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out
     return true;
 }
 
-void Coordinator::releaseAgent(Session& s, const std::string& agentId, std::int64_t now) {
+void TaskScheduler::releaseAgent(Session& s, const std::string& agentId, std::int64_t now) {
     auto it = s.agents.find(agentId);
     if (it == s.agents.end() || it->second.currentTasks == 0) return;
     if (--it->second.currentTasks == 0) it->second.idleSince = now;
 }
 
-double Coordinator::overallProgress(const Task& t) const {
+double TaskScheduler::overallProgress(const Task& t) const {
     if (t.state == TaskState::Completed) return 100;
     double n = static_cast<double>(t.stages.size());
     if (t.def.mode == Mode::Hybrid) return t.stages[0].state == StageState::Done ? 100 : t.stages[0].progress;
@@ -351,7 +359,7 @@ double Coordinator::overallProgress(const Task& t) const {
 // fields at the top: `status` (the task's), the agent's `message`, and the
 // task's `result` once it is completed, so that a client watching
 // task-progress alone sees the end (`status === 'completed'`).
-void Coordinator::announceProgress(Session& s, const Task& t, std::size_t stage, const std::string& reportFields,
+void TaskScheduler::announceProgress(Session& s, const Task& t, std::size_t stage, const std::string& reportFields,
                                    std::int64_t now, Outputs& out, bool finished) {
     const Stage& st = t.stages[stage];
     json::Document report;
@@ -393,7 +401,7 @@ void Coordinator::announceProgress(Session& s, const Task& t, std::size_t stage,
     out.push_back({Routed::Route::Announce, 0, false, std::move(m)});
 }
 
-Result Coordinator::report(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+Result TaskScheduler::report(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
     json::Document p;
     if (!json::parseStrict(msg.payloadJson, p, msg.payloadJson.size() + 1, 32, true).ok())
         return payloadError("", std::string(messageTypeName(msg.type)) + " payload must be an object");
@@ -445,10 +453,10 @@ Result Coordinator::report(Session& s, Owner from, const Message& msg, std::int6
     return std::string("{}");
 }
 
-void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::string& resultJson, std::int64_t now,
+void TaskScheduler::stageDone(Session& s, Task& t, std::size_t stage, const std::string& resultJson, std::int64_t now,
                             Outputs& out) {
     Stage& st = t.stages[stage];
-    changed(s, t);
+    changes_.touch(s, t);
     st.state = StageState::Done;
     st.resultJson = resultJson;
     st.progress = 100;
@@ -489,14 +497,14 @@ void Coordinator::stageDone(Session& s, Task& t, std::size_t stage, const std::s
     else schedule(s, now, out);
 }
 
-void Coordinator::requeueStage(Session& s, Task& t, std::size_t stage, const char* code, const std::string& why,
+void TaskScheduler::requeueStage(Session& s, Task& t, std::size_t stage, const char* code, const std::string& why,
                                std::int64_t now, Outputs& out) {
     Stage& st = t.stages[stage];
-    changed(s, t);
+    changes_.touch(s, t);
     std::string agentId = st.agentId;
     releaseAgent(s, agentId, now);
     // The agent may still be working on it: tell it to stop.
-    if (auto owner = ownerOf(s.id, agentId)) {
+    if (auto owner = onlineOwner(s, agentId)) {
         Message m = make(s, MessageType::TaskCancel,
                          object([&](json::Writer& w) {
                              json::writeKey(w, "taskId");
@@ -526,11 +534,11 @@ void Coordinator::requeueStage(Session& s, Task& t, std::size_t stage, const cha
     schedule(s, now, out);
 }
 
-void Coordinator::finishTask(Session& s, Task& t, TaskState state, const std::string& code,
+void TaskScheduler::finishTask(Session& s, Task& t, TaskState state, const std::string& code,
                              const std::string& message, std::int64_t now, Outputs& out) {
     if (t.finished()) return;
-    changed(s);
-    changed(s, t);
+    changes_.touch(s);
+    changes_.touch(s, t);
     s.openTasks.erase(queuePlace(t));
     s.awaitingDependencies.erase(queuePlace(t));
     t.state = state;
@@ -544,7 +552,7 @@ void Coordinator::finishTask(Session& s, Task& t, TaskState state, const std::st
         // Still working (a support agent, or a stage of a failed task): stop it.
         st.state = StageState::Stopped;
         releaseAgent(s, st.agentId, now);
-        if (auto owner = ownerOf(s.id, st.agentId)) {
+        if (auto owner = onlineOwner(s, st.agentId)) {
             Message m = make(s, MessageType::TaskCancel,
                              object([&](json::Writer& w) {
                                  json::writeKey(w, "taskId");
@@ -602,7 +610,7 @@ void Coordinator::finishTask(Session& s, Task& t, TaskState state, const std::st
     schedule(s, now, out);
 }
 
-Result Coordinator::cancel(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
+Result TaskScheduler::cancel(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out) {
     json::Document p;
     if (!json::parseStrict(msg.payloadJson, p, msg.payloadJson.size() + 1, 32, true).ok())
         return payloadError("", "TASK_CANCEL payload must be an object");
@@ -622,7 +630,7 @@ Result Coordinator::cancel(Session& s, Owner from, const Message& msg, std::int6
     });
 }
 
-void Coordinator::forgetOldTasks(Session& s) {
+void TaskScheduler::forgetOldTasks(Session& s) {
     if (s.tasks.size() < settings_.maxTasksPerSession) return;
     // Oldest finished first; unfinished tasks are never forgotten.
     std::vector<std::pair<std::int64_t, std::string>> finished;
@@ -631,12 +639,12 @@ void Coordinator::forgetOldTasks(Session& s) {
     std::sort(finished.begin(), finished.end());
     std::size_t excess = s.tasks.size() - settings_.maxTasksPerSession + 1;
     for (std::size_t i = 0; i < finished.size() && i < excess; ++i) {
-        changedTasks_.emplace(s.id, finished[i].second);  // forgotten
+        changes_.tasks.emplace(s.id, finished[i].second);  // forgotten
         s.tasks.erase(finished[i].second);
     }
 }
 
-std::string Coordinator::taskJson(const Task& t) const {
+std::string TaskScheduler::taskJson(const Task& t) const {
     return object([&](json::Writer& w) {
         json::writeKey(w, "id");
         json::writeString(w, t.def.id);
@@ -675,6 +683,41 @@ std::string Coordinator::taskJson(const Task& t) const {
             w.Null();
         }
     });
+}
+
+std::optional<Owner> TaskScheduler::onlineOwner(const Session& s, const std::string& agentId) {
+    auto it = s.agents.find(agentId);
+    if (it == s.agents.end() || !it->second.online) return std::nullopt;
+    return it->second.owner;
+}
+
+void TaskScheduler::agentLeft(Session& s, const std::string& agentId, const std::string& why, std::int64_t now,
+                              Outputs& out) {
+    for (Task* t : unfinishedTasks(s))
+        for (std::size_t i = 0; i < t->stages.size(); ++i)
+            if (t->stages[i].state == StageState::Running && t->stages[i].agentId == agentId)
+                requeueStage(s, *t, i, "agent_error", "agent '" + agentId + "' " + why, now, out);
+}
+
+void TaskScheduler::checkTimeouts(Session& s, std::int64_t now, Outputs& out) {
+    for (Task* task : unfinishedTasks(s)) {
+        Task& t = *task;
+        if (t.finished()) continue;  // finished by an earlier one's failure
+        std::int64_t limit = t.def.maxExecutionTime.value_or(settings_.taskTimeoutMs);
+        for (std::size_t i = 0; i < t.stages.size() && !t.finished(); ++i) {
+            Stage& st = t.stages[i];
+            if (st.state == StageState::Ready && now - st.readySince >= settings_.assignTimeoutMs)
+                finishTask(s, t, TaskState::Failed, "no_suitable_agent",
+                           "no online agent with free capacity meets the requirements", now, out);
+            else if (st.state == StageState::Running && now - st.startedAt >= limit)
+                requeueStage(s, t, i, "timeout",
+                             "stage " + std::to_string(i) + " exceeded " + std::to_string(limit) + " ms", now, out);
+        }
+    }
+}
+
+bool TaskScheduler::hasOpenTasks(const Session& s) {
+    return std::any_of(s.tasks.begin(), s.tasks.end(), [](const auto& t) { return !t.second.finished(); });
 }
 
 }  // namespace brolostack::args

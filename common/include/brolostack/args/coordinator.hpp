@@ -4,7 +4,8 @@
 // and a list of messages to route.
 #pragma once
 
-#include "brolostack/args/session.hpp"
+#include "brolostack/args/effects.hpp"
+#include "brolostack/args/task_scheduler.hpp"
 #include "brolostack/store/store.hpp"
 
 #include <functional>
@@ -13,41 +14,13 @@
 
 namespace brolostack::args {
 
-struct CoordinatorSettings {
-    std::size_t maxAgentsPerSession = 10;
-    std::int64_t taskTimeoutMs = 600000;        // default stage timeout
-    std::int64_t assignTimeoutMs = 30000;       // a ready stage waits this long for an agent
-    std::int64_t collaborationTimeoutMs = 60000;
-    std::int64_t sessionIdleTimeoutMs = 1800000;
-    std::uint32_t defaultMaxRetries = 2;
-    std::size_t maxTasksPerSession = 100000;    // finished tasks are forgotten oldest first past this
-    std::size_t maxSessions = 10000;            // sessions held at once; a new one past it is limit_exceeded
-};
-
-/// A message the coordinator wants delivered.
-struct Routed {
-    enum class Route {
-        Announce,   // to the session room: every member, ordered, recoverable
-        ToAgent,    // to an agent's connection: via the session room when it is a member, else directly
-        Direct,     // to one connection only, never announced
-        Broadcast,  // to every session member but `owner`, not kept in history (best-effort streams)
-    };
-    Route route = Route::Announce;
-    Owner owner = 0;        // ToAgent / Direct target; Broadcast: the sender to skip
-    bool droppable = false; // real-time stream data: may be dropped for slow receivers
-    Message msg;
-};
-
-using Outputs = std::vector<Routed>;
-
-/// The answer to a message: reply data (JSON) or an error.
-using Result = std::variant<std::string, protocol::Error>;
-
 class Coordinator {
 public:
     /// `store` (none: nothing is kept) hears every change to a session or a
     /// task once the call that made it returns.
     Coordinator(CoordinatorSettings settings, std::function<std::string()> newId, store::Store* store = nullptr);
+    Coordinator(const Coordinator&) = delete;  // its scheduler refers to its members
+    Coordinator& operator=(const Coordinator&) = delete;
 
     /// Rebuilds the sessions and tasks a store kept (before anything else
     /// happens): agents offline until they register again, running stages
@@ -101,39 +74,18 @@ private:
     Result registerAgent(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result unregisterAgent(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result heartbeat(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
-    Result report(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
-    Result cancel(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result collaborationRequest(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result collaborationResponse(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result streamStart(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result streamData(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
     Result streamEnd(Session& s, Owner from, const Message& msg, std::int64_t now, Outputs& out);
 
-    // task_scheduler.cpp
-    /// Puts a task (new, or a dead letter back) in the queue and announces TASK_START; the reply.
-    Result enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out);
-    void schedule(Session& s, std::int64_t now, Outputs& out);
-    bool assignTask(Session& s, Task& t, std::int64_t now, Outputs& out);
-    void makeReady(Task& t, std::int64_t now);
-    void stageDone(Session& s, Task& t, std::size_t stage, const std::string& resultJson, std::int64_t now, Outputs& out);
-    void requeueStage(Session& s, Task& t, std::size_t stage, const char* code, const std::string& why,
-                      std::int64_t now, Outputs& out);
-    void finishTask(Session& s, Task& t, TaskState state, const std::string& code, const std::string& message,
-                    std::int64_t now, Outputs& out);
-    void releaseAgent(Session& s, const std::string& agentId, std::int64_t now);
-    /// `finished`: this stage's completion completes the whole task.
-    void announceProgress(Session& s, const Task& t, std::size_t stage, const std::string& extraJson,
-                          std::int64_t now, Outputs& out, bool finished = false);
-    void resolveDependents(Session& s, std::int64_t now, Outputs& out);
-    void forgetOldTasks(Session& s);
-    double overallProgress(const Task& t) const;
-
-    Message make(const Session& s, MessageType type, std::string payloadJson, std::int64_t now) const;
-    std::string taskJson(const Task& t) const;
+    Message make(const Session& s, MessageType type, std::string payloadJson, std::int64_t now) const {
+        return serverMessage(newId_, s, type, std::move(payloadJson), now);
+    }
 
     // persistence (records.cpp holds the format)
-    void changed(const Session& s) { changedSessions_.insert(s.id); }
-    void changed(const Session& s, const Task& t) { changedTasks_.emplace(s.id, t.def.id); }
+    void changed(const Session& s) { changes_.touch(s); }
     /// Tells the store what changed since the last call (at the end of every public call that changes state).
     void persist();
     struct PersistOnReturn {
@@ -145,8 +97,8 @@ private:
     std::function<std::string()> newId_;
     store::Store* store_;
     std::map<std::string, Session> sessions_;
-    std::set<std::string> changedSessions_;
-    std::set<std::pair<std::string, std::string>> changedTasks_;
+    Changes changes_;
+    TaskScheduler tasks_{settings_, newId_, changes_};
 };
 
 }  // namespace brolostack::args
