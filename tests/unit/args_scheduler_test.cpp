@@ -703,3 +703,28 @@ TEST_F(ArgsScheduler, StartTaskApiUsesTheSameRules) {
 
 }  // namespace
 }  // namespace argstest
+
+namespace argstest {
+namespace {
+
+TEST_F(ArgsScheduler, FinishedTasksAreForgottenAfterTheirRetentionDeadLettersLater) {
+    settings.taskRetentionMs = 1000;
+    settings.deadLetterRetentionMs = 5000;
+    checkInvariantsAtTearDown = false;  // forgotten tasks leave no terminal event to check
+    registerAgent(1, "a", "w");
+    startTask(kSubmitter, R"({"id":"done"})");
+    complete(1, "done", "a");
+    startTask(kSubmitter, R"({"id":"broken","maxRetries":0})");
+    agentError(1, "broken", "a");
+    advance(999);
+    EXPECT_EQ(state().tasks.count("done"), 1u) << "kept for its retention";
+    advance(2);
+    EXPECT_EQ(state().tasks.count("done"), 0u) << "then forgotten";
+    EXPECT_EQ(state().tasks.count("broken"), 1u) << "a dead letter stays longer";
+    advance(4000);
+    EXPECT_EQ(state().tasks.count("broken"), 0u);
+    EXPECT_EQ(coord().totals().completed, 1u) << "metrics keep counting forgotten tasks";
+}
+
+}  // namespace
+}  // namespace argstest

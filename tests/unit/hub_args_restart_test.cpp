@@ -184,6 +184,19 @@ TEST_F(ArgsRestart, ASessionClosedForIdlenessLeavesTheStore) {
     EXPECT_TRUE(store.load().tasks.empty()) << "its tasks go with it";
 }
 
+TEST_F(ArgsRestart, FinishedTasksLeaveTheStoreWithTheirRetentionAndKeepItAcrossARestart) {
+    settings.taskRetentionMs = 1000;
+    ConnId agent = client();
+    registerAgent(agent, "a1", "w");
+    expectOk(client(), "start-task", R"({"sessionId":"s1","id":"t1"})");
+    expectOk(agent, "task-complete", R"({"taskId":"t1","agentId":"a1","result":1})");
+    restart();
+    EXPECT_EQ(taskState("t1"), "completed");
+    advance(1500);
+    EXPECT_EQ(taskState("t1"), "absent");
+    EXPECT_TRUE(store.load().tasks.empty());
+}
+
 TEST_F(ArgsRestart, AnUnreadableRecordIsSkippedAndCounted) {
     expectOk(client(), "start-task", R"({"sessionId":"s1","id":"t1"})");
     store.taskSaved("s1", "broken", "{not json");

@@ -58,7 +58,10 @@ std::size_t Coordinator::restore(const std::vector<store::StoredRecord>& session
         // The connection that submitted it is gone; the server's own stay the server's.
         if (t->submitter != 0) t->submitter = kGoneSubmitter;
         Task& task = s.tasks.insert_or_assign(t->def.id, std::move(*t)).first->second;
-        if (task.finished()) continue;
+        if (task.finished()) {
+            s.retained.emplace(tasks_.forgetAt(task), task.def.id);
+            continue;
+        }
         s.openTasks.insert(queuePlace(task));
         bool started = std::any_of(task.stages.begin(), task.stages.end(),
                                    [](const Stage& st) { return st.state != StageState::Waiting; });
@@ -325,6 +328,7 @@ void Coordinator::tick(std::int64_t now, Outputs& out, std::vector<std::string>*
         // Assign what can be assigned before declaring anything timed out.
         tasks_.schedule(s, now, out);
         tasks_.checkTimeouts(s, now, out);
+        tasks_.forgetExpired(s, now);
         for (auto it = s.collaborations.begin(); it != s.collaborations.end();) {
             if (now < it->second.deadline) {
                 ++it;

@@ -1,6 +1,7 @@
 // The task scheduler: dead letters, the tasks that failed for good, kept with
 // their stages and attempts until an operator requeues them (HTTP API) or
-// they are forgotten (maxTasksPerSession, or with their idle session).
+// they are forgotten (DEAD_LETTER_RETENTION_MS, maxTasksPerSession, or with
+// their idle session).
 #include "brolostack/args/task_scheduler.hpp"
 
 #include "brolostack/json.hpp"
@@ -84,6 +85,7 @@ Result TaskScheduler::requeueDeadLetter(Session& s, const std::string& taskId, s
     if (t.state != TaskState::Failed)
         return makeError(ErrorCode::Conflict, "task '" + taskId + "' is " + std::string(taskStateName(t.state)) +
                                                   ": only failed tasks are dead letters");
+    s.retained.erase({forgetAt(t), t.def.id});
     bool anyDone = false;
     for (Stage& st : t.stages) {
         if (st.state == StageState::Done) {

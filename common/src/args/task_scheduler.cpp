@@ -543,6 +543,7 @@ void TaskScheduler::finishTask(Session& s, Task& t, TaskState state, const std::
     s.awaitingDependencies.erase(queuePlace(t));
     t.state = state;
     t.finishedAt = now;
+    s.retained.emplace(forgetAt(t), t.def.id);
     for (std::size_t i = 0; i < t.stages.size(); ++i) {
         Stage& st = t.stages[i];
         if (st.state != StageState::Running) {
@@ -631,16 +632,25 @@ Result TaskScheduler::cancel(Session& s, Owner from, const Message& msg, std::in
 }
 
 void TaskScheduler::forgetOldTasks(Session& s) {
-    if (s.tasks.size() < settings_.maxTasksPerSession) return;
-    // Oldest finished first; unfinished tasks are never forgotten.
-    std::vector<std::pair<std::int64_t, std::string>> finished;
-    for (const auto& [id, t] : s.tasks)
-        if (t.finished()) finished.emplace_back(t.finishedAt, id);
-    std::sort(finished.begin(), finished.end());
-    std::size_t excess = s.tasks.size() - settings_.maxTasksPerSession + 1;
-    for (std::size_t i = 0; i < finished.size() && i < excess; ++i) {
-        changes_.tasks.emplace(s.id, finished[i].second);  // forgotten
-        s.tasks.erase(finished[i].second);
+    // Those due to be forgotten soonest go first; unfinished tasks are never forgotten.
+    while (s.tasks.size() >= settings_.maxTasksPerSession && !s.retained.empty()) {
+        std::string id = s.retained.begin()->second;
+        s.retained.erase(s.retained.begin());
+        changes_.tasks.emplace(s.id, id);  // forgotten
+        s.tasks.erase(id);
+    }
+}
+
+std::int64_t TaskScheduler::forgetAt(const Task& t) const {
+    return t.finishedAt + (t.state == TaskState::Failed ? settings_.deadLetterRetentionMs : settings_.taskRetentionMs);
+}
+
+void TaskScheduler::forgetExpired(Session& s, std::int64_t now) {
+    while (!s.retained.empty() && s.retained.begin()->first <= now) {
+        std::string id = s.retained.begin()->second;
+        s.retained.erase(s.retained.begin());
+        changes_.tasks.emplace(s.id, id);  // forgotten
+        s.tasks.erase(id);
     }
 }
 

@@ -159,6 +159,9 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("MAX_ROOMS_PER_CONNECTION", s.maxRoomsPerConnection, 1, 100000);
     r.integer("MAX_ROOMS", s.maxRooms, 1, 100000000);
     r.integer("MAX_SESSIONS", s.maxSessions, 1, 10000000);
+    r.integer("MAX_TASKS_PER_SESSION", s.maxTasksPerSession, 1, 100000000);
+    r.integer("TASK_RETENTION_MS", s.taskRetentionMs, 0, 365LL * 24 * 3600 * 1000);
+    r.integer("DEAD_LETTER_RETENTION_MS", s.deadLetterRetentionMs, 0, 365LL * 24 * 3600 * 1000);
     r.integer("HISTORY_SIZE", s.historySize, 0, 10000000);
     r.integer("HISTORY_TTL_MS", s.historyTtlMs, 1, kMaxMs);
     r.integer("HISTORY_MAX_BYTES", s.historyMaxBytes, 0, 1LL << 40);
@@ -308,6 +311,9 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"MAX_ROOMS_PER_CONNECTION", "rooms one connection may join (default 100)"},
         {"MAX_ROOMS", "rooms held server-wide; a new one past it is limit_exceeded (default 100000)"},
         {"MAX_SESSIONS", "ARGS sessions held server-wide; a new one past it is limit_exceeded (default 10000)"},
+        {"MAX_TASKS_PER_SESSION", "tasks kept per ARGS session; finished ones make room, past it a new task is limit_exceeded (default 100000)"},
+        {"TASK_RETENTION_MS", "completed and canceled tasks are forgotten this long after they finish (default 3600000)"},
+        {"DEAD_LETTER_RETENTION_MS", "failed tasks (dead letters) are forgotten this long after they fail (default 604800000)"},
         {"HISTORY_SIZE", "messages kept per room (default 1000)"},
         {"HISTORY_TTL_MS", "how long room messages are kept (default 600000)"},
         {"HISTORY_MAX_BYTES", "message bytes kept per room (default 4194304)"},
@@ -373,6 +379,9 @@ std::vector<std::string> describe(const Settings& s) {
         "MAX_ROOMS_PER_CONNECTION=" + std::to_string(s.maxRoomsPerConnection),
         "MAX_ROOMS=" + std::to_string(s.maxRooms),
         "MAX_SESSIONS=" + std::to_string(s.maxSessions),
+        "MAX_TASKS_PER_SESSION=" + std::to_string(s.maxTasksPerSession),
+        "TASK_RETENTION_MS=" + std::to_string(s.taskRetentionMs),
+        "DEAD_LETTER_RETENTION_MS=" + std::to_string(s.deadLetterRetentionMs),
         "HISTORY_SIZE=" + std::to_string(s.historySize),
         "HISTORY_TTL_MS=" + std::to_string(s.historyTtlMs),
         "HISTORY_MAX_BYTES=" + std::to_string(s.historyMaxBytes),

@@ -46,7 +46,9 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
       resumeGrants_(settings_.midTtlMs, store_),
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
-                                             settings_.sessionIdleTimeoutMs, 2, 100000, settings_.maxSessions},
+                                             settings_.sessionIdleTimeoutMs, 2, settings_.maxTasksPerSession,
+                                             settings_.maxSessions, settings_.taskRetentionMs,
+                                             settings_.deadLetterRetentionMs},
                    [this] { return newId_(); }, store_),
       startedAt_(now) {
     decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;

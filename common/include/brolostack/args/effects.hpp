@@ -24,6 +24,8 @@ struct CoordinatorSettings {
     std::uint32_t defaultMaxRetries = 2;
     std::size_t maxTasksPerSession = 100000;    // finished tasks are forgotten oldest first past this
     std::size_t maxSessions = 10000;            // sessions held at once; a new one past it is limit_exceeded
+    std::int64_t taskRetentionMs = 3600000;     // completed and canceled tasks are forgotten this long after
+    std::int64_t deadLetterRetentionMs = 7LL * 24 * 3600 * 1000;  // failed ones (dead letters) this long after
 };
 
 /// A message the coordinator wants delivered.

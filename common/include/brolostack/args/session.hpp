@@ -107,6 +107,8 @@ struct Session {
     std::set<QueuePlace> openTasks;
     /// The tasks still waiting for their dependencies.
     std::set<QueuePlace> awaitingDependencies;
+    /// Finished tasks by when they are to be forgotten (retention), soonest first.
+    std::set<std::pair<std::int64_t, std::string>> retained;
     std::unordered_map<std::string, Collaboration> collaborations;
     std::map<std::string, Stream> streams;
     std::uint64_t nextTaskSeq = 1;

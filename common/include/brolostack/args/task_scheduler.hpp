@@ -33,6 +33,10 @@ public:
     void agentLeft(Session& s, const std::string& agentId, const std::string& why, std::int64_t now, Outputs& out);
     /// Assignment and execution timeouts.
     void checkTimeouts(Session& s, std::int64_t now, Outputs& out);
+    /// Forgets finished tasks past their retention.
+    void forgetExpired(Session& s, std::int64_t now);
+    /// When a task finished at `finishedAt` in state `state` is to be forgotten.
+    std::int64_t forgetAt(const Task& t) const;
     /// Whether the session still has work that is not finished.
     static bool hasOpenTasks(const Session& s);
 

@@ -76,6 +76,9 @@ struct Settings {
     std::size_t maxRoomsPerConnection = 100;         // more joins are limit_exceeded
     std::size_t maxRooms = 100000;                   // rooms held server-wide; joining or publishing to a new one past it is limit_exceeded
     std::size_t maxSessions = 10000;                 // ARGS sessions server-wide; starting another past it is limit_exceeded
+    std::size_t maxTasksPerSession = 100000;         // tasks kept per session; finished ones make room, unfinished ones past it are limit_exceeded
+    std::int64_t taskRetentionMs = 3600000;          // completed and canceled tasks are forgotten this long after
+    std::int64_t deadLetterRetentionMs = 7LL * 24 * 3600 * 1000;  // failed tasks (dead letters) this long after
     std::size_t historySize = 1000;                  // messages kept per room
     std::int64_t historyTtlMs = 10 * 60 * 1000;      // and for how long
     std::size_t historyMaxBytes = 4 * 1024 * 1024;   // and at most these frame bytes per room
