@@ -11,10 +11,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 #include <type_traits>
 #include <unordered_map>
 
@@ -110,7 +110,12 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     std::unordered_map<server::ConnId, Handle> handles;
     std::map<Handle, server::UpgradeRequest, std::owner_less<Handle>> admitted;  // passed validate, not open yet
     bool stopping = false;
-    std::atomic<bool> serving{false};
+    // Until run() hands the hub to the loop, callers on other threads work on
+    // it directly; `handover` keeps them off the loop's first tick, and once
+    // `serving` is set every such call is posted to the loop instead. Recursive:
+    // work done directly may call back in (an agent registering on an assignment).
+    std::recursive_mutex handover;
+    bool serving = false;
     std::unique_ptr<WebhookClient> webhooks;  // when BACKEND_URL is set
     server::DurableGate gate;                 // output waiting for the store
 
@@ -495,9 +500,13 @@ std::uint16_t WebSocketServer::Transport<Config>::port() {
 
 template <class Config>
 void WebSocketServer::Transport<Config>::run() {
-    onTick();
-    serving = true;
+    {
+        std::lock_guard<std::recursive_mutex> lock(handover);
+        onTick();
+        serving = true;
+    }
     io.run();
+    std::lock_guard<std::recursive_mutex> lock(handover);
     serving = false;
 }
 
@@ -508,9 +517,16 @@ void WebSocketServer::Transport<Config>::execute(const std::function<void(server
         work(out, nowMs());
         perform(out);
     };
-    if (!serving || io.get_executor().running_in_this_thread()) {
+    if (io.get_executor().running_in_this_thread()) {
         runHere();
         return;
+    }
+    {
+        std::lock_guard<std::recursive_mutex> lock(handover);
+        if (!serving) {
+            runHere();
+            return;
+        }
     }
     std::promise<void> done;
     asio::post(io, [&] {
