@@ -2,10 +2,14 @@
 // Chromium's offline emulation leaves open WebSockets alone, a closed port
 // does not. `cut()` drops every connection and stops listening (new
 // attempts are refused); `restore()` listens on the same port again.
+// `swallowReplies()` keeps the connections open but drops everything the
+// server sends from then on, so what the client sent is processed and its
+// answers lost, as when a connection dies after the server acted.
 import net from 'node:net';
 
 export async function startTcpProxy(targetPort, { host = '127.0.0.1' } = {}) {
   const sockets = new Set();
+  const links = new Set();
   let server = null;
   let port = 0;
 
@@ -13,11 +17,14 @@ export async function startTcpProxy(targetPort, { host = '127.0.0.1' } = {}) {
     const upstream = net.connect(targetPort, host);
     sockets.add(client);
     sockets.add(upstream);
+    const link = { client, upstream };
+    links.add(link);
     const drop = () => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      links.delete(link);
     };
     for (const s of [client, upstream]) {
       s.on('error', drop);
@@ -51,6 +58,12 @@ export async function startTcpProxy(targetPort, { host = '127.0.0.1' } = {}) {
     get wsUrl() { return `ws://${host}:${port}/ws`; },
     get listening() { return server !== null; },
     cut: stop,
+    swallowReplies() {
+      for (const { client, upstream } of links) {
+        upstream.unpipe(client);
+        upstream.on('data', () => {});
+      }
+    },
     restore: listen,
     close: stop,
   };
