@@ -50,7 +50,7 @@ function next(c, event, match = () => true) {
 }
 
 for (const { app, file } of APPS) {
-  test(`${app}: a client through the app's port, a send answered, a publish, a task done by two JS agents`, async (t) => {
+  test(`${app}: a client through the app's port, a send answered, a publish, a task done by two JS agents`, { timeout: 60000 }, async (t) => {
     const started = Date.now();
     await install(app);
     const handle = await startApp(app, file);
@@ -81,10 +81,13 @@ for (const { app, file } of APPS) {
       (assignment) => ({ approved: true, summary: assignment.input?.summary }));
     const progress = [];
     c.on('task-progress', (p) => progress.push(`${p.agentId}:${p.progress}`));
+    // Listened for before the request: the agent may finish before its answer arrives.
+    const completed = next(c, 'task-complete');
     const started202 = await postJson(`${handle.url}/reports`, { text: 'the quick brown fox jumps over the lazy dog' });
     assert.equal(started202.status, 202, JSON.stringify(started202.body));
     const { taskId } = started202.body;
-    const done = await next(c, 'task-complete', (p) => p.taskId === taskId);
+    const done = await completed;
+    assert.equal(done.taskId, taskId);
     assert.equal(done.state, 'completed');
     assert.deepEqual(done.result, { approved: true, summary: 'the quick brown fox jumps' });
     assert.ok(progress.includes('summarizer-1:50'), `the app's agent reported progress: ${progress}`);

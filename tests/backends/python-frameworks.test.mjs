@@ -70,7 +70,7 @@ function postWebhook(url, body, { secret = SECRETS.WEBHOOK_SECRET, signature } =
 for (const { app, modules } of APPS) {
   const skip = modules.map(missingModule).find(Boolean) ?? false;
 
-  describe(app, { skip }, () => {
+  describe(app, { skip, timeout: 60000 }, () => {
     test('a token from the app, a send answered by its handler, a publish, a task done by a JS agent', async (t) => {
       const started = Date.now();
       const stack = await startStack(app);
@@ -106,11 +106,14 @@ for (const { app, modules } of APPS) {
           const text = String(assignment.task?.payload?.text ?? '');
           return { summary: text.split(/\s+/).slice(0, 5).join(' '), words: text.split(/\s+/).filter(Boolean).length };
         });
+      // Listened for before the request: the agent may finish before its answer arrives.
+      const completed = next(c, 'task-complete');
       const accepted = await postJson(`${stack.url}/reports`, { text: 'the quick brown fox jumps over the lazy dog' });
       assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
       assert.equal(accepted.body.state, 'queued');
       const { taskId } = accepted.body;
-      const done = await next(c, 'task-complete', (p) => p.taskId === taskId);
+      const done = await completed;
+      assert.equal(done.taskId, taskId);
       assert.equal(done.state, 'completed');
       assert.deepEqual(done.result, { summary: 'the quick brown fox jumps', words: 9 });
 
