@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -110,12 +111,16 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     std::unordered_map<server::ConnId, Handle> handles;
     std::map<Handle, server::UpgradeRequest, std::owner_less<Handle>> admitted;  // passed validate, not open yet
     bool stopping = false;
-    // Until run() hands the hub to the loop, callers on other threads work on
-    // it directly; `handover` keeps them off the loop's first tick, and once
-    // `serving` is set every such call is posted to the loop instead. Recursive:
-    // work done directly may call back in (an agent registering on an assignment).
+    // Work from other threads (execute). Until run() hands the hub to the
+    // loop it runs on the caller's thread; `handover` keeps it off the loop's
+    // first tick. While `serving` it is queued in `handedOver` for the loop,
+    // and what the loop did not reach before it stopped runs when run()
+    // takes the hub back, so no caller waits forever. Recursive: work done
+    // directly may call back in (an agent registering on an assignment).
     std::recursive_mutex handover;
     bool serving = false;
+    std::deque<std::function<void()>> handedOver;
+    void runHandedOver();
     std::unique_ptr<WebhookClient> webhooks;  // when BACKEND_URL is set
     server::DurableGate gate;                 // output waiting for the store
 
@@ -508,6 +513,17 @@ void WebSocketServer::Transport<Config>::run() {
     io.run();
     std::lock_guard<std::recursive_mutex> lock(handover);
     serving = false;
+    runHandedOver();
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::runHandedOver() {
+    std::deque<std::function<void()>> jobs;
+    {
+        std::lock_guard<std::recursive_mutex> lock(handover);
+        jobs.swap(handedOver);
+    }
+    for (auto& job : jobs) job();
 }
 
 template <class Config>
@@ -521,18 +537,19 @@ void WebSocketServer::Transport<Config>::execute(const std::function<void(server
         runHere();
         return;
     }
+    std::promise<void> done;
     {
         std::lock_guard<std::recursive_mutex> lock(handover);
         if (!serving) {
             runHere();
             return;
         }
+        handedOver.push_back([&] {
+            runHere();
+            done.set_value();
+        });
     }
-    std::promise<void> done;
-    asio::post(io, [&] {
-        runHere();
-        done.set_value();
-    });
+    asio::post(io, [this] { runHandedOver(); });
     done.get_future().wait();
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -68,10 +69,15 @@ protected:
         loop_ = std::thread([this] { server_->run(); });
         return *server_;
     }
-    void TearDown() override {
-        if (!server_) return;
+    /// Drains the server and waits for its loop to return.
+    void stop() {
+        if (!loop_.joinable()) return;
         server_->shutdown();
         loop_.join();
+    }
+    void TearDown() override {
+        if (!server_) return;
+        stop();
         server_.reset();
         std::filesystem::remove_all(dataDir_);
     }
@@ -206,3 +212,21 @@ TEST_F(WSMultiagentTest, InProcessAgentsAskEachOtherForHelpAndAnswer) {
 }
 
 }  // namespace
+
+TEST_F(WSMultiagentTest, CallsFromAnotherThreadRacingTheShutdownAllReturn) {
+    auto& server = start();
+    std::atomic<int> returned{0};
+    std::atomic<bool> done{false};
+    std::thread caller([&] {
+        for (int i = 0; !done; ++i) {
+            server.createSession("s" + std::to_string(i % 50));
+            ++returned;
+        }
+    });
+    ASSERT_TRUE(eventually([&] { return returned >= 100; }));
+    stop();  // the loop ends while calls are on their way to it
+    int atStop = returned;
+    ASSERT_TRUE(eventually([&] { return returned > atStop + 100; })) << "calls after the loop ended run on the caller";
+    done = true;
+    caller.join();
+}
