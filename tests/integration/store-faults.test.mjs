@@ -18,9 +18,7 @@ const ROOM = 'faults';
 const PUBLISHERS = 3;
 const IN_FLIGHT = 4;
 const MAX_EACH = 250;  // all of them fit in the room's history
-const FAULTS = [
-  'kill', 'cut', 'kill', 'cut', 'kill', 'cut',
-];
+const FAULTS = ['kill', 'cut', 'kill', 'cut', 'kill', 'cut'];
 
 const clients = [];
 const folders = [];

@@ -8,22 +8,17 @@
 import net from 'node:net';
 
 export async function startTcpProxy(targetPort, { host = '127.0.0.1' } = {}) {
-  const sockets = new Set();
-  const links = new Set();
+  const links = new Set();  // {client, upstream} per proxied connection
   let server = null;
   let port = 0;
 
   const onConnection = (client) => {
     const upstream = net.connect(targetPort, host);
-    sockets.add(client);
-    sockets.add(upstream);
     const link = { client, upstream };
     links.add(link);
     const drop = () => {
       client.destroy();
       upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
       links.delete(link);
     };
     for (const s of [client, upstream]) {
@@ -47,8 +42,11 @@ export async function startTcpProxy(targetPort, { host = '127.0.0.1' } = {}) {
     if (!server) { resolve(); return; }
     const closing = server;
     server = null;
-    for (const s of sockets) s.destroy();
-    sockets.clear();
+    for (const { client, upstream } of links) {
+      client.destroy();
+      upstream.destroy();
+    }
+    links.clear();
     closing.close(() => resolve());
   });
 
