@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BrolostackWSClientside } from '../../js/src/index.mjs';
-import { assertGone, ensureTarball, install, postJson, serverChildren, startApp } from './support/apps.mjs';
+import { assertGone, ensureTarball, install, next, postJson, serverChildren, startApp } from './support/apps.mjs';
 
 const APPS = [
   { app: 'node-express', file: 'server.js' },
@@ -36,17 +36,6 @@ function client(url) {
   const c = new BrolostackWSClientside({ url, WebSocket, storage: null, environment: 'development' });
   clients.add(c);
   return c;
-}
-
-/** The first `event` the client emits whose payload passes `match`. */
-function next(c, event, match = () => true) {
-  return new Promise((resolve) => {
-    const dispose = c.on(event, (payload, extra) => {
-      if (!match(payload, extra)) return;
-      dispose();
-      resolve(payload);
-    });
-  });
 }
 
 for (const { app, file } of APPS) {

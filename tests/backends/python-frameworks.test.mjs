@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { BrolostackWSClientside } from '../../js/src/index.mjs';
 import { webhookSignature } from '../../js/src/server/index.mjs';
-import { freePort, postJson, until } from './support/apps.mjs';
+import { freePort, next, postJson, until } from './support/apps.mjs';
 import { SECRETS, TEST_HANDLERS, missingModule, startPythonApp, startStack } from './support/python.mjs';
 
 const APPS = [
@@ -44,17 +44,6 @@ function client(url, extra = {}) {
 async function stopped(r) {
   running.delete(r);
   return r.stop();
-}
-
-/** The first `event` the client emits whose payload passes `match`. */
-function next(c, event, match = () => true) {
-  return new Promise((resolve) => {
-    const dispose = c.on(event, (payload, extra) => {
-      if (!match(payload, extra)) return;
-      dispose();
-      resolve(payload);
-    });
-  });
 }
 
 const rejection = (promise) => promise.then((v) => assert.fail(`resolved with ${JSON.stringify(v)}`), (e) => e);

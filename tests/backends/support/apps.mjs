@@ -180,3 +180,14 @@ export async function postJson(url, value, headers = {}) {
   try { body = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, body };
 }
+
+/** The first `event` the client emits whose payload passes `match`. */
+export function next(c, event, match = () => true) {
+  return new Promise((resolve) => {
+    const dispose = c.on(event, (payload, extra) => {
+      if (!match(payload, extra)) return;
+      dispose();
+      resolve(payload);
+    });
+  });
+}
