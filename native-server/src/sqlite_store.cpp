@@ -16,6 +16,8 @@ constexpr const char* kSchemaVersion = "1";
 // Expired mids and grants are deleted at most this often: an idle server
 // then commits (and fsyncs) nothing.
 constexpr std::int64_t kExpiryIntervalMs = 10000;
+// Changes a batch buffer keeps room for between batches.
+constexpr std::size_t kKeptBatchCapacity = 16384;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -28,7 +30,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE TABLE IF NOT EXISTS mids (
   seq INTEGER PRIMARY KEY, publisher TEXT NOT NULL, mid TEXT NOT NULL, room TEXT NOT NULL,
   offset INTEGER NOT NULL, epoch TEXT NOT NULL, expires_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS mids_by_expiry ON mids (expires_at);
+DROP INDEX IF EXISTS mids_by_expiry;
 CREATE TABLE IF NOT EXISTS grants (token TEXT PRIMARY KEY, dedupe_key TEXT NOT NULL, expires_at INTEGER);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
@@ -129,7 +131,13 @@ struct SqliteStore::Statements {
           trimMessages(db, "DELETE FROM messages WHERE room = ? AND offset < ?"),
           addMid(db, "INSERT INTO mids (publisher, mid, room, offset, epoch, expires_at) VALUES (?, ?, ?, ?, ?, ?)"),
           capMids(db, "DELETE FROM mids WHERE seq <= (SELECT max(seq) FROM mids) - ?"),
-          expireMids(db, "DELETE FROM mids WHERE expires_at <= ?"),
+          // Mids are remembered with one TTL, so they expire in the order they were
+          // written: the expired ones are the rows before the first live one, and
+          // finding it reads only those (an index on expires_at would cost every insert).
+          // A row that expires early behind a longer-lived one (the TTL was lowered
+          // between runs) stays a little longer, which only widens the dedupe window.
+          expireMids(db, "DELETE FROM mids WHERE seq < ifnull((SELECT seq FROM mids WHERE expires_at > ?1 "
+                         "ORDER BY seq LIMIT 1), 9223372036854775807)"),
           issueGrant(db, "INSERT OR REPLACE INTO grants (token, dedupe_key, expires_at) VALUES (?, ?, NULL)"),
           expireGrantAt(db, "UPDATE grants SET expires_at = ? WHERE token = ?"),
           expireGrants(db, "DELETE FROM grants WHERE expires_at IS NOT NULL AND expires_at <= ?"),
@@ -401,21 +409,27 @@ void SqliteStore::writeLoop() {
         ~Finalize() { statements.reset(); }
     } finalize{statements_};
     std::unique_lock<std::mutex> lock(mutex_);
+    // Two buffers trade places: the core fills one while this thread writes the
+    // other, and each keeps its capacity, so a busy server allocates no new batch.
+    std::vector<Change> batch;
     for (;;) {
         wake_.wait(lock, [this] { return stopping_ || !pending_.empty() || expireBefore_ != 0; });
         if (pending_.empty() && expireBefore_ == 0) return;  // stopping, with nothing left to write
-        std::vector<Change> batch;
         batch.swap(pending_);
         std::int64_t expireBefore = expireBefore_;
         expireBefore_ = 0;
         lock.unlock();
         std::optional<std::string> error = commit(batch, expireBefore);
+        const bool wrote = !batch.empty();
+        const std::uint64_t lastSeq = wrote ? batch.back().seq : 0;
+        batch.clear();  // here, not under the lock the core queues with
+        if (batch.capacity() > kKeptBatchCapacity) std::vector<Change>().swap(batch);  // a burst's buffer is not kept
         lock.lock();
         if (error) failure_ = std::move(error);
-        else if (!batch.empty()) durable_.store(batch.back().seq, std::memory_order_release);
+        else if (wrote) durable_.store(lastSeq, std::memory_order_release);
         auto listener = listener_;
         lock.unlock();
-        if (listener && (error || !batch.empty())) listener();
+        if (listener && (error || wrote)) listener();
         lock.lock();
         if (failure_) return;  // nothing more is written: the server stops on it
     }
@@ -429,14 +443,18 @@ std::optional<std::string> SqliteStore::commit(std::vector<Change>& batch, std::
     auto step = [&rc](int result) {
         if (rc == SQLITE_OK) rc = result;
     };
-    // A full room trims its history on every append: one DELETE per room
-    // per batch does for all of them. A trim is written before the room's
-    // next incarnation starts, whose offsets begin again at 1.
+    // A full room trims its history on every append: one DELETE (and one
+    // offset update) per room per batch does for all of them. A trim is
+    // written before the room's next incarnation starts, whose offsets begin
+    // again at 1.
     std::map<std::string, std::uint64_t> trims;
     auto flushTrim = [&](const std::string& room) {
         auto it = trims.find(room);
         if (it == trims.end()) return;
-        step(s.trimMessages.bind(1, room).bind(2, static_cast<std::int64_t>(it->second)).run());
+        const auto firstKept = static_cast<std::int64_t>(it->second);
+        // The room's offset survives its history: the last offset is at least firstKept - 1.
+        step(s.keepOffset.bind(1, firstKept - 1).bind(2, room).run());
+        step(s.trimMessages.bind(1, room).bind(2, firstKept).run());
         trims.erase(it);
     };
     std::size_t mids = 0;
@@ -465,8 +483,6 @@ std::optional<std::string> SqliteStore::commit(std::vector<Change>& batch, std::
             case Change::Kind::Trimmed: {
                 std::uint64_t& firstKept = trims[c.key];
                 firstKept = std::max(firstKept, c.offset);
-                // The room's offset survives its history: the last offset is at least firstKept - 1.
-                step(s.keepOffset.bind(1, static_cast<std::int64_t>(c.offset) - 1).bind(2, c.key).run());
                 break;
             }
             case Change::Kind::Mid:

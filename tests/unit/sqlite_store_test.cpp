@@ -146,6 +146,23 @@ TEST_F(SqliteStoreTest, ExpiredMidsAndGrantsGoAndMidsStayWithinTheirBound) {
     EXPECT_EQ(kept.grants[0].token, "open");
 }
 
+TEST_F(SqliteStoreTest, MidsExpireInTheOrderTheyWereRemembered) {
+    {
+        auto s = open(100);
+        // Three lapsed, then live ones; the last lapsed one sits behind a live one.
+        const std::int64_t expiry[] = {100, 200, 300, 50000, 60000, 400};
+        for (int i = 0; i < 6; ++i) s->midRemembered(StoredMid{"p", "m" + std::to_string(i), "", 0, "", expiry[i]});
+        waitDurable(*s);
+        s->expire(20000);
+        for (int i = 0; i < 500 && s->commits() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto kept = open()->load();
+    ASSERT_EQ(kept.mids.size(), 3u);
+    EXPECT_EQ(kept.mids[0].mid, "m3");
+    EXPECT_EQ(kept.mids[1].mid, "m4");
+    EXPECT_EQ(kept.mids[2].mid, "m5") << "kept until the live ones before it lapse";
+}
+
 TEST_F(SqliteStoreTest, SessionAndTaskRecordsComeBackAndLeaveWithTheirSession) {
     {
         auto s = open();
