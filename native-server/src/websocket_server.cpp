@@ -6,6 +6,8 @@
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
+#include "half_close_socket.hpp"
+#include "socket_linger.hpp"
 #include "url.hpp"
 #include "webhook_client.hpp"
 
@@ -25,6 +27,10 @@ namespace {
 using Handle = websocketpp::connection_hdl;
 
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+// How long a finished connection's socket waits for the peer to close its
+// side (socket_linger.hpp), and how many sockets may wait at once.
+constexpr auto kCloseLinger = std::chrono::milliseconds(2000);
+constexpr std::size_t kMaxLingeringSockets = 4096;
 
 std::int64_t nowMs() {
     using namespace std::chrono;
@@ -80,7 +86,8 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
               std::shared_ptr<spdlog::logger> log)
         : hub(hub), api(api), files(files), proxies(std::move(proxies)), log(std::move(log)), tick(io),
           signals(io, SIGINT, SIGTERM),
-          drainDeadline(io) {}
+          drainDeadline(io),
+          linger(io, kCloseLinger, kMaxLingeringSockets) {}
 
     std::optional<std::string> loadTls() override;
     std::optional<std::string> listen(const std::string& host, std::uint16_t port) override;
@@ -105,6 +112,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     asio::steady_timer tick;
     asio::signal_set signals;
     asio::steady_timer drainDeadline;
+    SocketLinger linger;  // sockets of finished connections, until their peers close
 
     server::ConnId nextId = 1;
     std::map<Handle, server::ConnId, std::owner_less<Handle>> ids;
@@ -129,6 +137,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void onOpen(Handle hdl);
     void onClose(Handle hdl);
     void onFail(Handle hdl);
+    void lingerOn(Handle hdl);
     void onMessage(Handle hdl, const MessagePtr& msg);
     void onHttp(Handle hdl);
     void onTick();
@@ -259,7 +268,15 @@ void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
 }
 
 template <class Config>
+void WebSocketServer::Transport<Config>::lingerOn(Handle hdl) {
+    std::error_code ec;
+    auto con = endpoint.get_con_from_hdl(hdl, ec);
+    if (!ec) linger.adopt(con->get_raw_socket().native_handle());
+}
+
+template <class Config>
 void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
+    lingerOn(hdl);
     auto id = idOf(hdl);
     if (!id) return;
     server::Outbox out;
@@ -281,6 +298,7 @@ void WebSocketServer::Transport<Config>::onFail(Handle hdl) {
         hub.abandon();
     }
     if (idOf(hdl)) onClose(hdl);
+    else lingerOn(hdl);
 }
 
 template <class Config>
@@ -561,8 +579,7 @@ WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& fi
         tls->setUp();
         impl_ = std::move(tls);
     } else {
-        auto plain = std::make_unique<Transport<websocketpp::config::asio>>(hub, api, files, std::move(proxies),
-                                                                            std::move(log));
+        auto plain = std::make_unique<Transport<PlainConfig>>(hub, api, files, std::move(proxies), std::move(log));
         plain->setUp();
         impl_ = std::move(plain);
     }

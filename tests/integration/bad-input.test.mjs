@@ -140,6 +140,20 @@ test('a frame larger than MAX_MESSAGE_BYTES closes the connection with 1009', as
   assert.equal((await http(server.httpUrl, 'GET', '/healthz')).status, 200);
 });
 
+test('a client still writing a too-large frame gets close 1009, not a reset', async () => {
+  // The server stops reading at the frame's header; the megabytes still on
+  // their way must not turn into a TCP reset that overtakes the close frame.
+  const server = await startServer({ MAX_MESSAGE_BYTES: 65536 });
+  const big = 'x'.repeat(2 * 1024 * 1024);
+  for (let attempt = 1; attempt <= 8; attempt++) {
+    const c = await connect(server.wsUrl);
+    c.send({ op: 'publish', room: 'big', event: 'message', data: big });
+    const closed = await c.waitClose();
+    assert.equal(closed.code, 1009, `attempt ${attempt}: ${JSON.stringify(closed)}`);
+  }
+  assert.equal((await http(server.httpUrl, 'GET', '/healthz')).status, 200);
+});
+
 test('a 100,000-deep nested JSON array does not crash the server', async () => {
   const server = await startServer();
   const c = await connect(server.wsUrl);
