@@ -57,8 +57,6 @@ int main(int argc, char** argv) {
     log->info("starting in the {} profile", config::environmentName(settings.environment));
     for (const auto& line : config::describe(settings)) log->info("  {}", line);
     for (const auto& warning : loaded.warnings) log->warn("{}", warning);
-    if (settings.compression)
-        log->warn("ENABLE_COMPRESSION is on, but permessage-deflate is not available yet: frames go uncompressed");
 
     WSMultiagent server(settings);
     if (auto error = server.initialize()) {

@@ -2,13 +2,12 @@
 
 #include "brolostack/server/durable_gate.hpp"
 
-#include <websocketpp/config/asio.hpp>
-#include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
-#include "half_close_socket.hpp"
+#include "deflate.hpp"
 #include "socket_linger.hpp"
 #include "url.hpp"
+#include "websocket_configs.hpp"
 #include "webhook_client.hpp"
 
 #include <spdlog/spdlog.h>
@@ -20,6 +19,7 @@
 #include <mutex>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace brolostack::native {
 namespace {
@@ -46,12 +46,13 @@ std::optional<std::string> header(const ConnectionPtr& con, const char* name) {
 
 /// One server frame, prepared once (header + payload) and shared by every
 /// connection it goes to: server frames are unmasked, so the bytes are equal.
+/// `deflated`: the payload is compressed (permessage-deflate's RSV1 bit).
 template <class Config>
-typename Config::message_type::ptr prepare(const std::string& payload, bool binary) {
+typename Config::message_type::ptr prepare(const std::string& payload, bool binary, bool deflated = false) {
     namespace frame = websocketpp::frame;
     auto opcode = binary ? frame::opcode::binary : frame::opcode::text;
     auto msg = std::make_shared<typename Config::message_type>(nullptr, opcode, payload.size());
-    frame::basic_header h(opcode, payload.size(), true, false);
+    frame::basic_header h(opcode, payload.size(), true, false, deflated);
     frame::extended_header e(payload.size());
     msg->set_header(frame::prepare_header(h, e));
     msg->set_payload(payload);
@@ -80,7 +81,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     using Endpoint = websocketpp::server<Config>;
     using ConnectionPtr = typename Endpoint::connection_ptr;
     using MessagePtr = typename Endpoint::message_ptr;
-    static constexpr bool kTls = std::is_same_v<Config, websocketpp::config::asio_tls>;
+    static constexpr bool kTls = std::is_same_v<Config, TlsConfig>;
 
     Transport(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
               std::shared_ptr<spdlog::logger> log)
@@ -129,6 +130,9 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     bool serving = false;
     std::deque<std::function<void()>> handedOver;
     void runHandedOver();
+    DeflatePolicy deflatePolicy;                  // what the deflate extension may do on this loop
+    MessageDeflater deflater;                     // room messages compressed once for all receivers
+    std::unordered_set<server::ConnId> deflating;  // connections that negotiated permessage-deflate
     std::unique_ptr<WebhookClient> webhooks;  // when BACKEND_URL is set
     server::DurableGate gate;                 // output waiting for the store
 
@@ -147,6 +151,10 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void perform(server::Outbox& out);
     bool mustWaitForStore() const { return gate.mustWait(hub.store().lastChange(), hub.store().durableChange()); }
     void performNow(server::Outbox& out);
+    /// The prepared frame of a Send for its connection: compressed once per
+    /// batch for connections that negotiated permessage-deflate, when that helps.
+    MessagePtr frameFor(const server::Action& action, std::unordered_map<const std::string*, MessagePtr>& prepared,
+                        std::unordered_map<const std::string*, MessagePtr>& preparedDeflated);
     void callWebhook(const server::Action& action);
     server::UpgradeRequest upgradeOf(const ConnectionPtr& con) const;
     std::optional<server::ConnId> idOf(Handle hdl) const {
@@ -169,6 +177,7 @@ void WebSocketServer::Transport<Config>::setUp() {
     endpoint.set_reuse_addr(true);
     endpoint.set_listen_backlog(1024);
     endpoint.set_max_message_size(s.maxMessageBytes);
+    deflatePolicy = DeflatePolicy{s.compression, s.maxMessageBytes};
     endpoint.set_max_http_body_size(s.maxMessageBytes);
     // Frames are written whole and at once: Nagle's algorithm would only hold
     // small ones back until the peer's delayed ACK (tens of ms of latency).
@@ -263,6 +272,9 @@ void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
     server::ConnId id = nextId++;
     ids[hdl] = id;
     handles[id] = hdl;
+    std::error_code ec;
+    if (auto con = endpoint.get_con_from_hdl(hdl, ec); !ec && !con->get_response_header("Sec-WebSocket-Extensions").empty())
+        deflating.insert(id);  // the only extension this server agrees to
     hub.open(id, request, nowMs());
     log->debug("connection {} open from {}", id, request.remoteAddress);
 }
@@ -283,6 +295,7 @@ void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
     hub.closed(*id, nowMs(), out);
     ids.erase(hdl);
     handles.erase(*id);
+    deflating.erase(*id);
     perform(out);
     log->debug("connection {} closed", *id);
     finishIfDrained();
@@ -375,8 +388,11 @@ void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
 
 template <class Config>
 void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
-    // Each shared frame is prepared once per batch, however many receive it.
+    // Each shared frame is prepared once per batch, however many receive it,
+    // and compressed at most once for those that negotiated permessage-deflate
+    // (null: it goes uncompressed to them too).
     std::unordered_map<const std::string*, MessagePtr> prepared;
+    std::unordered_map<const std::string*, MessagePtr> preparedDeflated;
     server::Outbox followUp;
     const std::size_t maxBuffered = hub.settings().maxBufferedBytes;
     for (auto& action : out) {
@@ -398,9 +414,7 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
                     hub.frameDropped();
                     break;
                 }
-                auto& msg = prepared[action.frame.get()];
-                if (!msg) msg = prepare<Config>(*action.frame, action.binary);
-                ec = con->send(msg);
+                ec = con->send(frameFor(action, prepared, preparedDeflated));
                 if (!ec && !action.droppable && con->get_buffered_amount() > maxBuffered)
                     hub.slowConsumer(action.conn, followUp);
                 break;
@@ -417,6 +431,24 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
         if (ec) log->debug("connection {}: {}", action.conn, ec.message());
     }
     if (!followUp.empty()) performNow(followUp);  // closes for slow consumers: nothing to wait for
+}
+
+template <class Config>
+typename WebSocketServer::Transport<Config>::MessagePtr WebSocketServer::Transport<Config>::frameFor(
+    const server::Action& action, std::unordered_map<const std::string*, MessagePtr>& prepared,
+    std::unordered_map<const std::string*, MessagePtr>& preparedDeflated) {
+    const std::string* key = action.frame.get();
+    if (deflating.count(action.conn)) {
+        auto [it, added] = preparedDeflated.try_emplace(key);
+        if (added) {
+            if (auto compressed = deflater.deflate(*action.frame))
+                it->second = prepare<Config>(*compressed, action.binary, true);
+        }
+        if (it->second) return it->second;
+    }
+    auto& msg = prepared[key];
+    if (!msg) msg = prepare<Config>(*action.frame, action.binary);
+    return msg;
 }
 
 template <class Config>
@@ -528,7 +560,9 @@ void WebSocketServer::Transport<Config>::run() {
         onTick();
         serving = true;
     }
+    setDeflatePolicyOfThisThread(&deflatePolicy);  // handshakes run on this thread
     io.run();
+    setDeflatePolicyOfThisThread(nullptr);
     std::lock_guard<std::recursive_mutex> lock(handover);
     serving = false;
     runHandedOver();
@@ -574,8 +608,7 @@ void WebSocketServer::Transport<Config>::execute(const std::function<void(server
 WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
                                  std::shared_ptr<spdlog::logger> log) {
     if (hub.settings().encryption) {
-        auto tls = std::make_unique<Transport<websocketpp::config::asio_tls>>(hub, api, files, std::move(proxies),
-                                                                              std::move(log));
+        auto tls = std::make_unique<Transport<TlsConfig>>(hub, api, files, std::move(proxies), std::move(log));
         tls->setUp();
         impl_ = std::move(tls);
     } else {

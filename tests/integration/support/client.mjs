@@ -145,12 +145,15 @@ export class TestClient {
 /**
  * Opens a WebSocket. Options: protocols (default [brolostack.v1]; null for none),
  * headers, query ({apiKey:...}), hello (true = send hello {v:1}; an object = extra
- * hello fields; false = no hello). Resolves with a TestClient.
+ * hello fields; false = no hello), perMessageDeflate (as `ws`: offered unless
+ * false). Resolves with a TestClient.
  */
-export async function connect(wsUrl, { protocols = [SUBPROTOCOL], headers = {}, hello = true, query, timeoutMs = WAIT_MS, ca } = {}) {
+export async function connect(wsUrl, { protocols = [SUBPROTOCOL], headers = {}, hello = true, query, timeoutMs = WAIT_MS, ca,
+  perMessageDeflate = true } = {}) {
   const url = new URL(wsUrl);
   for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-  const ws = new WebSocket(url, protocols ?? undefined, { headers, handshakeTimeout: timeoutMs, ...(ca ? { ca } : {}) });
+  const ws = new WebSocket(url, protocols ?? undefined,
+    { headers, handshakeTimeout: timeoutMs, perMessageDeflate, ...(ca ? { ca } : {}) });
   const client = new TestClient(ws);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => { ws.terminate(); reject(timeoutError(timeoutMs, 'the WebSocket to open')); }, timeoutMs);
@@ -216,10 +219,11 @@ export async function http(baseUrl, method, path, { body, headers = {}, timeoutM
  * A WebSocket done by hand over a net.Socket: sends the upgrade request and
  * resolves once the 101 answer arrived. The socket then stays silent unless
  * told otherwise (it never answers pings or close frames). Received frames
- * are parsed into raw.frames ({opcode, payload}); raw.ended resolves when the
- * server drops the TCP connection.
+ * are parsed into raw.frames ({opcode, payload, rsv1}); raw.ended resolves
+ * when the server drops the TCP connection; raw.head is the 101 answer's
+ * head. `extensions`: a Sec-WebSocket-Extensions offer to send.
  */
-export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
+export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS, extensions } = {}) {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const key = crypto.randomBytes(16).toString('base64');
@@ -240,8 +244,13 @@ export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
           this.onFrame((f) => { if (match(f)) { clearTimeout(t); res(f); } });
         });
       },
-      /** Sends a masked text frame (a string, or a Buffer sent as is, even if not UTF-8). */
-      sendText(text) { socket.write(maskedFrame(0x1, Buffer.isBuffer(text) ? text : Buffer.from(text))); },
+      /**
+       * Sends a masked text frame (a string, or a Buffer sent as is, even if
+       * not UTF-8); `rsv1` marks it compressed (permessage-deflate).
+       */
+      sendText(text, { rsv1 = false } = {}) {
+        socket.write(maskedFrame(0x1, Buffer.isBuffer(text) ? text : Buffer.from(text), rsv1));
+      },
       destroy() { socket.destroy(); },
     };
     rawSockets.add(socket);
@@ -251,7 +260,8 @@ export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
     socket.once('connect', () => {
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${SUBPROTOCOL}\r\n\r\n`);
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${SUBPROTOCOL}\r\n` +
+        (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') + '\r\n');
     });
     socket.on('data', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
@@ -267,6 +277,7 @@ export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
           return;
         }
         upgraded = true;
+        raw.head = head;
         resolve(raw);
       }
       // Parse server frames (unmasked).
@@ -277,7 +288,7 @@ export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
         if (len === 126) { if (buffer.length < 4) break; len = buffer.readUInt16BE(2); offset = 4; }
         else if (len === 127) { if (buffer.length < 10) break; len = Number(buffer.readBigUInt64BE(2)); offset = 10; }
         if (buffer.length < offset + len) break;
-        const frame = { opcode, payload: buffer.subarray(offset, offset + len) };
+        const frame = { opcode, rsv1: (buffer[0] & 0x40) !== 0, payload: buffer.subarray(offset, offset + len) };
         if (opcode === 0x8 && len >= 2) frame.closeCode = frame.payload.readUInt16BE(0);
         buffer = buffer.subarray(offset + len);
         raw.frames.push(frame);
@@ -287,7 +298,7 @@ export function rawUpgrade(port, path = '/ws', { timeoutMs = WAIT_MS } = {}) {
   });
 }
 
-function maskedFrame(opcode, payload) {
+function maskedFrame(opcode, payload, rsv1 = false) {
   const mask = crypto.randomBytes(4);
   let header;
   if (payload.length < 126) header = Buffer.from([0x80 | opcode, 0x80 | payload.length]);
@@ -298,6 +309,7 @@ function maskedFrame(opcode, payload) {
     header = Buffer.alloc(10);
     header[0] = 0x80 | opcode; header[1] = 0x80 | 127; header.writeBigUInt64BE(BigInt(payload.length), 2);
   }
+  if (rsv1) header[0] |= 0x40;
   const masked = Buffer.alloc(payload.length);
   for (let i = 0; i < payload.length; i++) masked[i] = payload[i] ^ mask[i % 4];
   return Buffer.concat([header, mask, masked]);

@@ -1,0 +1,65 @@
+// The websocketpp configurations of the server, plain and TLS: websocketpp's
+// own, with two changes.
+//
+// 1. permessage-deflate is ours (deflate_extension.hpp).
+// 2. On plain TCP a finished connection shuts down only its sending side.
+//    websocketpp's plain socket shuts down both, and Linux answers any byte
+//    that arrives after a read shutdown with a TCP reset: a client still
+//    writing (the rest of a frame past MAX_MESSAGE_BYTES, say) then gets the
+//    reset, often before it has read the close frame sent just ahead of it,
+//    and sees ECONNRESET instead of 1009. With only the sending side shut
+//    down, the close frame and FIN go out, and what the client still sends
+//    is read and discarded by SocketLinger until it closes its side.
+//    websocketpp picks the shutdown through its socket policy, a template
+//    parameter of the transport: the policy below is its plain one with that
+//    single call changed. (TLS ends with close_notify and no read shutdown.)
+#pragma once
+
+#include "deflate_extension.hpp"
+
+#include <websocketpp/config/asio.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/transport/asio/security/none.hpp>
+
+namespace brolostack::native::half_close {
+
+class connection : public websocketpp::transport::asio::basic_socket::connection {
+public:
+    typedef connection type;
+    typedef websocketpp::lib::shared_ptr<type> ptr;
+
+    void async_shutdown(websocketpp::transport::asio::socket::shutdown_handler done) {
+        websocketpp::lib::asio::error_code ec;
+        get_socket().shutdown(websocketpp::lib::asio::ip::tcp::socket::shutdown_send, ec);
+        done(ec);
+    }
+};
+
+class endpoint : public websocketpp::transport::asio::basic_socket::endpoint {
+public:
+    typedef endpoint type;
+    typedef connection socket_con_type;
+    typedef socket_con_type::ptr socket_con_ptr;
+};
+
+}  // namespace brolostack::native::half_close
+
+namespace brolostack::native {
+
+struct PlainConfig : websocketpp::config::asio {
+    typedef PlainConfig type;
+    typedef websocketpp::config::asio base;
+
+    struct transport_config : base::transport_config {
+        typedef half_close::endpoint socket_type;
+    };
+    typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
+    typedef BoundedDeflateExtension permessage_deflate_type;
+};
+
+struct TlsConfig : websocketpp::config::asio_tls {
+    typedef TlsConfig type;
+    typedef BoundedDeflateExtension permessage_deflate_type;
+};
+
+}  // namespace brolostack::native
