@@ -8,6 +8,7 @@
 #include "brolostack/ws_multiagent.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
     bool serve = argc > 1 && std::strcmp(argv[1], "--serve") == 0;
     auto settings = brolostack::WSMultiagent::settingsFromEnvironment();
     settings.logLevel = "warn";
+    // One run of the pipeline keeps nothing for the next (its task id would
+    // already exist), unless STORE asks for a store.
+    if (!std::getenv("STORE")) settings.store = "memory";
     brolostack::WSMultiagent server(settings);
     if (auto error = server.initialize()) {
         std::fprintf(stderr, "%s\n", error->c_str());
