@@ -1,6 +1,7 @@
 // Memory under abuse: clients may publish as much as the limits allow, but
 // what the server keeps (room history) stays within HISTORY_MAX_BYTES per
-// room and MEMORY_LIMIT_BYTES in all, whatever they send.
+// room and MEMORY_LIMIT_BYTES in all, whatever they send, and rooms nothing
+// was published to go once their members left.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -60,4 +61,31 @@ test('reads of ARGS sessions nobody started create none: a SYNC flood leaves the
     assert.equal(reply.error?.code, 'not_found', JSON.stringify(reply));
   }
   assert.equal((await http(server.httpUrl, 'GET', '/api/v1/stats')).json.activeSessions, 0);
+});
+
+test('join/leave churn over many room names leaves no rooms behind once EMPTY_ROOM_TTL_MS passed', async () => {
+  const server = await startServer({ EMPTY_ROOM_TTL_MS: 500, STORE: 'memory' });
+  const churner = await connect(server.wsUrl);
+  const bystander = await connect(server.wsUrl);
+  await bystander.join('kept');
+  await bystander.publish('kept', 'a message keeps its room');
+  for (let i = 0; i < 5000; i += 250) {
+    const batch = [];
+    for (let j = i; j < i + 250; j++) {
+      batch.push(churner.request({ op: 'join', room: `churn-${j}` }));
+      batch.push(churner.request({ op: 'leave', room: `churn-${j}` }));
+    }
+    for (const reply of await Promise.all(batch)) assert.equal(reply.ok, true, JSON.stringify(reply));
+  }
+  const during = (await http(server.httpUrl, 'GET', '/api/v1/stats')).json.rooms;
+  assert.ok(during > 1, `${during} rooms right after the churn`);
+  assert.equal((await bystander.request({ op: 'leave', room: 'kept' })).ok, true);
+  let rooms = during;
+  for (let i = 0; i < 40 && rooms > 1; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    rooms = (await http(server.httpUrl, 'GET', '/api/v1/stats')).json.rooms;
+  }
+  assert.equal(rooms, 1, 'only the room with a message is left');
+  const history = await http(server.httpUrl, 'GET', '/api/v1/rooms/kept/history');
+  assert.equal(history.json.messages.length, 1);
 });

@@ -18,13 +18,22 @@ using brolostack::rooms::SharedFrame;
 namespace {
 
 constexpr std::int64_t kTtl = 1000;
+constexpr std::int64_t kEmptyTtl = 300;  // for rooms nothing was published to
+
+RoomSettings settingsWith(std::size_t historySize) {
+    RoomSettings s;
+    s.historySize = historySize;
+    s.historyTtlMs = kTtl;
+    s.emptyRoomTtlMs = kEmptyTtl;
+    return s;
+}
 
 // A registry whose epochs are "e1", "e2", ... so incarnations are visible.
 struct Fixture {
     int epochs = 0;
     RoomRegistry registry;
     explicit Fixture(std::size_t historySize = 100)
-        : registry(RoomSettings{historySize, kTtl}, [this] { return "e" + std::to_string(++epochs); }) {}
+        : registry(settingsWith(historySize), [this] { return "e" + std::to_string(++epochs); }) {}
 };
 
 MemberEntry member(const std::string& sid, const std::string& info = "{}") {
@@ -234,13 +243,57 @@ TEST(RoomRegistry, RoomsWithMembersAreNeverExpired) {
     EXPECT_TRUE(f.registry.isMember("general", 1));
 }
 
-TEST(RoomRegistry, NewEmptyRoomIsKeptWhileRecentlyActive) {
+TEST(RoomRegistry, ARoomNothingWasPublishedToGoesSoonAfterItsLastMember) {
     Fixture f;
-    f.registry.obtain("general", 100);
-    f.registry.expire(100 + kTtl - 1);
+    Room& room = f.registry.obtain("general", 100);
+    f.registry.join(room, 1, member("c-1"), 100);
+    f.registry.expire(100 + 10 * kTtl);
+    ASSERT_NE(f.registry.find("general"), nullptr) << "a member keeps it";
+    f.registry.leave("general", 1, 5000);
+    f.registry.expire(5000 + kEmptyTtl - 1);
     EXPECT_NE(f.registry.find("general"), nullptr);
-    f.registry.expire(100 + kTtl);
+    f.registry.expire(5000 + kEmptyTtl);
     EXPECT_EQ(f.registry.find("general"), nullptr);
+}
+
+TEST(RoomRegistry, ARoomWithMessagesStaysTheHistoryTtlAfterItsLastActivity) {
+    Fixture f;
+    Room& room = f.registry.obtain("general", 0);
+    f.registry.join(room, 1, member("c-1"), 0);
+    appendOne(f.registry, room, 0);
+    f.registry.leave("general", 1, 10);
+    f.registry.expire(kTtl);  // the message expired; the room stays for returning clients
+    ASSERT_NE(f.registry.find("general"), nullptr);
+    EXPECT_TRUE(f.registry.find("general")->history.empty());
+    f.registry.expire(10 + kTtl - 1);
+    EXPECT_NE(f.registry.find("general"), nullptr);
+    f.registry.expire(10 + kTtl);
+    EXPECT_EQ(f.registry.find("general"), nullptr);
+}
+
+TEST(RoomRegistry, ActivityAfterARoomWasDueKeepsIt) {
+    Fixture f;
+    f.registry.obtain("general", 0);  // due at kEmptyTtl
+    Room& again = f.registry.obtain("general", 0);
+    f.registry.join(again, 1, member("c-1"), 200);
+    f.registry.leave("general", 1, 250);  // due later now
+    f.registry.expire(kEmptyTtl);
+    ASSERT_NE(f.registry.find("general"), nullptr);
+    EXPECT_EQ(f.registry.find("general")->epoch, "e1");
+    f.registry.expire(250 + kEmptyTtl);
+    EXPECT_EQ(f.registry.find("general"), nullptr);
+}
+
+TEST(RoomRegistry, ChurnOverManyNamesLeavesNoRoomsBehind) {
+    Fixture f;
+    for (int i = 0; i < 10000; ++i) {
+        Room& room = f.registry.obtain("r" + std::to_string(i), i);
+        f.registry.join(room, 1, member("c-1"), i);
+        f.registry.leave(room.id, 1, i);
+    }
+    EXPECT_EQ(f.registry.roomCount(), 10000u);
+    f.registry.expire(10000 + kEmptyTtl);
+    EXPECT_EQ(f.registry.roomCount(), 0u);
 }
 
 TEST(RoomRegistry, ExpireOnlyDropsIdleRooms) {

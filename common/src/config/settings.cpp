@@ -164,6 +164,7 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("DEAD_LETTER_RETENTION_MS", s.deadLetterRetentionMs, 0, 365LL * 24 * 3600 * 1000);
     r.integer("HISTORY_SIZE", s.historySize, 0, 10000000);
     r.integer("HISTORY_TTL_MS", s.historyTtlMs, 1, kMaxMs);
+    r.integer("EMPTY_ROOM_TTL_MS", s.emptyRoomTtlMs, 0, kMaxMs);
     r.integer("HISTORY_MAX_BYTES", s.historyMaxBytes, 0, 1LL << 40);
     r.integer("MEMORY_LIMIT_BYTES", s.memoryLimitBytes, 1024 * 1024, 1LL << 44);
     r.integer("MAX_HISTORY_LIMIT", s.maxHistoryLimit, 1, 100000);
@@ -316,6 +317,7 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"DEAD_LETTER_RETENTION_MS", "failed tasks (dead letters) are forgotten this long after they fail (default 604800000)"},
         {"HISTORY_SIZE", "messages kept per room (default 1000)"},
         {"HISTORY_TTL_MS", "how long room messages are kept (default 600000)"},
+        {"EMPTY_ROOM_TTL_MS", "a room nothing was published to is forgotten this long after its last member left (default 30000)"},
         {"HISTORY_MAX_BYTES", "message bytes kept per room (default 4194304)"},
         {"MEMORY_LIMIT_BYTES", "message bytes kept in all rooms' history; past it the largest give way (default 268435456)"},
         {"MAX_HISTORY_LIMIT", "most messages one history call returns (default 1000)"},
@@ -384,6 +386,7 @@ std::vector<std::string> describe(const Settings& s) {
         "DEAD_LETTER_RETENTION_MS=" + std::to_string(s.deadLetterRetentionMs),
         "HISTORY_SIZE=" + std::to_string(s.historySize),
         "HISTORY_TTL_MS=" + std::to_string(s.historyTtlMs),
+        "EMPTY_ROOM_TTL_MS=" + std::to_string(s.emptyRoomTtlMs),
         "HISTORY_MAX_BYTES=" + std::to_string(s.historyMaxBytes),
         "MEMORY_LIMIT_BYTES=" + std::to_string(s.memoryLimitBytes),
         "MAX_HISTORY_LIMIT=" + std::to_string(s.maxHistoryLimit),

@@ -28,8 +28,27 @@ void RoomRegistry::restore(const std::vector<store::StoredRoom>& kept, std::int6
         room.history.expire(now);
         reportTrim(room, keptFrom);
     }
-    for (const auto& [id, room] : rooms_) historyBytes_ += room.history.bytes();
+    for (auto& [id, room] : rooms_) {
+        historyBytes_ += room.history.bytes();
+        schedule(room);
+    }
     enforceBudget();
+}
+
+std::int64_t RoomRegistry::dueAt(const Room& room) const {
+    if (!room.history.empty()) return room.history.nextExpiry();
+    if (!room.members.empty()) return 0;
+    // A room that never had a message holds nothing a returning client could
+    // recover: it goes soon after its last member, so join/leave churn over
+    // many names does not pile up rooms.
+    return room.lastActivity + (room.lastOffset == 0 ? settings_.emptyRoomTtlMs : settings_.historyTtlMs);
+}
+
+void RoomRegistry::schedule(Room& room) {
+    std::int64_t at = dueAt(room);
+    if (at == 0 || (room.checkAt != 0 && room.checkAt <= at)) return;
+    room.checkAt = at;
+    due_.emplace(at, room.id);
 }
 
 void RoomRegistry::reportTrim(const Room& room, std::uint64_t firstKeptBefore) {
@@ -50,6 +69,7 @@ Room& RoomRegistry::obtain(const std::string& roomId, std::int64_t now) {
                  .first;
         it->second.lastActivity = now;
         if (store_) store_->roomCreated(roomId, it->second.epoch, now);
+        schedule(it->second);
     }
     return it->second;
 }
@@ -88,6 +108,7 @@ bool RoomRegistry::leave(const std::string& roomId, MemberId member, std::int64_
         it->second.erase(roomId);
         if (it->second.empty()) memberRooms_.erase(it);
     }
+    schedule(*room);
     return true;
 }
 
@@ -113,6 +134,7 @@ std::uint64_t RoomRegistry::append(Room& room, std::int64_t now,
     if (store_) store_->messageAppended(room.id, store::StoredMessage{offset, now, frame});
     reportTrim(room, keptFrom);
     if (builtOut) *builtOut = std::move(frame);
+    schedule(room);
     enforceBudget();
     return offset;
 }
@@ -152,8 +174,13 @@ void RoomRegistry::enforceBudget() {
 }
 
 void RoomRegistry::expire(std::int64_t now) {
-    for (auto it = rooms_.begin(); it != rooms_.end();) {
+    while (!due_.empty() && due_.top().first <= now) {
+        auto [at, id] = due_.top();
+        due_.pop();
+        auto it = rooms_.find(id);
+        if (it == rooms_.end() || it->second.checkAt != at) continue;  // stale
         Room& room = it->second;
+        room.checkAt = 0;
         std::size_t before = room.history.bytes();
         std::uint64_t keptFrom = firstKept(room);
         room.history.expire(now);
@@ -162,10 +189,13 @@ void RoomRegistry::expire(std::int64_t now) {
         // An empty room with no history left has nothing a client could
         // recover; its next incarnation gets a new epoch, which tells
         // clients still holding old offsets to resync.
-        bool idle = room.members.empty() && room.history.empty() &&
-                    now - room.lastActivity >= settings_.historyTtlMs;
-        if (idle && store_) store_->roomForgotten(room.id);
-        it = idle ? rooms_.erase(it) : std::next(it);
+        std::int64_t next = dueAt(room);
+        if (room.members.empty() && room.history.empty() && next <= now) {
+            if (store_) store_->roomForgotten(room.id);
+            rooms_.erase(it);
+            continue;
+        }
+        schedule(room);
     }
 }
 

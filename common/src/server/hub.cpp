@@ -39,7 +39,7 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
       store_(store ? store : ownStore_.get()),
       rooms_(rooms::RoomServiceSettings{rooms::RoomSettings{settings_.historySize, settings_.historyTtlMs,
                                                             settings_.historyMaxBytes, settings_.memoryLimitBytes,
-                                                            settings_.maxRooms},
+                                                            settings_.maxRooms, settings_.emptyRoomTtlMs},
                                         settings_.midTtlMs, settings_.maxRememberedMids,
                                         settings_.maxRoomsPerConnection, settings_.maxHistoryLimit},
              [this] { return newId_(); }, store_),

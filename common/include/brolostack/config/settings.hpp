@@ -81,6 +81,7 @@ struct Settings {
     std::int64_t deadLetterRetentionMs = 7LL * 24 * 3600 * 1000;  // failed tasks (dead letters) this long after
     std::size_t historySize = 1000;                  // messages kept per room
     std::int64_t historyTtlMs = 10 * 60 * 1000;      // and for how long
+    std::int64_t emptyRoomTtlMs = 30 * 1000;         // a room never published to goes this long after its last member
     std::size_t historyMaxBytes = 4 * 1024 * 1024;   // and at most these frame bytes per room
     std::size_t memoryLimitBytes = 256 * 1024 * 1024;  // history of all rooms together: past it the largest give way
     std::uint32_t maxHistoryLimit = 1000;            // largest `limit` a history call gets

@@ -44,6 +44,8 @@ public:
     bool empty() const { return entries_.empty(); }
     std::size_t size() const { return entries_.size(); }
     std::uint64_t oldestOffset() const { return entries_.empty() ? 0 : entries_.front().offset; }
+    /// When the oldest entry expires (0 when empty).
+    std::int64_t nextExpiry() const { return entries_.empty() ? 0 : entries_.front().ts + ttlMs_; }
     /// Frame bytes held.
     std::size_t bytes() const { return bytes_; }
 

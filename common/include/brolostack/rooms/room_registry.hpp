@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -38,6 +39,7 @@ struct Room {
     std::map<MemberId, MemberEntry> members;  // ordered: join order of ids
     HistoryRing history;
     std::int64_t lastActivity = 0;
+    std::int64_t checkAt = 0;  // when expire() next looks at it (0: nothing due)
 };
 
 struct RoomSettings {
@@ -46,6 +48,9 @@ struct RoomSettings {
     std::size_t historyMaxBytes = 4 * 1024 * 1024;  // per room
     std::size_t historyBudgetBytes = 256 * 1024 * 1024;  // all rooms together
     std::size_t maxRooms = 100000;  // rooms held at once; sessions' rooms are bounded by sessions instead
+    // A room nothing was ever published to is forgotten this long after its
+    // last member left (one with messages, historyTtlMs after its last activity).
+    std::int64_t emptyRoomTtlMs = 30 * 1000;
 };
 
 class RoomRegistry {
@@ -82,7 +87,8 @@ public:
     std::uint64_t append(Room& room, std::int64_t now, const std::function<SharedFrame(std::uint64_t)>& build,
                          SharedFrame* builtOut = nullptr);
 
-    /// Expires history and forgets rooms with neither members nor history.
+    /// Expires history and forgets rooms with neither members nor history,
+    /// looking only at rooms where something is due.
     void expire(std::int64_t now);
 
     std::size_t roomCount() const { return rooms_.size(); }
@@ -98,6 +104,11 @@ private:
     void enforceBudget();
     /// Tells the store when the room's oldest kept offset moved past `firstKeptBefore`.
     void reportTrim(const Room& room, std::uint64_t firstKeptBefore);
+    /// When expire() must next look at the room: its oldest message expires,
+    /// or, without members and history, it is to be forgotten (0: never).
+    std::int64_t dueAt(const Room& room) const;
+    /// Makes sure expire() looks at the room by dueAt(room).
+    void schedule(Room& room);
 
     RoomSettings settings_;
     std::size_t historyBytes_ = 0;
@@ -105,6 +116,12 @@ private:
     std::function<std::string()> newEpoch_;
     store::Store* store_;
     std::unordered_map<std::string, Room> rooms_;
+    // (time, room) for expire(), earliest first. An entry whose time is not
+    // its room's checkAt any more is stale and skipped: a room has at most
+    // one live entry, so an idle server does no work per room.
+    std::priority_queue<std::pair<std::int64_t, std::string>, std::vector<std::pair<std::int64_t, std::string>>,
+                        std::greater<>>
+        due_;
     std::unordered_map<MemberId, std::set<std::string>> memberRooms_;
 };
 
