@@ -42,6 +42,8 @@ std::string renderMetrics(const server::Stats& s) {
                MetricType::Counter, d(s.droppedMessages)),
         family("brolostack_slow_consumer_disconnects_total", "Connections closed with 4090.", MetricType::Counter,
                d(s.slowConsumerDisconnects)),
+        family("brolostack_inbound_pauses_total", "Times a connection was read from more slowly (INBOUND_BYTES_PER_SECOND).",
+               MetricType::Counter, d(s.inboundPauses)),
         family("brolostack_protocol_errors_total", "bad_request and unknown_op answers.", MetricType::Counter,
                d(s.protocolErrors)),
         family("brolostack_rejected_connections_total", "Upgrade requests refused.", MetricType::Counter,

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <future>
@@ -133,6 +134,14 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     DeflatePolicy deflatePolicy;                  // what the deflate extension may do on this loop
     MessageDeflater deflater;                     // room messages compressed once for all receivers
     std::unordered_set<server::ConnId> deflating;  // connections that negotiated permessage-deflate
+    // Connections not read from for a while (INBOUND_BYTES_PER_SECOND). With
+    // no read pending nothing of websocketpp's holds the connection, so the
+    // entry does until reading resumes.
+    struct PausedReading {
+        ConnectionPtr connection;
+        std::unique_ptr<asio::steady_timer> timer;
+    };
+    std::unordered_map<server::ConnId, PausedReading> pausedReading;
     std::unique_ptr<WebhookClient> webhooks;  // when BACKEND_URL is set
     server::DurableGate gate;                 // output waiting for the store
 
@@ -156,6 +165,8 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     MessagePtr frameFor(const server::Action& action, std::unordered_map<const std::string*, MessagePtr>& prepared,
                         std::unordered_map<const std::string*, MessagePtr>& preparedDeflated);
     void callWebhook(const server::Action& action);
+    /// Reads nothing more from the connection for `delayMs` (INBOUND_BYTES_PER_SECOND).
+    void pauseReading(server::ConnId conn, const ConnectionPtr& con, std::int64_t delayMs);
     server::UpgradeRequest upgradeOf(const ConnectionPtr& con) const;
     std::optional<server::ConnId> idOf(Handle hdl) const {
         auto it = ids.find(hdl);
@@ -296,6 +307,7 @@ void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
     ids.erase(hdl);
     handles.erase(*id);
     deflating.erase(*id);
+    pausedReading.erase(*id);  // its timer is canceled
     perform(out);
     log->debug("connection {} closed", *id);
     finishIfDrained();
@@ -382,8 +394,22 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
 template <class Config>
 void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
     if (out.empty()) return;
-    if (mustWaitForStore()) gate.hold(hub.store().lastChange(), std::move(out));
-    else performNow(out);
+    if (!mustWaitForStore()) {
+        performNow(out);
+        return;
+    }
+    // Pausing reads sends nothing, so it need not wait for the store; waiting
+    // would let the connection's next frames in first.
+    server::Outbox pauses;
+    for (const auto& action : out)
+        if (action.kind == server::Action::Kind::PauseReading) pauses.push_back(action);
+    if (!pauses.empty()) {
+        out.erase(std::remove_if(out.begin(), out.end(),
+                                 [](const server::Action& a) { return a.kind == server::Action::Kind::PauseReading; }),
+                  out.end());
+        performNow(pauses);
+    }
+    gate.hold(hub.store().lastChange(), std::move(out));
 }
 
 template <class Config>
@@ -425,6 +451,9 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
             case server::Action::Kind::Ping:
                 con->ping("", ec);
                 break;
+            case server::Action::Kind::PauseReading:
+                pauseReading(action.conn, con, action.delayMs);
+                break;
             case server::Action::Kind::Webhook:
                 break;  // handled before the connection lookup
         }
@@ -449,6 +478,26 @@ typename WebSocketServer::Transport<Config>::MessagePtr WebSocketServer::Transpo
     auto& msg = prepared[key];
     if (!msg) msg = prepare<Config>(*action.frame, action.binary);
     return msg;
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::pauseReading(server::ConnId conn, const ConnectionPtr& con,
+                                                      std::int64_t delayMs) {
+    auto it = pausedReading.find(conn);
+    if (it == pausedReading.end()) {
+        if (con->pause_reading()) return;  // not open any more
+        it = pausedReading.emplace(conn, PausedReading{con, std::make_unique<asio::steady_timer>(io)}).first;
+    }
+    // Paused already: the debt only grew, and the pause ends later.
+    it->second.timer->expires_after(std::chrono::milliseconds(delayMs));
+    it->second.timer->async_wait([this, conn](const std::error_code& ec) {
+        if (ec) return;  // rescheduled, or the connection closed
+        auto paused = pausedReading.find(conn);
+        if (paused == pausedReading.end()) return;
+        ConnectionPtr con = std::move(paused->second.connection);
+        pausedReading.erase(paused);
+        con->resume_reading();
+    });
 }
 
 template <class Config>
@@ -486,6 +535,9 @@ void WebSocketServer::Transport<Config>::beginDrain() {
     stopping = true;
     // The listener stays open while connections close: load balancers keep
     // getting answers (/readyz 503) and new upgrades are refused (onValidate).
+    // Paused connections read again: they have a close handshake to finish.
+    for (auto& [conn, paused] : pausedReading) paused.connection->resume_reading();
+    pausedReading.clear();
     server::Outbox out;
     hub.drain(out);
     perform(out);

@@ -315,3 +315,24 @@ test('a client that asks for more than it reads is closed as a slow consumer too
   assert.equal(close.closeCode, 4090);
   assert.equal(pub.isOpen, true);
 });
+
+test('a connection sending past INBOUND_BYTES_PER_SECOND is read from more slowly; others are answered meanwhile', async () => {
+  const server = await startServer({ INBOUND_BYTES_PER_SECOND: 131072, MAX_MESSAGE_BYTES: 65536 });
+  const heavy = await connect(server.wsUrl);
+  await heavy.join('uploads');
+  const bystander = await connect(server.wsUrl);
+  // 8 frames of 60 KiB at 128 KiB a second: about 3 s of reading.
+  const sent = Array.from({ length: 8 }, (_, i) => heavy.request({ op: 'publish', room: 'uploads', event: 'chunk', data: `${i}:${'z'.repeat(60000)}` }));
+  await sleep(300);
+  const early = (await http(server.httpUrl, 'GET', '/api/v1/stats')).json;
+  assert.ok(early.inboundPauses >= 1, 'the heavy connection was paused');
+  const history = await http(server.httpUrl, 'GET', '/api/v1/rooms/uploads/history?limit=100');
+  assert.ok(history.json.messages.length < 8, `${history.json.messages.length} of 8 read so far`);
+  // The bystander is answered while the heavy connection waits.
+  bystander.send({ op: 'ping', ts: 7 });
+  assert.equal((await bystander.next((f) => f.op === 'pong')).ts, 7);
+  // Nothing is lost: every frame is read in the end, in order.
+  const replies = await Promise.all(sent);
+  assert.deepEqual(replies.map((r) => r.ok), Array(8).fill(true));
+  assert.deepEqual(replies.map((r) => r.data.offset), [1, 2, 3, 4, 5, 6, 7, 8]);
+});

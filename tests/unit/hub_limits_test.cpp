@@ -298,6 +298,33 @@ TEST_F(HubTest, RateLimitedFrameWithoutRefIsAnErrorFrame) {
     EXPECT_STREQ(errors[0]["op_of"].GetString(), "join");
 }
 
+TEST_F(HubTest, AConnectionSendingPastItsByteRateIsReadFromMoreSlowly) {
+    settings.inboundBytesPerSecond = 10000;
+    settings.maxMessageBytes = 4096;  // the burst: one second's worth, at least one message
+    ConnId c = client();
+    ConnId other = client();
+    std::string big = R"({"op":"ping","ts":1,"pad":")" + std::string(3000, 'x') + R"("})";
+    auto pausesFor = [&](const Outbox& out, ConnId conn) {
+        std::vector<std::int64_t> delays;
+        for (const auto& a : out)
+            if (a.kind == brolostack::server::Action::Kind::PauseReading && a.conn == conn) delays.push_back(a.delayMs);
+        return delays;
+    };
+    for (int i = 0; i < 3; ++i) {
+        Outbox out = send(c, big);
+        ASSERT_EQ(framesTo(out, c, "pong").size(), 1u) << "every frame read is handled";
+        ASSERT_TRUE(pausesFor(out, c).empty()) << i;
+    }
+    Outbox out = send(c, big);
+    EXPECT_EQ(framesTo(out, c, "pong").size(), 1u);
+    auto pauses = pausesFor(out, c);
+    ASSERT_EQ(pauses.size(), 1u);
+    EXPECT_GT(pauses[0], 0);
+    EXPECT_LE(pauses[0], 400);  // about 2.3 kB of debt at 10 bytes a millisecond
+    EXPECT_TRUE(pausesFor(send(other, big), other).empty()) << "the budget is per connection";
+    EXPECT_EQ(hub().stats(now).inboundPauses, 1u);
+}
+
 // "Rate limits count every client frame except ping"
 TEST_F(HubTest, PingsAreNotRateLimited) {
     settings.rateLimitRpm = 60;

@@ -1,5 +1,6 @@
 // Per-connection token bucket (rate_limiter.hpp): "a token bucket holding
 // 10 seconds' worth of RATE_LIMIT_RPM" (PROTOCOL.md section 4).
+#include "brolostack/server/inbound_throttle.hpp"
 #include "brolostack/server/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
@@ -167,4 +168,28 @@ TEST(RateLimiter, DefaultConstructedIsDisabled) {
     EXPECT_FALSE(limiter.enabled());
     EXPECT_TRUE(limiter.take(0));
     EXPECT_EQ(limiter.retryAfterMs(0), 0);
+}
+
+// ---- INBOUND_BYTES_PER_SECOND (inbound_throttle.hpp) ----------------------------
+
+using brolostack::server::InboundThrottle;
+
+TEST(InboundThrottle, OffLetsEverythingIn) {
+    InboundThrottle off(0, 1024, 0);
+    for (int i = 0; i < 1000; ++i) EXPECT_EQ(off.receive(1 << 20, 0), 0);
+}
+
+TEST(InboundThrottle, OneSecondsWorthGoesAtOnceThenReadsPauseUntilTheDebtIsPaid) {
+    InboundThrottle t(1000, 0, 0);  // 1000 bytes a second: one byte a millisecond
+    EXPECT_EQ(t.receive(600, 0), 0);
+    EXPECT_EQ(t.receive(400, 0), 0);
+    EXPECT_EQ(t.receive(250, 0), 250) << "250 bytes of debt at one byte a millisecond";
+    EXPECT_EQ(t.receive(100, 250), 100) << "the debt was paid; these 100 are new";
+    EXPECT_EQ(t.receive(1, 2000), 0) << "a second later the bucket is full again";
+}
+
+TEST(InboundThrottle, TheBurstIsNeverLessThanTheLargestMessage) {
+    InboundThrottle t(1000, 64 * 1024, 0);
+    EXPECT_EQ(t.receive(64 * 1024, 0), 0) << "a message of MAX_MESSAGE_BYTES goes through at once";
+    EXPECT_EQ(t.receive(1000, 0), 1000);
 }

@@ -16,6 +16,7 @@ struct Profile {
     std::size_t maxConnections;
     std::uint32_t connectionRatePerIp;
     std::uint32_t rateLimitRpm;
+    std::size_t inboundBytesPerSecond;
     bool authRequired;
     bool encryption;
     const char* logLevel;
@@ -27,10 +28,10 @@ struct Profile {
 // The table of DESIGN.md, one row per environment.
 Profile profileOf(Environment env) {
     switch (env) {
-        case Environment::Development: return {false, 30000, 100, 0, 0, false, false, "debug", true, 10, 600000};
-        case Environment::Test: return {false, 60000, 50, 0, 0, false, false, "warn", true, 10, 600000};
-        case Environment::Staging: return {true, 30000, 1000, 600, 10000, true, true, "debug", false, 50, 300000};
-        case Environment::Production: return {true, 15000, 10000, 600, 1000, true, true, "warn", false, 50, 300000};
+        case Environment::Development: return {false, 30000, 100, 0, 0, 0, false, false, "debug", true, 10, 600000};
+        case Environment::Test: return {false, 60000, 50, 0, 0, 0, false, false, "warn", true, 10, 600000};
+        case Environment::Staging: return {true, 30000, 1000, 600, 10000, 4 << 20, true, true, "debug", false, 50, 300000};
+        case Environment::Production: return {true, 15000, 10000, 600, 1000, 1 << 20, true, true, "warn", false, 50, 300000};
     }
     return profileOf(Environment::Development);
 }
@@ -112,6 +113,7 @@ void applyProfile(Settings& s, const Profile& p) {
     s.maxConnections = p.maxConnections;
     s.connectionRatePerIp = p.connectionRatePerIp;
     s.rateLimitRpm = p.rateLimitRpm;
+    s.inboundBytesPerSecond = p.inboundBytesPerSecond;
     s.authRequired = p.authRequired;
     s.encryption = p.encryption;
     s.logLevel = p.logLevel;
@@ -134,6 +136,7 @@ void readOverrides(Reader& r, Settings& s) {
     r.integer("MAX_CONNECTIONS", s.maxConnections, 1, 10000000);
     r.integer("CONNECTION_RATE_PER_IP", s.connectionRatePerIp, 0, 100000000);
     r.integer("RATE_LIMIT_RPM", s.rateLimitRpm, 0, 100000000);
+    r.integer("INBOUND_BYTES_PER_SECOND", s.inboundBytesPerSecond, 0, 1LL << 40);
     r.boolean("API_KEY_REQUIRED", s.authRequired);
     r.text("TLS_CERT", s.tlsCert);
     r.text("TLS_KEY", s.tlsKey);
@@ -284,6 +287,7 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"MAX_CONNECTIONS", "open connections at most; more get HTTP 503 (profile)"},
         {"CONNECTION_RATE_PER_IP", "new connections per minute from one IP, 0 = off; more get HTTP 429 (profile)"},
         {"RATE_LIMIT_RPM", "frames per minute per connection, 0 = off (profile)"},
+        {"INBOUND_BYTES_PER_SECOND", "bytes per second one connection may send; past it the server reads from it more slowly, 0 = off (profile)"},
         {"API_KEY_REQUIRED", "refuse anonymous connections (profile)"},
         {"API_KEYS", "accepted API keys: name=secret or secret, comma-separated"},
         {"BACKEND_URL", "backend base URL; unhandled send events are POSTed to BACKEND_URL/brolostack/events"},
@@ -353,6 +357,7 @@ std::vector<std::string> describe(const Settings& s) {
         "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),
         "CONNECTION_RATE_PER_IP=" + std::to_string(s.connectionRatePerIp),
         "RATE_LIMIT_RPM=" + std::to_string(s.rateLimitRpm),
+        "INBOUND_BYTES_PER_SECOND=" + std::to_string(s.inboundBytesPerSecond),
         "API_KEY_REQUIRED=" + b(s.authRequired),
         "API_KEYS=" + keys,
         "BACKEND_URL=" + s.backendUrl,

@@ -117,6 +117,7 @@ void Hub::open(ConnId conn, const UpgradeRequest& request, std::int64_t now) {
     c.dedupeKey = "s:" + c.sid;
     c.openedAt = c.lastSeen = c.lastPing = now;
     c.rate = RateLimiter(settings_.rateLimitRpm, now);
+    c.inbound = InboundThrottle(settings_.inboundBytesPerSecond, settings_.maxMessageBytes, now);
     if (request.bearer) c.upgradeAuth = auth_.checkBearer(*request.bearer, now);
     else if (request.apiKey) c.upgradeAuth = auth_.checkApiKey(*request.apiKey);
     connections_[conn] = std::move(c);
@@ -133,6 +134,7 @@ void Hub::receiveText(ConnId conn, std::string_view text, std::int64_t now, Outb
     c->lastSeen = now;
     ++counters_.messagesIn;
     counters_.bytesIn += text.size();
+    throttleInbound(*c, text.size(), now, out);
 
     auto decoded = protocol::decodeClientFrame(text, decodeLimits_);
     if (!c->helloDone) {
@@ -161,6 +163,7 @@ void Hub::receiveBinary(ConnId conn, std::string_view bytes, std::int64_t now, O
     c->lastSeen = now;
     ++counters_.messagesIn;
     counters_.bytesIn += bytes.size();
+    throttleInbound(*c, bytes.size(), now, out);
     if (!c->helloDone) {
         fail(*c, 0, "", makeError(ErrorCode::BadRequest, "the first frame must be hello"), now, out);
         closeWith(*c, kProtocolError, "expected hello", out);
@@ -168,6 +171,17 @@ void Hub::receiveBinary(ConnId conn, std::string_view bytes, std::int64_t now, O
     }
     if (!admitByRate(*c, 0, "stream-chunk", now, out)) return;
     handleBinaryChunk(*c, bytes, now, out);
+}
+
+void Hub::throttleInbound(Connection& c, std::size_t bytes, std::int64_t now, Outbox& out) {
+    std::int64_t pauseMs = c.inbound.receive(bytes, now);
+    if (pauseMs == 0) return;
+    ++counters_.inboundPauses;
+    Action a;
+    a.kind = Action::Kind::PauseReading;
+    a.conn = c.id;
+    a.delayMs = pauseMs;
+    out.push_back(std::move(a));
 }
 
 // One bucket for text and binary frames alike: over the limit a frame is

@@ -33,6 +33,7 @@ std::string statsToJson(const Stats& s) {
     u("bytesOut", s.bytesOut);
     u("droppedMessages", s.droppedMessages);
     u("slowConsumerDisconnects", s.slowConsumerDisconnects);
+    u("inboundPauses", s.inboundPauses);
     u("protocolErrors", s.protocolErrors);
     u("rejectedConnections", s.rejectedConnections);
     u("historyBytes", s.historyBytes);

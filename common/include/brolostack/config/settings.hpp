@@ -40,6 +40,7 @@ struct Settings {
     std::size_t maxConnections = 100;
     std::uint32_t connectionRatePerIp = 0;  // new connections per IP per minute, 0 = off
     std::uint32_t rateLimitRpm = 0;  // 0 = off
+    std::size_t inboundBytesPerSecond = 0;  // per connection; past it reads pause (0 = off)
     bool authRequired = false;
     bool encryption = false;
     std::string tlsCert;

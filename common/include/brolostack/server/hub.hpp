@@ -10,6 +10,7 @@
 #include "brolostack/rooms/room_service.hpp"
 #include "brolostack/server/auth.hpp"
 #include "brolostack/server/outbox.hpp"
+#include "brolostack/server/inbound_throttle.hpp"
 #include "brolostack/server/rate_limiter.hpp"
 #include "brolostack/server/resume_grants.hpp"
 #include "brolostack/server/stats.hpp"
@@ -162,10 +163,14 @@ private:
         std::int64_t lastPing = 0;
         std::deque<std::int64_t> protocolErrors;  // times of recent bad frames
         RateLimiter rate;
+        InboundThrottle inbound;
         std::string currentSession = "default";  // ARGS session of `send` shortcuts
     };
 
     // dispatch (hub.cpp)
+    /// Counts a received frame against INBOUND_BYTES_PER_SECOND; past it the
+    /// transport stops reading from the connection for a while.
+    void throttleInbound(Connection& c, std::size_t bytes, std::int64_t now, Outbox& out);
     void handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out);
     void handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t now, Outbox& out);
     void handleRefresh(Connection& c, const protocol::RefreshFrame& f, std::int64_t now, Outbox& out);

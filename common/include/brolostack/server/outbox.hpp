@@ -15,7 +15,7 @@ using ConnId = std::uint64_t;
 using SharedFrame = std::shared_ptr<const std::string>;
 
 struct Action {
-    enum class Kind { Send, Close, Ping, Webhook };
+    enum class Kind { Send, Close, Ping, Webhook, PauseReading };
     Kind kind = Kind::Send;
     ConnId conn = 0;
     SharedFrame frame;        // Send
@@ -24,6 +24,7 @@ struct Action {
     bool binary = false;      // Send: a binary frame (ARGS stream chunk)
     bool droppable = false;   // Send: may be skipped for a receiver over the slow-consumer mark
     std::uint64_t ref = 0;    // Webhook: the request to answer (0: none); `frame` holds the body
+    std::int64_t delayMs = 0; // PauseReading: read nothing more from the connection for this long
 };
 
 using Outbox = std::vector<Action>;

@@ -24,6 +24,7 @@ struct Stats {
     std::uint64_t bytesOut = 0;
     std::uint64_t droppedMessages = 0;
     std::uint64_t slowConsumerDisconnects = 0;
+    std::uint64_t inboundPauses = 0;     // times a connection was read from more slowly (INBOUND_BYTES_PER_SECOND)
     std::uint64_t protocolErrors = 0;
     std::uint64_t rejectedConnections = 0;
     std::uint64_t historyBytes = 0;      // message bytes held in room history
