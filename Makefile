@@ -100,6 +100,7 @@ bench: build
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5
 	@node bench/sockets.mjs
 	@node bench/store_publish.mjs
+	@node bench/abuse.mjs
 	@node bench/client_decode.mjs
 
 # The server with the demo page, and the demo agents as a Node worker
