@@ -3,7 +3,7 @@
 from the frame corpus the codec tests share and a few hand-made inputs per
 decoder. Run it after changing tests/corpus/frames.json; its output is
 committed so a fresh checkout fuzzes from the same start."""
-import base64, hashlib, json, os, struct
+import base64, hashlib, json, os, struct, zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 frames = json.load(open(os.path.join(HERE, '..', 'corpus', 'frames.json')))
@@ -46,6 +46,21 @@ snapshots = [
     {"rooms": {}, "messages": []},
 ]
 
+def deflated(text, level=6, final=False):
+    """A message as a permessage-deflate sender writes it: raw deflate, the
+    00 00 ff ff of the sync flush removed (or ended with a final block)."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    body = c.compress(text)
+    return body + c.flush(zlib.Z_FINISH) if final else (body + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+compressed = [
+    deflated(frames[0]['text'].encode()),
+    deflated(b'{"op":"ping","ts":1}', final=True),
+    deflated(b' ' * 200000, 9),  # inflates past the target's 64 KiB limit
+    deflated(b'stored block', 0),
+    b'\xff\xff\xff\xff\xff',
+]
+
 seeds = {
     'client_frame_fuzz': [f['text'].encode() for f in frames if f['kind'] == 'client'],
     'server_frame_fuzz': [f['text'].encode() for f in frames if f['kind'] == 'server'],
@@ -53,6 +68,7 @@ seeds = {
     'binary_chunk_fuzz': chunks,
     'jwt_fuzz': [t.encode() for t in jwts],
     'queue_restore_fuzz': [json.dumps(s).encode() for s in snapshots],
+    'inflate_fuzz': compressed,
 }
 for target, inputs in seeds.items():
     folder = os.path.join(HERE, 'corpus', target)
