@@ -2,9 +2,9 @@
 // embedding API's server.
 #include "brolostack/config/settings.hpp"
 #include "brolostack/ws_multiagent.hpp"
+#include "server_log.hpp"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -16,6 +16,7 @@ namespace {
 
 constexpr int kExitConfig = 78;       // EX_CONFIG: the configuration (or the store at start) is not usable
 constexpr int kExitStoreFailed = 74;  // EX_IOERR: the store failed while serving
+constexpr const char* kVersion = "1.0.0";
 
 /// "HEARTBEAT_MS" -> "--heartbeat-ms"
 std::string flagName(const std::string& env) {
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
     using namespace brolostack;
     CLI::App app{"Brolostack WebSocket server: rooms and ARGS sessions over one protocol.\n"
                  "Every flag can also be given as the environment variable named in brackets."};
-    app.set_version_flag("--version", "brolostack-server 1.0.0");
+    app.set_version_flag("--version", std::string("brolostack-server ") + kVersion);
     std::map<std::string, std::string> flags;
     for (const auto& info : config::settingCatalog()) {
         std::string names = flagName(info.env);
@@ -52,11 +53,12 @@ int main(int argc, char** argv) {
     }
     const config::Settings& settings = loaded.settings;
 
-    auto log = spdlog::stdout_color_mt("brolostack");
-    log->set_level(spdlog::level::from_str(settings.logLevel));
-    log->info("starting in the {} profile", config::environmentName(settings.environment));
-    for (const auto& line : config::describe(settings)) log->info("  {}", line);
-    for (const auto& warning : loaded.warnings) log->warn("{}", warning);
+    // Start, configuration, ready and stop lines are printed whatever LOG_LEVEL is.
+    auto log = native::makeServerLogger("brolostack", settings.logFormat, settings.logLevel);
+    native::logAlways(*log, "starting", {{"version", std::string(kVersion)},
+                                         {"profile", std::string(config::environmentName(settings.environment))}});
+    for (const auto& line : config::describe(settings)) native::logAlways(*log, "setting", {{"value", line}});
+    for (const auto& warning : loaded.warnings) native::logEvent(*log, spdlog::level::warn, warning);
 
     WSMultiagent server(settings);
     if (auto error = server.initialize()) {
@@ -72,11 +74,12 @@ int main(int argc, char** argv) {
     std::printf("listening on %s://%s:%u (WebSocket at %s)\n", settings.encryption ? "https" : "http",
                 settings.host.c_str(), server.port(), settings.wsPath.c_str());
     std::fflush(stdout);
+    native::logAlways(*log, "ready", {{"address", settings.host}, {"port", std::int64_t{server.port()}}, {"path", settings.wsPath}});
     server.run();
     if (auto failure = server.failure()) {
-        log->critical("stopped: the store failed: {}", *failure);
+        native::logAlways(*log, "stopped: the store failed", {{"error", *failure}});
         return kExitStoreFailed;
     }
-    log->info("stopped");
+    native::logAlways(*log, "stopped");
     return 0;
 }

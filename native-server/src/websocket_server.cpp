@@ -5,6 +5,7 @@
 #include <websocketpp/server.hpp>
 
 #include "deflate.hpp"
+#include "server_log.hpp"
 #include "socket_linger.hpp"
 #include "url.hpp"
 #include "websocket_configs.hpp"
@@ -134,6 +135,11 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     DeflatePolicy deflatePolicy;                  // what the deflate extension may do on this loop
     MessageDeflater deflater;                     // room messages compressed once for all receivers
     std::unordered_set<server::ConnId> deflating;  // connections that negotiated permessage-deflate
+    struct OpenedConnection {
+        std::string address;
+        std::int64_t at = 0;
+    };
+    std::unordered_map<server::ConnId, OpenedConnection> opened;  // for the close line
     // Connections not read from for a while (INBOUND_BYTES_PER_SECOND). With
     // no read pending nothing of websocketpp's holds the connection, so the
     // entry does until reading resumes.
@@ -151,6 +157,8 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void onClose(Handle hdl);
     void onFail(Handle hdl);
     void lingerOn(Handle hdl);
+    /// The connection's close line: id, user, address, close code, duration.
+    void logClosed(Handle hdl, server::ConnId id);
     void onMessage(Handle hdl, const MessagePtr& msg);
     void onHttp(Handle hdl);
     void onTick();
@@ -212,7 +220,7 @@ void WebSocketServer::Transport<Config>::setUp() {
     });
     signals.async_wait([this](const std::error_code& ec, int signal) {
         if (ec) return;
-        log->info("signal {} received: draining", signal);
+        logAlways(*log, "signal received: draining", {{"signal", std::int64_t{signal}}});
         beginDrain();
     });
 }
@@ -262,7 +270,8 @@ bool WebSocketServer::Transport<Config>::onValidate(Handle hdl) {
     server::UpgradeRequest request = upgradeOf(con);
     server::Admission admission = hub.admit(request, nowMs());
     if (!admission.admitted()) {
-        log->debug("refused upgrade from {}: {} {}", request.remoteAddress, admission.status, admission.reason);
+        logEvent(*log, spdlog::level::info, "upgrade refused",
+                 {{"address", request.remoteAddress}, {"status", std::int64_t{admission.status}}, {"reason", admission.reason}});
         return refuse(admission.status, admission.reason, admission.retryAfterSeconds);
     }
     for (const auto& offered : con->get_requested_subprotocols()) {
@@ -287,7 +296,32 @@ void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
     if (auto con = endpoint.get_con_from_hdl(hdl, ec); !ec && !con->get_response_header("Sec-WebSocket-Extensions").empty())
         deflating.insert(id);  // the only extension this server agrees to
     hub.open(id, request, nowMs());
-    log->debug("connection {} open from {}", id, request.remoteAddress);
+    opened[id] = OpenedConnection{request.remoteAddress, nowMs()};
+    logEvent(*log, spdlog::level::info, "connection open", {{"conn", static_cast<std::int64_t>(id)}, {"address", request.remoteAddress}});
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::logClosed(Handle hdl, server::ConnId id) {
+    auto it = opened.find(id);
+    OpenedConnection open = it == opened.end() ? OpenedConnection{} : it->second;
+    if (it != opened.end()) opened.erase(it);
+    if (!log->should_log(spdlog::level::info)) return;
+    std::error_code ec;
+    auto con = endpoint.get_con_from_hdl(hdl, ec);
+    // The code of the close that ended it: the peer's, or ours when the peer
+    // sent none (a drop, or a close the server started and the peer never answered).
+    std::int64_t code = 1006;
+    if (!ec) {
+        auto remote = con->get_remote_close_code();
+        bool peerClosed = remote != websocketpp::close::status::no_status &&
+                          remote != websocketpp::close::status::abnormal_close && remote != 0;
+        code = peerClosed ? remote : con->get_local_close_code();
+        if (code == 0 || code == websocketpp::close::status::no_status) code = 1006;
+    }
+    auto user = hub.userOf(id);
+    logEvent(*log, spdlog::level::info, "connection closed",
+             {{"conn", static_cast<std::int64_t>(id)}, {"user", user.value_or("")}, {"address", open.address},
+              {"code", code}, {"durationMs", open.at ? nowMs() - open.at : std::int64_t{0}}});
 }
 
 template <class Config>
@@ -302,6 +336,7 @@ void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
     lingerOn(hdl);
     auto id = idOf(hdl);
     if (!id) return;
+    logClosed(hdl, *id);
     server::Outbox out;
     hub.closed(*id, nowMs(), out);
     ids.erase(hdl);
@@ -309,14 +344,13 @@ void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
     deflating.erase(*id);
     pausedReading.erase(*id);  // its timer is canceled
     perform(out);
-    log->debug("connection {} closed", *id);
     finishIfDrained();
 }
 
 template <class Config>
 void WebSocketServer::Transport<Config>::onFail(Handle hdl) {
     if (log->should_log(spdlog::level::debug))
-        log->debug("connection failed: {}", endpoint.get_con_from_hdl(hdl)->get_ec().message());
+        logEvent(*log, spdlog::level::debug, "connection failed", {{"error", endpoint.get_con_from_hdl(hdl)->get_ec().message()}});
     auto it = admitted.find(hdl);
     if (it != admitted.end()) {
         admitted.erase(it);
@@ -363,6 +397,14 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     if (!response) response = readOnly ? errorResponse(protocol::makeError(protocol::ErrorCode::NotFound, "not found"))
                                         : methodNotAllowed("GET, HEAD");
     con->set_status(static_cast<websocketpp::http::status_code::value>(response->status));
+    if (log->should_log(spdlog::level::info)) {
+        std::error_code unknown;
+        auto remote = con->get_raw_socket().remote_endpoint(unknown);
+        logEvent(*log, spdlog::level::info, "http",
+                 {{"method", request.method}, {"path", target ? target->path : request.target},
+                  {"status", std::int64_t{response->status}}, {"bytes", static_cast<std::int64_t>(response->body.size())},
+                  {"address", unknown ? std::string() : proxies.clientAddress(remote.address().to_string(), header(con, "X-Forwarded-For"))}});
+    }
     con->replace_header("Content-Type", response->contentType);
     addBrowserHeaders(*response, browser, hub.settings());
     for (const auto& [name, value] : response->headers) con->replace_header(name, value);
@@ -383,7 +425,7 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     }
     // A publish is answered once it is durable, like a WebSocket reply.
     std::error_code ec = con->defer_http_response();
-    if (ec) log->debug("cannot defer an HTTP answer: {}", ec.message());
+    if (ec) logEvent(*log, spdlog::level::debug, "cannot defer an HTTP answer", {{"error", ec.message()}});
     // The held connection is owned here: nothing else keeps a deferred one alive.
     gate.hold(hub.store().lastChange(), std::move(out), [con, deferred = !ec] {
         std::error_code lost;
@@ -457,7 +499,7 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
             case server::Action::Kind::Webhook:
                 break;  // handled before the connection lookup
         }
-        if (ec) log->debug("connection {}: {}", action.conn, ec.message());
+        if (ec) logEvent(*log, spdlog::level::debug, "send failed", {{"conn", static_cast<std::int64_t>(action.conn)}, {"error", ec.message()}});
     }
     if (!followUp.empty()) performNow(followUp);  // closes for slow consumers: nothing to wait for
 }
@@ -533,6 +575,8 @@ template <class Config>
 void WebSocketServer::Transport<Config>::beginDrain() {
     if (stopping) return;
     stopping = true;
+    logAlways(*log, "draining", {{"open", static_cast<std::int64_t>(handles.size())},
+                                 {"timeoutMs", static_cast<std::int64_t>(hub.settings().drainTimeoutMs)}});
     // The listener stays open while connections close: load balancers keep
     // getting answers (/readyz 503) and new upgrades are refused (onValidate).
     // Paused connections read again: they have a close handshake to finish.
@@ -544,7 +588,8 @@ void WebSocketServer::Transport<Config>::beginDrain() {
     drainDeadline.expires_after(std::chrono::milliseconds(hub.settings().drainTimeoutMs));
     drainDeadline.async_wait([this](const std::error_code& e) {
         if (e) return;
-        if (!handles.empty()) log->warn("drain timed out with {} connections open", handles.size());
+        if (!handles.empty())
+            logAlways(*log, "drain timed out", {{"open", static_cast<std::int64_t>(handles.size())}});
         std::error_code ec;
         endpoint.stop_listening(ec);
         io.stop();

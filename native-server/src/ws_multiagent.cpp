@@ -11,11 +11,11 @@
 #include "http_api.hpp"
 #include "jwt_verifier.hpp"
 #include "random_ids.hpp"
+#include "server_log.hpp"
 #include "sqlite_store.hpp"
 #include "static_files.hpp"
 #include "websocket_server.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -254,8 +254,7 @@ config::Settings WSMultiagent::settingsFromEnvironment() {
 std::optional<std::string> WSMultiagent::initialize() {
     Impl& m = *impl_;
     m.log = spdlog::get("brolostack");
-    if (!m.log) m.log = spdlog::stdout_color_mt("brolostack");
-    m.log->set_level(spdlog::level::from_str(m.settings.logLevel));
+    if (!m.log) m.log = native::makeServerLogger("brolostack", m.settings.logFormat, m.settings.logLevel);
     auto jwt = native::makeJwtSetup(m.settings);
     if (auto* error = std::get_if<std::string>(&jwt)) return *error;
     native::SqliteStore* sqlite = nullptr;
@@ -270,7 +269,8 @@ std::optional<std::string> WSMultiagent::initialize() {
     m.hub = std::make_unique<server::Hub>(m.settings, [] { return native::randomHex(8); }, nowMs(),
                                           std::get<std::optional<server::JwtSetup>>(std::move(jwt)), m.store.get());
     if (std::size_t unreadable = m.hub->unreadableRecords())
-        m.log->warn("{} ARGS records in the store could not be read and were skipped", unreadable);
+        native::logEvent(*m.log, spdlog::level::warn, "ARGS records in the store could not be read and were skipped",
+                         {{"records", static_cast<std::int64_t>(unreadable)}});
     m.api = std::make_unique<native::HttpApi>(*m.hub);
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
     auto proxies = native::TrustedProxies::parse(m.settings.trustedProxies);
@@ -283,7 +283,7 @@ std::optional<std::string> WSMultiagent::initialize() {
             m.ws->releaseDurable();
             if (auto failure = sqlite->failure()) {
                 // Nothing more can be acknowledged: stop, so a supervisor restarts the server on a store that works.
-                m.log->critical("the store failed, shutting down: {}", *failure);
+                native::logEvent(*m.log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
                 m.ws->shutdown();
             }
         });

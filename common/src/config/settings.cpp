@@ -141,6 +141,7 @@ void readOverrides(Reader& r, Settings& s) {
     r.text("TLS_CERT", s.tlsCert);
     r.text("TLS_KEY", s.tlsKey);
     r.text("LOG_LEVEL", s.logLevel);
+    r.text("LOG_FORMAT", s.logFormat);
     r.boolean("DETAILED_ERRORS", s.detailedErrors);
     r.integer("MAX_AGENTS_PER_SESSION", s.maxAgentsPerSession, 1, 1000000);
     r.integer("TASK_TIMEOUT_MS", s.taskTimeoutMs, 1, kMaxMs);
@@ -185,6 +186,8 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
     static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(std::begin(kLevels), std::end(kLevels), s.logLevel) == std::end(kLevels))
         r.fail("LOG_LEVEL must be one of trace, debug, info, warn, error, critical, off (got '" + s.logLevel + "')");
+    if (s.logFormat != "json" && s.logFormat != "text")
+        r.fail("LOG_FORMAT must be json or text (got '" + s.logFormat + "')");
     if (s.store != "sqlite" && s.store != "memory")
         r.fail("STORE must be sqlite or memory (got '" + s.store + "')");
     if (s.store == "sqlite" && s.dataDir.empty()) r.fail("DATA_DIR must name a folder for the sqlite store");
@@ -258,6 +261,8 @@ LoadResult loadSettings(const Lookup& lookup) {
         s.environment = *env;
     }
     applyProfile(s, profileOf(s.environment));
+    // JSON lines wherever a machine reads the log; text on a developer's terminal.
+    s.logFormat = s.environment == Environment::Development ? "text" : "json";
     bool strict = s.environment == Environment::Staging || s.environment == Environment::Production;
     s.anyOrigin = !strict;
     if (auto origins = r.raw("ALLOWED_ORIGINS")) {
@@ -305,6 +310,7 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"ALLOWED_ORIGINS", "allowed browser origins, comma-separated, * = any (profile)"},
         {"TRUSTED_PROXIES", "proxies (CIDRs, comma-separated) whose X-Forwarded-For gives the client address (default none)"},
         {"LOG_LEVEL", "trace, debug, info, warn, error, off (profile)"},
+        {"LOG_FORMAT", "json or text, on stderr (text in development, json otherwise)"},
         {"DETAILED_ERRORS", "error messages with details (profile)"},
         {"MAX_AGENTS_PER_SESSION", "agents per ARGS session (profile)"},
         {"TASK_TIMEOUT_MS", "default ARGS task stage timeout (profile)"},
@@ -375,6 +381,7 @@ std::vector<std::string> describe(const Settings& s) {
         "ALLOWED_ORIGINS=" + origins,
         "TRUSTED_PROXIES=" + proxies,
         "LOG_LEVEL=" + s.logLevel,
+        "LOG_FORMAT=" + s.logFormat,
         "DETAILED_ERRORS=" + b(s.detailedErrors),
         "MAX_AGENTS_PER_SESSION=" + std::to_string(s.maxAgentsPerSession),
         "TASK_TIMEOUT_MS=" + std::to_string(s.taskTimeoutMs),

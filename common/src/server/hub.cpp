@@ -420,6 +420,12 @@ std::size_t Hub::disconnect(const std::optional<std::string>& user, const std::o
     return closedCount;
 }
 
+std::optional<std::string> Hub::userOf(ConnId conn) const {
+    auto it = connections_.find(conn);
+    if (it == connections_.end() || !it->second.identity) return std::nullopt;
+    return it->second.identity->userId;
+}
+
 Stats Hub::stats(std::int64_t now) const {
     Stats s = counters_;
     s.connectedClients = connections_.size();

@@ -26,6 +26,20 @@ import { request } from './http_api.mjs';
 const LISTENING = /^listening on https?:\/\/\S+:(\d+) \(WebSocket at (\S+)\)\s*$/;
 export const CONFIG_ERROR_STATUS = 78;
 const STDERR_LINES_KEPT = 20;
+// The server logs on stderr (JSON lines, or text in development) and writes
+// why it could not start there too. What is said on its death is the latter
+// and its log lines of level error and above, not its routine lines.
+const ROUTINE_LEVELS = new Set(['trace', 'debug', 'info', 'warning']);
+const TEXT_LOG_LINE = /^\[[^\]]+\] \[(trace|debug|info|warning)\] /;
+function isLastWords(line) {
+  if (TEXT_LOG_LINE.test(line)) return false;
+  if (!line.startsWith('{')) return true;
+  try {
+    return !ROUTINE_LEVELS.has(JSON.parse(line).level);
+  } catch {
+    return true;
+  }
+}
 const READY_POLL_MS = 50;
 
 let pdeathsig;
@@ -121,8 +135,10 @@ export class ServerProcess extends EventEmitter {
       this.waitReady(run);
     });
     eachLine(child.stderr, (line) => {
-      run.stderr.push(line);
-      if (run.stderr.length > STDERR_LINES_KEPT) run.stderr.shift();
+      if (isLastWords(line)) {
+        run.stderr.push(line);
+        if (run.stderr.length > STDERR_LINES_KEPT) run.stderr.shift();
+      }
       this.onLog(line, 'stderr');
     });
     run.startTimer = setTimeout(() => {

@@ -49,6 +49,7 @@ struct Settings {
     std::vector<std::string> allowedOrigins;
     std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For names the client
     std::string logLevel = "debug";
+    std::string logFormat = "text";  // json | text (stderr)
     bool detailedErrors = true;
     std::size_t maxAgentsPerSession = 10;
     std::int64_t taskTimeoutMs = 10 * 60 * 1000;

@@ -88,6 +88,8 @@ public:
     void drain(Outbox& out);
     bool draining() const { return draining_; }
     std::size_t connectionCount() const { return connections_.size(); }
+    /// The authenticated user of a connection (none: anonymous, or not known).
+    std::optional<std::string> userOf(ConnId conn) const;
 
     // ---- in-process participants (the embedding API) ---------------------
     /// Owners at or above this id are in-process agents, not connections.
