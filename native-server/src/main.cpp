@@ -2,7 +2,9 @@
 // embedding API's server.
 #include "brolostack/config/settings.hpp"
 #include "brolostack/ws_multiagent.hpp"
+#include "jwt_verifier.hpp"
 #include "server_log.hpp"
+#include "trusted_proxies.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -16,7 +18,7 @@ namespace {
 
 constexpr int kExitConfig = 78;       // EX_CONFIG: the configuration (or the store at start) is not usable
 constexpr int kExitStoreFailed = 74;  // EX_IOERR: the store failed while serving
-constexpr const char* kVersion = "1.0.0";
+constexpr const char* kVersion = BROLOSTACK_VERSION;
 
 /// "HEARTBEAT_MS" -> "--heartbeat-ms"
 std::string flagName(const std::string& env) {
@@ -38,6 +40,10 @@ int main(int argc, char** argv) {
         if (std::string(info.env) == "BROLOSTACK_ENV") names = "--env," + names;
         app.add_option(names, flags[info.env], std::string(info.help) + " [" + info.env + "]");
     }
+    auto* checkConfig = app.add_subcommand(
+        "check-config", "Check the configuration (flags and environment), print the effective settings and exit: "
+                        "0 when the server would start with them, 78 when not.");
+    checkConfig->fallthrough();  // the flags above work after the subcommand too
     CLI11_PARSE(app, argc, argv);
 
     auto lookup = [&flags](const std::string& name) -> std::optional<std::string> {
@@ -52,6 +58,21 @@ int main(int argc, char** argv) {
         return kExitConfig;
     }
     const config::Settings& settings = loaded.settings;
+    if (checkConfig->parsed()) {
+        // What initialize() would refuse besides the settings themselves:
+        // JWT keys and the trusted proxies. TLS files and the store are
+        // opened only by a starting server (the store is locked by a running one).
+        auto jwt = native::makeJwtSetup(settings);
+        auto proxies = native::TrustedProxies::parse(settings.trustedProxies);
+        for (const std::string* error : {std::get_if<std::string>(&jwt), std::get_if<std::string>(&proxies)}) {
+            if (!error) continue;
+            std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
+            return kExitConfig;
+        }
+        for (const auto& line : config::describe(settings)) std::printf("%s\n", line.c_str());
+        for (const auto& warning : loaded.warnings) std::fprintf(stderr, "brolostack-server: warning: %s\n", warning.c_str());
+        return 0;
+    }
 
     // Start, configuration, ready and stop lines are printed whatever LOG_LEVEL is.
     auto log = native::makeServerLogger("brolostack", settings.logFormat, settings.logLevel);

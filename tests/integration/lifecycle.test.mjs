@@ -2,7 +2,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, stopAllServers, runUntilExit, waitForExit } from './support/server.mjs';
+import { startServer, stopAllServers, runUntilExit, waitForExit, serverBin } from './support/server.mjs';
 import { connect, closeAllClients, expectRefusedUpgrade, http, rawUpgrade, sleep } from './support/client.mjs';
 
 afterEach(async () => {
@@ -188,4 +188,24 @@ test('the test profile accepts any Origin', async () => {
   const server = await startServer();
   const c = await connect(server.wsUrl, { headers: { Origin: 'https://whatever.example' } });
   assert.equal(c.isOpen, true);
+});
+
+test('check-config prints the effective settings and exits 0, or names what is wrong and exits 78', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (args, env) => spawnSync(serverBin, ['check-config', ...args], {
+    env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 10000,
+  });
+  const ok = run(['--max-rooms', '7'], { BROLOSTACK_ENV: 'test', API_KEYS: 'web=hidden-secret' });
+  assert.equal(ok.status, 0, ok.stderr);
+  const lines = ok.stdout.trim().split('\n');
+  assert.ok(lines.includes('BROLOSTACK_ENV=test'));
+  assert.ok(lines.includes('MAX_ROOMS=7'), 'flags count');
+  assert.doesNotMatch(ok.stdout, /hidden-secret/, 'secrets masked');
+  assert.doesNotMatch(ok.stdout, /listening on/, 'nothing was started');
+  const badProxy = run([], { BROLOSTACK_ENV: 'test', TRUSTED_PROXIES: '10.0.0.0/33' });
+  assert.equal(badProxy.status, 78);
+  assert.match(badProxy.stderr, /TRUSTED_PROXIES/);
+  const production = run([], { BROLOSTACK_ENV: 'production' });
+  assert.equal(production.status, 78);
+  assert.match(production.stderr, /requires credentials/);
 });
