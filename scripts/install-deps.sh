@@ -12,6 +12,7 @@ DEBIAN_PACKAGES=(
   emscripten node-acorn
   clang-14 libclang-rt-14-dev
   curl chromium
+  dpkg-dev systemd
   python3-fastapi python3-uvicorn python3-flask python3-django python3-tornado
 )
 
