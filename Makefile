@@ -9,18 +9,30 @@ export NODE_PATH := /usr/share/nodejs
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples backends-node backends-python run bench clean
+.PHONY: all deps deps-run server build native wasm demo test unit fuzz-build fuzz-smoke fuzz run-fuzzers integration types e2e examples backends-node backends-python run bench clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
+# What `make run` needs and no more: no browser, sanitizers or test frameworks.
+deps-run:
+	@scripts/install-deps.sh run
+
 build: deps native wasm demo
 
+CMAKE_NATIVE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
 native:
-	@test -f $(BUILD)/build.ninja || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@grep -qs 'BROLOSTACK_BUILD_TESTS:BOOL=ON' $(BUILD)/CMakeCache.txt || $(CMAKE_NATIVE) -DBROLOSTACK_BUILD_TESTS=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The server alone, for `make run` (tests, benches and examples stay unbuilt
+# until `make test` asks for them).
+server:
+	@test -f $(BUILD)/build.ninja || $(CMAKE_NATIVE) -DBROLOSTACK_BUILD_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target brolostack-server
 
 wasm:
 	@# Release: the Node build runs at -O3; the browser build is made for size (wasm-client/).
@@ -105,7 +117,7 @@ bench: build
 
 # The server with the demo page, and the demo agents as a Node worker
 # beside it; prints the URL; Ctrl-C stops both (scripts/run-demo.mjs).
-run: build
+run: deps-run server demo
 	@BROLOSTACK_ENV=$${BROLOSTACK_ENV:-development} STATIC_DIR=$${STATIC_DIR:-$(BUILD)/web-demo} \
 	  node scripts/run-demo.mjs --server $(BUILD)/bin/brolostack-server --port $(PORT)
 

@@ -2,19 +2,30 @@
 # Installs what the build and the tests need, and nothing when it is all
 # there already: Debian packages (apt-get, only for missing ones) and the
 # npm workspace (npm ci, only when the lockfile changed).
+#
+#   scripts/install-deps.sh        everything `make test` uses
+#   scripts/install-deps.sh run    what `make run` uses: the server and the demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(
+# The server, the wasm core and the demo page.
+RUN_PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
-  libgtest-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev
+  libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev
   emscripten node-acorn
+)
+# The tests on top: GoogleTest, the fuzzers' clang, a browser, the package
+# and unit checks, the Python frameworks the backends are tested against.
+TEST_PACKAGES=(
+  libgtest-dev
   clang-14 libclang-rt-14-dev
   curl chromium
   dpkg-dev systemd
   python3-fastapi python3-uvicorn python3-flask python3-django python3-tornado
 )
+DEBIAN_PACKAGES=("${RUN_PACKAGES[@]}")
+[ "${1:-test}" = run ] || DEBIAN_PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
