@@ -89,10 +89,15 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
               std::shared_ptr<spdlog::logger> log)
         : hub(hub), api(api), files(files), proxies(std::move(proxies)), log(std::move(log)), tick(io),
           signals(io, SIGINT, SIGTERM),
+          reloadSignal(io, SIGHUP),
           drainDeadline(io),
           linger(io, kCloseLinger, kMaxLingeringSockets) {}
 
     std::optional<std::string> loadTls() override;
+    /// A TLS context from TLS_CERT and TLS_KEY as they are on disk now.
+    std::variant<std::shared_ptr<asio::ssl::context>, std::string> readTlsFiles() const;
+    /// SIGHUP: TLS_CERT and TLS_KEY read again, for handshakes from now on.
+    void awaitReload();
     std::optional<std::string> listen(const std::string& host, std::uint16_t port) override;
     std::uint16_t port() override;
     void run() override;
@@ -114,6 +119,11 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     Endpoint endpoint;
     asio::steady_timer tick;
     asio::signal_set signals;
+    asio::signal_set reloadSignal;
+    // The certificate and key as last read from TLS_CERT and TLS_KEY, held in
+    // a context of their own; handshakes take them from here (useCurrentCertificate).
+    std::shared_ptr<asio::ssl::context> tlsFiles;
+    static int useCurrentCertificate(SSL* ssl, void* self);
     asio::steady_timer drainDeadline;
     SocketLinger linger;  // sockets of finished connections, until their peers close
 
@@ -218,6 +228,7 @@ void WebSocketServer::Transport<Config>::setUp() {
         if (auto id = idOf(h)) hub.activity(*id, nowMs());
         return true;  // answer with a pong
     });
+    awaitReload();
     signals.async_wait([this](const std::error_code& ec, int signal) {
         if (ec) return;
         logAlways(*log, "signal received: draining", {{"signal", std::int64_t{signal}}});
@@ -605,6 +616,7 @@ void WebSocketServer::Transport<Config>::finishIfDrained() {
     tick.cancel();
     drainDeadline.cancel();
     signals.cancel();
+    reloadSignal.cancel();
     // Let the last close frames flush, then the io_context runs out of work.
     asio::post(io, [this] { io.stop(); });
 }
@@ -624,23 +636,66 @@ std::optional<std::string> WebSocketServer::Transport<Config>::listen(const std:
 // The certificate and key are read once, at start: a bad file stops the
 // start with a message instead of failing every handshake later.
 template <class Config>
+std::variant<std::shared_ptr<asio::ssl::context>, std::string> WebSocketServer::Transport<Config>::readTlsFiles() const {
+    namespace ssl = asio::ssl;
+    const auto& s = hub.settings();
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    std::error_code ec;
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                             ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                         ec);
+    if (ec) return "cannot set up TLS: " + ec.message();
+    context->use_certificate_chain_file(s.tlsCert, ec);
+    if (ec) return "cannot use TLS_CERT '" + s.tlsCert + "' (a PEM certificate chain): " + ec.message();
+    context->use_private_key_file(s.tlsKey, ssl::context::pem, ec);
+    if (ec) return "cannot use TLS_KEY '" + s.tlsKey + "' (the PEM private key of TLS_CERT): " + ec.message();
+    return context;
+}
+
+template <class Config>
 std::optional<std::string> WebSocketServer::Transport<Config>::loadTls() {
     if constexpr (kTls) {
-        namespace ssl = asio::ssl;
-        const auto& s = hub.settings();
-        auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
-        std::error_code ec;
-        context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
-                             ec);
-        if (ec) return "cannot set up TLS: " + ec.message();
-        context->use_certificate_chain_file(s.tlsCert, ec);
-        if (ec) return "cannot use TLS_CERT '" + s.tlsCert + "' (a PEM certificate chain): " + ec.message();
-        context->use_private_key_file(s.tlsKey, ssl::context::pem, ec);
-        if (ec) return "cannot use TLS_KEY '" + s.tlsKey + "' (the PEM private key of TLS_CERT): " + ec.message();
-        endpoint.set_tls_init_handler([context](Handle) { return context; });
+        auto read = readTlsFiles();
+        if (auto* error = std::get_if<std::string>(&read)) return *error;
+        tlsFiles = std::get<std::shared_ptr<asio::ssl::context>>(std::move(read));
+        // One serving context whose certificate is chosen at each handshake
+        // from what the files held at the last (re)load. websocketpp makes a
+        // connection's TLS stream before its accept completes, so swapping
+        // contexts on SIGHUP would reach the next connection but one.
+        auto serving = std::get<std::shared_ptr<asio::ssl::context>>(readTlsFiles());
+        SSL_CTX_set_cert_cb(serving->native_handle(), &Transport::useCurrentCertificate, this);
+        endpoint.set_tls_init_handler([serving](Handle) { return serving; });
     }
     return std::nullopt;
+}
+
+template <class Config>
+int WebSocketServer::Transport<Config>::useCurrentCertificate(SSL* ssl, void* self) {
+    SSL_CTX* files = static_cast<Transport*>(self)->tlsFiles->native_handle();
+    STACK_OF(X509)* chain = nullptr;
+    SSL_CTX_get0_chain_certs(files, &chain);
+    bool ok = SSL_use_certificate(ssl, SSL_CTX_get0_certificate(files)) == 1 &&
+              SSL_use_PrivateKey(ssl, SSL_CTX_get0_privatekey(files)) == 1 && SSL_set1_chain(ssl, chain) == 1;
+    return ok ? 1 : 0;
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::awaitReload() {
+    reloadSignal.async_wait([this](const std::error_code& ec, int) {
+        if (ec) return;  // stopping
+        if constexpr (kTls) {
+            auto read = readTlsFiles();
+            if (auto* error = std::get_if<std::string>(&read)) {
+                logEvent(*log, spdlog::level::err, "SIGHUP: TLS files not reloaded, the current ones stay", {{"error", *error}});
+            } else {
+                tlsFiles = std::get<std::shared_ptr<asio::ssl::context>>(std::move(read));
+                logAlways(*log, "SIGHUP: TLS certificate and key reloaded", {{"cert", hub.settings().tlsCert}});
+            }
+        } else {
+            logAlways(*log, "SIGHUP: nothing to reload (TLS is off)");
+        }
+        awaitReload();
+    });
 }
 
 template <class Config>

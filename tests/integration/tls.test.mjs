@@ -88,3 +88,52 @@ test('an unusable certificate or key stops the start with exit 78 naming it', as
   assert.equal(unreadable.code, 78);
   assert.match(unreadable.stderr, /TLS_CERT/);
 });
+
+/** The CN of the certificate a new TLS connection to the server is shown. */
+function certificateCn(port) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false, agent: false }, (res) => {
+      resolve(res.socket.getPeerCertificate().subject.CN);
+      res.resume();
+    });
+    req.on('error', reject);
+  });
+}
+
+test('SIGHUP reloads the certificate for new connections; open ones stay; unusable files keep the current one', async () => {
+  const rotating = mkdtempSync(path.join(tmpdir(), 'brolostack-tls-rotate-'));
+  const cert = path.join(rotating, 'cert.pem');
+  const key = path.join(rotating, 'key.pem');
+  const makeCert = (cn) => execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'],
+  { stdio: 'ignore' });
+  try {
+    makeCert('first');
+    const server = await startServer({ ...PRODUCTION(), TLS_CERT: cert, TLS_KEY: key, LOG_LEVEL: 'info' });
+    assert.equal(await certificateCn(server.port), 'first');
+    const open = await connect(server.wsUrl, { query: { apiKey: 'k' }, headers: { Origin: 'https://app.example.com' },
+      ca: readFileSync(cert) });
+
+    makeCert('second');
+    server.proc.kill('SIGHUP');
+    await until(() => /TLS certificate and key reloaded/.test(server.stderr), 'the reload line');
+    assert.equal(await certificateCn(server.port), 'second', 'a new connection sees the new certificate');
+    open.send({ op: 'ping', ts: 5 });
+    assert.equal((await open.next((f) => f.op === 'pong')).ts, 5, 'the open connection stays and answers');
+
+    writeFileSync(cert, 'not a certificate');
+    server.proc.kill('SIGHUP');
+    await until(() => /TLS files not reloaded/.test(server.stderr), 'the refusal line');
+    assert.equal(await certificateCn(server.port), 'second', 'unusable files leave the current certificate in place');
+    assert.equal(server.proc.exitCode, null, 'the server still runs');
+  } finally {
+    rmSync(rotating, { recursive: true, force: true });
+  }
+});
+
+async function until(predicate, what, ms = 5000) {
+  for (const end = Date.now() + ms; !predicate();) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
