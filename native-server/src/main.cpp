@@ -27,6 +27,36 @@ std::string flagName(const std::string& env) {
     return flag;
 }
 
+/// CLI11's TOML/INI reader, with keys written either as the flag
+/// (`heartbeat-ms = 30000`) or as the environment variable (`HEARTBEAT_MS = 30000`).
+class SettingsFile : public CLI::ConfigTOML {
+public:
+    std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+        auto items = CLI::ConfigTOML::from_config(input);
+        for (auto& item : items) {
+            for (const auto& info : brolostack::config::settingCatalog())
+                if (item.name == info.env) item.name = flagName(info.env).substr(2);
+        }
+        return items;
+    }
+};
+
+/// Reads the settings file into `fromFile` (environment variable name ->
+/// value); an error message when it cannot be read or names unknown settings.
+std::optional<std::string> readSettingsFile(const std::string& path, std::map<std::string, std::string>& fromFile) {
+    CLI::App file;
+    for (const auto& info : brolostack::config::settingCatalog()) file.add_option(flagName(info.env), fromFile[info.env]);
+    file.config_formatter(std::make_shared<SettingsFile>());
+    file.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt setting is an error, not ignored
+    file.set_config("--config", path, "", true);
+    try {
+        file.parse(std::vector<std::string>{});
+    } catch (const CLI::ParseError& e) {
+        return "--config " + path + ": " + e.what();
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,16 +70,28 @@ int main(int argc, char** argv) {
         if (std::string(info.env) == "BROLOSTACK_ENV") names = "--env," + names;
         app.add_option(names, flags[info.env], std::string(info.help) + " [" + info.env + "]");
     }
+    std::string settingsFile;
+    app.add_option("--config", settingsFile,
+                   "Read settings from a TOML or INI file (NAME = value, or flag-name = value); "
+                   "flags and environment variables win over it");
     auto* checkConfig = app.add_subcommand(
         "check-config", "Check the configuration (flags and environment), print the effective settings and exit: "
                         "0 when the server would start with them, 78 when not.");
     checkConfig->fallthrough();  // the flags above work after the subcommand too
     CLI11_PARSE(app, argc, argv);
 
-    auto lookup = [&flags](const std::string& name) -> std::optional<std::string> {
-        auto it = flags.find(name);
-        if (it != flags.end() && !it->second.empty()) return it->second;
+    std::map<std::string, std::string> fromFile;
+    if (!settingsFile.empty()) {
+        if (auto error = readSettingsFile(settingsFile, fromFile)) {
+            std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
+            return kExitConfig;
+        }
+    }
+    // Precedence: a flag, then the environment, then the settings file, then the profile.
+    auto lookup = [&flags, &fromFile](const std::string& name) -> std::optional<std::string> {
+        if (auto it = flags.find(name); it != flags.end() && !it->second.empty()) return it->second;
         if (const char* value = std::getenv(name.c_str())) return std::string(value);
+        if (auto it = fromFile.find(name); it != fromFile.end() && !it->second.empty()) return it->second;
         return std::nullopt;
     };
     config::LoadResult loaded = config::loadSettings(lookup);

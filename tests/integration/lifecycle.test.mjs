@@ -209,3 +209,36 @@ test('check-config prints the effective settings and exits 0, or names what is w
   assert.equal(production.status, 78);
   assert.match(production.stderr, /requires credentials/);
 });
+
+test('--config FILE: TOML settings under either name; flags, then the environment, win over it; unknown names stop the start', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'brolostack-config-'));
+  try {
+    const file = path.join(dir, 'server.toml');
+    writeFileSync(file, '# settings\nMAX_ROOMS = 9\nheartbeat-ms = 5000\nMAX_ROOMS_PER_CONNECTION = 3\nLOG_LEVEL = "info"\n');
+    const run = (args, env) => spawnSync(serverBin, ['check-config', '--config', file, ...args], {
+      env: { PATH: process.env.PATH, BROLOSTACK_ENV: 'test', ...env }, encoding: 'utf8', timeout: 10000,
+    });
+    const r = run(['--heartbeat-ms', '7000'], { MAX_ROOMS_PER_CONNECTION: '4' });
+    assert.equal(r.status, 0, r.stderr);
+    const effective = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    assert.equal(effective.MAX_ROOMS, '9', 'from the file');
+    assert.equal(effective.LOG_LEVEL, 'info', 'from the file, a quoted string');
+    assert.equal(effective.MAX_ROOMS_PER_CONNECTION, '4', 'the environment wins over the file');
+    assert.equal(effective.HEARTBEAT_MS, '7000', 'a flag wins over both');
+
+    writeFileSync(file, 'MAX_ROOM = 9\n');
+    const misspelt = run([], {});
+    assert.equal(misspelt.status, 78);
+    assert.match(misspelt.stderr, /--config .*server\.toml.*MAX_ROOM/);
+    rmSync(file);
+    const missing = run([], {});
+    assert.equal(missing.status, 78);
+    assert.match(missing.stderr, /not readable/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
