@@ -112,7 +112,7 @@ std::optional<HttpResponse> HttpApi::handle(const HttpRequest& request, std::int
     if (path == "/readyz")
         return hub_.draining() ? ok("{\"status\":\"draining\"}", 503) : ok("{\"status\":\"ready\"}");
     if (path == "/metrics") {
-        HttpResponse r = ok(renderMetrics(hub_.stats(now)));
+        HttpResponse r = ok(metrics_.render(hub_.stats(now)));
         r.contentType = "text/plain; version=0.0.4; charset=utf-8";
         return r;
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "brolostack/server/hub.hpp"
+#include "metrics.hpp"
 
 #include <map>
 #include <optional>
@@ -31,7 +32,7 @@ struct HttpResponse {
 
 class HttpApi {
 public:
-    explicit HttpApi(server::Hub& hub) : hub_(hub) {}
+    HttpApi(server::Hub& hub, const ServerMetrics& metrics) : hub_(hub), metrics_(metrics) {}
 
     /// The response for an API route, or nullopt when the target is not one
     /// (the caller then serves static files).
@@ -47,6 +48,7 @@ private:
     bool authorized(const HttpRequest& request) const;
 
     server::Hub& hub_;
+    const ServerMetrics& metrics_;
 };
 
 /// `{"error":{"code","message"}}` with the status that matches the code.

@@ -1,8 +1,14 @@
 #include "metrics.hpp"
 
+#include <prometheus/gauge.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -21,9 +27,59 @@ prometheus::MetricFamily family(const char* name, const char* help, prometheus::
     return f;
 }
 
-}  // namespace
+// Latency buckets in seconds: 100 us to 10 s.
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                              0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
+                                                              5,      10};
 
-std::string renderMetrics(const server::Stats& s) {
+/// The process's own figures, the names Prometheus' client libraries use.
+/// prometheus-cpp has no process collector, so they are read from /proc here.
+std::vector<prometheus::MetricFamily> processFamilies() {
+    using prometheus::MetricType;
+    std::vector<prometheus::MetricFamily> out;
+    std::ifstream statFile("/proc/self/stat");
+    std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    if (close != std::string::npos) {
+        std::istringstream fields(stat.substr(close + 2));
+        std::vector<std::string> f;
+        for (std::string x; fields >> x;) f.push_back(x);
+        // Fields from the third on (state is f[0]): utime 14, stime 15, starttime 22, vsize 23, rss 24.
+        if (f.size() > 22) {
+            const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+            const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+            double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+            double bootTime = 0;
+            std::ifstream procStat("/proc/stat");
+            for (std::string line; std::getline(procStat, line);)
+                if (line.rfind("btime ", 0) == 0) bootTime = std::stod(line.substr(6));
+            out.push_back(family("process_cpu_seconds_total", "User and system CPU time spent, in seconds.",
+                                 MetricType::Counter, cpu));
+            out.push_back(family("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.",
+                                 MetricType::Gauge, bootTime + std::stod(f[19]) / ticks));
+            out.push_back(family("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge,
+                                 std::stod(f[20])));
+            out.push_back(family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge,
+                                 std::stod(f[21]) * page));
+        }
+    }
+    double fds = 0;
+    if (DIR* dir = opendir("/proc/self/fd")) {
+        while (const dirent* entry = readdir(dir))
+            if (entry->d_name[0] != '.') fds += 1;
+        closedir(dir);
+        fds -= 1;  // the directory being read
+    }
+    out.push_back(family("process_open_fds", "Open file descriptors.", MetricType::Gauge, fds));
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
+        out.push_back(family("process_max_fds", "Most file descriptors the process may open.", MetricType::Gauge,
+                             static_cast<double>(limit.rlim_cur)));
+    return out;
+}
+
+/// The core's counters as Prometheus families.
+std::vector<prometheus::MetricFamily> statsFamilies(const server::Stats& s) {
     using prometheus::MetricType;
     auto d = [](auto v) { return static_cast<double>(v); };
     std::vector<prometheus::MetricFamily> families{
@@ -53,6 +109,67 @@ std::string renderMetrics(const server::Stats& s) {
                MetricType::Counter, d(s.historyEvictions)),
         family("brolostack_uptime_seconds", "Seconds since start.", MetricType::Gauge, d(s.uptime) / 1000.0),
     };
+    prometheus::MetricFamily errors;
+    errors.name = "brolostack_errors_total";
+    errors.help = "Error answers to clients, by protocol error code.";
+    errors.type = MetricType::Counter;
+    for (const auto& [code, count] : s.errorsByCode) {
+        prometheus::ClientMetric m;
+        m.label.push_back(prometheus::ClientMetric::Label{"code", code});
+        m.counter.value = d(count);
+        errors.metric.push_back(m);
+    }
+    families.push_back(errors);
+    return families;
+}
+
+}  // namespace
+
+ServerMetrics::ServerMetrics(const std::string& version)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      publishDelivery_(prometheus::BuildHistogram()
+                           .Name("brolostack_publish_delivery_seconds")
+                           .Help("From a publish frame read to its deliveries handed to the sockets.")
+                           .Register(*registry_)
+                           .Add({}, kLatencyBuckets)),
+      httpRequests_(prometheus::BuildHistogram()
+                        .Name("brolostack_http_request_duration_seconds")
+                        .Help("From an HTTP request read to its answer handed to the socket.")
+                        .Register(*registry_)
+                        .Add({}, kLatencyBuckets)),
+      webhookCalls_(prometheus::BuildHistogram()
+                        .Name("brolostack_webhook_duration_seconds")
+                        .Help("From a webhook call made to its answer or failure.")
+                        .Register(*registry_)
+                        .Add({}, kLatencyBuckets)),
+      closes_(prometheus::BuildCounter()
+                  .Name("brolostack_connection_closes_total")
+                  .Help("WebSocket connections ended, by close code (1006: dropped).")
+                  .Register(*registry_)) {
+    prometheus::BuildGauge()
+        .Name("brolostack_build_info")
+        .Help("The server's version, as a label; always 1.")
+        .Register(*registry_)
+        .Add({{"version", version}})
+        .Set(1);
+}
+
+void ServerMetrics::publishDelivered(double seconds) { publishDelivery_.Observe(seconds); }
+void ServerMetrics::httpAnswered(double seconds) { httpRequests_.Observe(seconds); }
+void ServerMetrics::webhookAnswered(double seconds) { webhookCalls_.Observe(seconds); }
+
+void ServerMetrics::connectionClosed(int code) {
+    std::lock_guard<std::mutex> lock(closesMutex_);
+    closes_.Add({{"code", std::to_string(code)}}).Increment();
+}
+
+std::string ServerMetrics::render(const server::Stats& stats) const {
+    std::vector<prometheus::MetricFamily> families = statsFamilies(stats);
+    {
+        std::lock_guard<std::mutex> lock(closesMutex_);
+        for (auto& f : registry_->Collect()) families.push_back(std::move(f));
+    }
+    for (auto& f : processFamilies()) families.push_back(std::move(f));
     std::ostringstream out;
     prometheus::TextSerializer().Serialize(out, families);
     return out.str();

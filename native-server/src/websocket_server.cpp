@@ -5,6 +5,7 @@
 #include <websocketpp/server.hpp>
 
 #include "deflate.hpp"
+#include "metrics.hpp"
 #include "server_log.hpp"
 #include "socket_linger.hpp"
 #include "url.hpp"
@@ -33,6 +34,21 @@ constexpr auto kTickInterval = std::chrono::milliseconds(250);
 // side (socket_linger.hpp), and how many sockets may wait at once.
 constexpr auto kCloseLinger = std::chrono::milliseconds(2000);
 constexpr std::size_t kMaxLingeringSockets = 4096;
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+double secondsSince(SteadyTime start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Whether the step delivers a room message (a publish's fan-out).
+bool deliversMessage(const server::Outbox& out) {
+    constexpr std::string_view kMessage = R"({"op":"message")";
+    for (const auto& action : out)
+        if (action.kind == server::Action::Kind::Send && action.frame && action.frame->compare(0, kMessage.size(), kMessage) == 0)
+            return true;
+    return false;
+}
 
 std::int64_t nowMs() {
     using namespace std::chrono;
@@ -86,8 +102,8 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     static constexpr bool kTls = std::is_same_v<Config, TlsConfig>;
 
     Transport(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
-              std::shared_ptr<spdlog::logger> log)
-        : hub(hub), api(api), files(files), proxies(std::move(proxies)), log(std::move(log)), tick(io),
+              std::shared_ptr<spdlog::logger> log, ServerMetrics& metrics)
+        : hub(hub), api(api), files(files), proxies(std::move(proxies)), log(std::move(log)), metrics(metrics), tick(io),
           signals(io, SIGINT, SIGTERM),
           reloadSignal(io, SIGHUP),
           drainDeadline(io),
@@ -115,6 +131,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     StaticFiles& files;
     TrustedProxies proxies;
     std::shared_ptr<spdlog::logger> log;
+    ServerMetrics& metrics;
     asio::io_context io;
     Endpoint endpoint;
     asio::steady_timer tick;
@@ -175,7 +192,9 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void beginDrain();
     void finishIfDrained();
     /// Performs `out` now, or once the store's changes so far are durable.
-    void perform(server::Outbox& out);
+    /// `received`: when the frame that caused it was read (for the publish
+    /// delivery histogram).
+    void perform(server::Outbox& out, std::optional<SteadyTime> received = std::nullopt);
     bool mustWaitForStore() const { return gate.mustWait(hub.store().lastChange(), hub.store().durableChange()); }
     void performNow(server::Outbox& out);
     /// The prepared frame of a Send for its connection: compressed once per
@@ -316,7 +335,6 @@ void WebSocketServer::Transport<Config>::logClosed(Handle hdl, server::ConnId id
     auto it = opened.find(id);
     OpenedConnection open = it == opened.end() ? OpenedConnection{} : it->second;
     if (it != opened.end()) opened.erase(it);
-    if (!log->should_log(spdlog::level::info)) return;
     std::error_code ec;
     auto con = endpoint.get_con_from_hdl(hdl, ec);
     // The code of the close that ended it: the peer's, or ours when the peer
@@ -329,6 +347,8 @@ void WebSocketServer::Transport<Config>::logClosed(Handle hdl, server::ConnId id
         code = peerClosed ? remote : con->get_local_close_code();
         if (code == 0 || code == websocketpp::close::status::no_status) code = 1006;
     }
+    metrics.connectionClosed(static_cast<int>(code));
+    if (!log->should_log(spdlog::level::info)) return;
     auto user = hub.userOf(id);
     logEvent(*log, spdlog::level::info, "connection closed",
              {{"conn", static_cast<std::int64_t>(id)}, {"user", user.value_or("")}, {"address", open.address},
@@ -375,16 +395,18 @@ template <class Config>
 void WebSocketServer::Transport<Config>::onMessage(Handle hdl, const MessagePtr& msg) {
     auto id = idOf(hdl);
     if (!id) return;
+    const SteadyTime received = std::chrono::steady_clock::now();
     server::Outbox out;
     if (msg->get_opcode() == websocketpp::frame::opcode::text)
         hub.receiveText(*id, msg->get_payload(), nowMs(), out);
     else
         hub.receiveBinary(*id, msg->get_payload(), nowMs(), out);
-    perform(out);
+    perform(out, received);
 }
 
 template <class Config>
 void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
+    const SteadyTime received = std::chrono::steady_clock::now();
     auto con = endpoint.get_con_from_hdl(hdl);
     const auto& req = con->get_request();
     HttpRequest request;
@@ -432,23 +454,27 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     }
     if (!mustWaitForStore()) {
         perform(out);
+        metrics.httpAnswered(secondsSince(received));
         return;
     }
     // A publish is answered once it is durable, like a WebSocket reply.
     std::error_code ec = con->defer_http_response();
     if (ec) logEvent(*log, spdlog::level::debug, "cannot defer an HTTP answer", {{"error", ec.message()}});
     // The held connection is owned here: nothing else keeps a deferred one alive.
-    gate.hold(hub.store().lastChange(), std::move(out), [con, deferred = !ec] {
+    gate.hold(hub.store().lastChange(), std::move(out), [this, con, deferred = !ec, received] {
         std::error_code lost;
         if (deferred) con->send_http_response(lost);
+        metrics.httpAnswered(secondsSince(received));
     });
 }
 
 template <class Config>
-void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
+void WebSocketServer::Transport<Config>::perform(server::Outbox& out, std::optional<SteadyTime> received) {
     if (out.empty()) return;
+    const bool delivery = received && deliversMessage(out);
     if (!mustWaitForStore()) {
         performNow(out);
+        if (delivery) metrics.publishDelivered(secondsSince(*received));
         return;
     }
     // Pausing reads sends nothing, so it need not wait for the store; waiting
@@ -462,7 +488,9 @@ void WebSocketServer::Transport<Config>::perform(server::Outbox& out) {
                   out.end());
         performNow(pauses);
     }
-    gate.hold(hub.store().lastChange(), std::move(out));
+    std::function<void()> then;
+    if (delivery) then = [this, at = *received] { metrics.publishDelivered(secondsSince(at)); };
+    gate.hold(hub.store().lastChange(), std::move(out), std::move(then));
 }
 
 template <class Config>
@@ -561,9 +589,11 @@ void WebSocketServer::Transport<Config>::callWebhook(const server::Action& actio
         const auto& s = hub.settings();
         webhooks = std::make_unique<WebhookClient>(s.backendUrl, s.webhookSecret, s.webhookTimeoutMs);
     }
-    webhooks->post(*action.frame, [this, conn, ref](int status, std::string body) {
+    const SteadyTime called = std::chrono::steady_clock::now();
+    webhooks->post(*action.frame, [this, conn, ref, called](int status, std::string body) {
         // Back on the server's thread with the answer.
-        asio::post(io, [this, conn, ref, status, body = std::move(body)] {
+        asio::post(io, [this, conn, ref, status, called, body = std::move(body)] {
+            metrics.webhookAnswered(secondsSince(called));
             server::Outbox out;
             hub.webhookAnswered(conn, ref, status, body, nowMs(), out);
             perform(out);
@@ -758,13 +788,14 @@ void WebSocketServer::Transport<Config>::execute(const std::function<void(server
 }
 
 WebSocketServer::WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
-                                 std::shared_ptr<spdlog::logger> log) {
+                                 std::shared_ptr<spdlog::logger> log, ServerMetrics& metrics) {
     if (hub.settings().encryption) {
-        auto tls = std::make_unique<Transport<TlsConfig>>(hub, api, files, std::move(proxies), std::move(log));
+        auto tls = std::make_unique<Transport<TlsConfig>>(hub, api, files, std::move(proxies), std::move(log), metrics);
         tls->setUp();
         impl_ = std::move(tls);
     } else {
-        auto plain = std::make_unique<Transport<PlainConfig>>(hub, api, files, std::move(proxies), std::move(log));
+        auto plain =
+            std::make_unique<Transport<PlainConfig>>(hub, api, files, std::move(proxies), std::move(log), metrics);
         plain->setUp();
         impl_ = std::move(plain);
     }

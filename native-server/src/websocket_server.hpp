@@ -19,10 +19,12 @@ namespace spdlog { class logger; }
 
 namespace brolostack::native {
 
+class ServerMetrics;
+
 class WebSocketServer {
 public:
     WebSocketServer(server::Hub& hub, HttpApi& api, StaticFiles& files, TrustedProxies proxies,
-                    std::shared_ptr<spdlog::logger> log);
+                    std::shared_ptr<spdlog::logger> log, ServerMetrics& metrics);
     ~WebSocketServer();
 
     /// With TLS (ENABLE_ENCRYPTION): reads TLS_CERT and TLS_KEY; an error

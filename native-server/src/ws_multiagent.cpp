@@ -51,6 +51,7 @@ struct WSMultiagent::Impl {
     WSMultiagent* self = nullptr;
     config::Settings settings;
     std::shared_ptr<spdlog::logger> log;
+    std::unique_ptr<native::ServerMetrics> metrics;
     std::unique_ptr<store::Store> store;  // outlives the hub and the server that use it
     std::unique_ptr<server::Hub> hub;
     std::unique_ptr<native::HttpApi> api;
@@ -271,12 +272,14 @@ std::optional<std::string> WSMultiagent::initialize() {
     if (std::size_t unreadable = m.hub->unreadableRecords())
         native::logEvent(*m.log, spdlog::level::warn, "ARGS records in the store could not be read and were skipped",
                          {{"records", static_cast<std::int64_t>(unreadable)}});
-    m.api = std::make_unique<native::HttpApi>(*m.hub);
+    m.metrics = std::make_unique<native::ServerMetrics>(BROLOSTACK_VERSION);
+    m.api = std::make_unique<native::HttpApi>(*m.hub, *m.metrics);
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
     auto proxies = native::TrustedProxies::parse(m.settings.trustedProxies);
     if (auto* error = std::get_if<std::string>(&proxies)) return *error;
     m.ws = std::make_unique<native::WebSocketServer>(*m.hub, *m.api, *m.files,
-                                                     std::get<native::TrustedProxies>(std::move(proxies)), m.log);
+                                                     std::get<native::TrustedProxies>(std::move(proxies)), m.log,
+                                                     *m.metrics);
     if (auto error = m.ws->loadTls()) return error;
     if (sqlite) {
         sqlite->onProgress([&m, sqlite] {

@@ -20,6 +20,7 @@ using brolostack::native::HttpResponse;
 class HttpApiTest : public HubTest {
 protected:
     Outbox out;  // what the last call asked the I/O layer to do
+    brolostack::native::ServerMetrics metrics{"0.0.0-test"};
 
     std::optional<HttpResponse> call(const std::string& method, const std::string& target, const std::string& body = "",
                                      std::optional<std::string> apiKey = std::nullopt,
@@ -31,7 +32,7 @@ protected:
         r.apiKey = std::move(apiKey);
         r.authorization = std::move(authorization);
         out.clear();
-        HttpApi api(hub());
+        HttpApi api(hub(), metrics);
         auto response = api.handle(r, now, out);
         log.insert(log.end(), out.begin(), out.end());
         return response;

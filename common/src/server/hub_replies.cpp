@@ -31,6 +31,7 @@ void Hub::reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& 
 
 void Hub::fail(Connection& c, std::uint64_t ref, std::string_view op, Error error, std::int64_t now, Outbox& out) {
     bool protocolError = error.code == ErrorCode::BadRequest || error.code == ErrorCode::UnknownOp;
+    ++counters_.errorsByCode[std::string(protocol::errorCodeName(error.code))];
     error = redact(std::move(error));
     std::string text;
     if (ref != 0) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace brolostack::server {
@@ -29,6 +30,7 @@ struct Stats {
     std::uint64_t rejectedConnections = 0;
     std::uint64_t historyBytes = 0;      // message bytes held in room history
     std::uint64_t historyEvictions = 0;  // messages dropped from history for MEMORY_LIMIT_BYTES
+    std::map<std::string, std::uint64_t> errorsByCode;  // error answers to clients, by protocol error code
 };
 
 /// The stats as the JSON object of GET /api/v1/stats.
