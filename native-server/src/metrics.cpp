@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -120,6 +121,22 @@ std::vector<prometheus::MetricFamily> statsFamilies(const server::Stats& s) {
         errors.metric.push_back(m);
     }
     families.push_back(errors);
+
+    prometheus::MetricFamily tasks;
+    tasks.name = "brolostack_task_duration_seconds";
+    tasks.help = "How long completed ARGS tasks took, from start to completion.";
+    tasks.type = MetricType::Histogram;
+    prometheus::ClientMetric histogram;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < DurationHistogram::kBoundsMs.size(); ++i) {
+        cumulative += s.taskDurations.inBucket[i];
+        histogram.histogram.bucket.push_back({cumulative, DurationHistogram::kBoundsMs[i] / 1000.0});
+    }
+    histogram.histogram.bucket.push_back({s.taskDurations.count, std::numeric_limits<double>::infinity()});
+    histogram.histogram.sample_count = s.taskDurations.count;
+    histogram.histogram.sample_sum = s.taskDurations.sumMs / 1000.0;
+    tasks.metric.push_back(histogram);
+    families.push_back(tasks);
     return families;
 }
 

@@ -1,6 +1,7 @@
 // GET /metrics as Prometheus scrapes it: the build, the process, latency
 // histograms of publish delivery, HTTP answers and webhook calls, closes by
-// code and error answers by code, each after the activity that feeds it.
+// code, error answers by code and ARGS task durations, each after the
+// activity that feeds it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -8,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, startServer, stopAllServers } from './support/server.mjs';
 import { closeAllClients, connect, http } from './support/client.mjs';
+import { Agent } from './support/args.mjs';
 
 const backend = createServer((req, res) => {
   req.resume();
@@ -43,6 +45,14 @@ test('metrics: build info, process figures, latency histograms, closes and error
   await member.next((f) => f.op === 'message');
   assert.equal((await publisher.request({ op: 'publish', room: 'elsewhere', event: 'e', data: 1 })).error.code, 'forbidden');
   assert.equal((await publisher.request({ op: 'send', event: 'to-backend', data: 1 })).ok, true);
+  const worker = await Agent.connect(server, { id: 'w1', type: 'worker', sessionId: 'jobs' });
+  const started = await http(server.httpUrl, 'POST', '/api/v1/sessions/jobs/tasks', { body: { id: 'job-1', type: 'work' } });
+  assert.equal(started.status, 202, JSON.stringify(started.json));
+  await worker.nextAssign('job-1');
+  await worker.complete('job-1', { done: true });
+  for (let i = 0; i < 100 && (await http(server.httpUrl, 'GET', '/api/v1/sessions/jobs')).json.tasks[0].state !== 'completed'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   await member.close(1000);
   await publisher.close(4321);
   assert.equal((await http(server.httpUrl, 'GET', '/healthz')).status, 200);
@@ -65,4 +75,7 @@ test('metrics: build info, process figures, latency histograms, closes and error
   assert.equal(m['brolostack_connection_closes_total{code="1000"}'], 1);
   assert.equal(m['brolostack_connection_closes_total{code="4321"}'], 1);
   assert.equal(m['brolostack_errors_total{code="forbidden"}'], 1);
+  assert.equal(m.brolostack_task_duration_seconds_count, 1, 'one task completed');
+  assert.equal(m['brolostack_task_duration_seconds_bucket{le="+Inf"}'], 1);
+  assert.ok(m.brolostack_task_duration_seconds_sum >= 0);
 });

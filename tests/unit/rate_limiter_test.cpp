@@ -193,3 +193,19 @@ TEST(InboundThrottle, TheBurstIsNeverLessThanTheLargestMessage) {
     EXPECT_EQ(t.receive(64 * 1024, 0), 0) << "a message of MAX_MESSAGE_BYTES goes through at once";
     EXPECT_EQ(t.receive(1000, 0), 1000);
 }
+
+// ---- the core's duration histogram (duration_histogram.hpp) ---------------------
+
+#include "brolostack/duration_histogram.hpp"
+
+TEST(DurationHistogram, EachObservationLandsInTheFirstBucketThatHoldsItAndAllCount) {
+    brolostack::DurationHistogram h;
+    h.observe(5);        // <= 10 ms
+    h.observe(10);       // <= 10 ms: bounds are inclusive
+    h.observe(700);      // <= 1000 ms
+    h.observe(7200000);  // past the last bound: counted, in no bucket
+    EXPECT_EQ(h.inBucket[0], 2u);
+    EXPECT_EQ(h.inBucket[4], 1u);
+    EXPECT_EQ(h.count, 4u);
+    EXPECT_DOUBLE_EQ(h.sumMs, 5 + 10 + 700 + 7200000);
+}

@@ -416,6 +416,7 @@ Coordinator::Totals Coordinator::totals() const {
         totalMs += s.totalExecutionMs;
     }
     t.avgExecutionMs = t.completed ? totalMs / static_cast<double>(t.completed) : 0.0;
+    t.completedDurations = tasks_.completedDurations();
     return t;
 }
 

@@ -573,6 +573,7 @@ void TaskScheduler::finishTask(Session& s, Task& t, TaskState state, const std::
         ++s.completedTasks;
         std::int64_t took = now - (t.startedAt ? t.startedAt : t.createdAt);
         s.totalExecutionMs += static_cast<double>(took);
+        completedDurations_.observe(static_cast<double>(took));
         m = make(s, MessageType::TaskComplete, object([&](json::Writer& w) {
                      json::writeKey(w, "taskId");
                      json::writeString(w, t.def.id);

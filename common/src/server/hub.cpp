@@ -441,6 +441,7 @@ Stats Hub::stats(std::int64_t now) const {
     std::uint64_t finished = totals.completed + totals.failed;
     s.errorRate = finished ? 100.0 * static_cast<double>(totals.failed) / static_cast<double>(finished) : 0.0;
     s.avgExecutionTime = totals.avgExecutionMs;
+    s.taskDurations = totals.completedDurations;
     s.uptime = now - startedAt_;
     return s;
 }

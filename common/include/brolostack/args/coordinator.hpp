@@ -67,6 +67,7 @@ public:
     struct Totals {
         std::uint64_t sessions = 0, agents = 0, streams = 0, tasks = 0, completed = 0, failed = 0;
         double avgExecutionMs = 0;
+        DurationHistogram completedDurations;  // since the server started, every session
     };
     Totals totals() const;
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "brolostack/args/effects.hpp"
+#include "brolostack/duration_histogram.hpp"
 
 #include <functional>
 #include <optional>
@@ -48,6 +49,9 @@ public:
     /// A task as the session snapshot shows it.
     std::string taskJson(const Task& t) const;
 
+    /// How long completed tasks took, since the server started (all sessions).
+    const DurationHistogram& completedDurations() const { return completedDurations_; }
+
 private:
     /// Puts a task (new, or a dead letter back) in the queue and announces TASK_START; the reply.
     Result enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out);
@@ -74,6 +78,7 @@ private:
     const CoordinatorSettings& settings_;
     std::function<std::string()> newId_;
     Changes& changes_;
+    DurationHistogram completedDurations_;
 };
 
 }  // namespace brolostack::args

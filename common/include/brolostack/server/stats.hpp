@@ -1,6 +1,8 @@
 // Server counters (PROTOCOL.md section 10).
 #pragma once
 
+#include "brolostack/duration_histogram.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -31,6 +33,7 @@ struct Stats {
     std::uint64_t historyBytes = 0;      // message bytes held in room history
     std::uint64_t historyEvictions = 0;  // messages dropped from history for MEMORY_LIMIT_BYTES
     std::map<std::string, std::uint64_t> errorsByCode;  // error answers to clients, by protocol error code
+    DurationHistogram taskDurations;                    // how long completed ARGS tasks took
 };
 
 /// The stats as the JSON object of GET /api/v1/stats.
