@@ -113,6 +113,7 @@ bench: build
 	@node bench/sockets.mjs
 	@node bench/store_publish.mjs
 	@node bench/abuse.mjs
+	@node bench/compression.mjs
 	@node bench/client_decode.mjs
 
 # The server with the demo page, and the demo agents as a Node worker
