@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
                    "Read settings from a TOML or INI file (NAME = value, or flag-name = value); "
                    "flags and environment variables win over it");
     auto* checkConfig = app.add_subcommand(
-        "check-config", "Check the configuration (flags and environment), print the effective settings and exit: "
+        "check-config", "Check the configuration (flags, environment, --config file), print the effective settings and exit: "
                         "0 when the server would start with them, 78 when not.");
     checkConfig->fallthrough();  // the flags above work after the subcommand too
     CLI11_PARSE(app, argc, argv);
