@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 RUN_PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
-  libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev
+  libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev libsystemd-dev
   emscripten node-acorn
 )
 # The tests on top: GoogleTest, the fuzzers' clang, a browser, the package

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
 #include <chrono>
 #include <cstdio>
@@ -138,7 +139,11 @@ int main(int argc, char** argv) {
                 settings.host.c_str(), server.port(), settings.wsPath.c_str());
     std::fflush(stdout);
     native::logAlways(*log, "ready", {{"address", settings.host}, {"port", std::int64_t{server.port()}}, {"path", settings.wsPath}});
+    // Under systemd (Type=notify) the service counts as started from here;
+    // elsewhere NOTIFY_SOCKET is unset and this does nothing.
+    sd_notifyf(0, "READY=1\nSTATUS=listening on port %u", static_cast<unsigned>(server.port()));
     server.run();
+    sd_notify(0, "STOPPING=1");
     if (auto failure = server.failure()) {
         native::logAlways(*log, "stopped: the store failed", {{"error", *failure}});
         return kExitStoreFailed;

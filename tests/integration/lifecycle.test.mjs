@@ -242,3 +242,35 @@ test('--config FILE: TOML settings under either name; flags, then the environmen
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('under systemd (NOTIFY_SOCKET) the server says READY=1 once it listens and STOPPING=1 when it stops', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'brolostack-notify-'));
+  const socketPath = path.join(dir, 'notify.sock');
+  // A datagram socket as systemd's (Node has no Unix datagram sockets): prints what arrives.
+  const listener = spawn('/usr/bin/python3', ['-u', '-c', `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+while True:
+    print(s.recv(4096).decode().replace("\\n", "|"), flush=True)
+`, socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let heard = '';
+  listener.stdout.on('data', (d) => { heard += d; });
+  try {
+    while (!heard.includes('bound')) await new Promise((r) => setTimeout(r, 20));
+    const server = await startServer({ NOTIFY_SOCKET: socketPath });
+    for (let i = 0; i < 100 && !heard.includes('READY=1'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(heard, new RegExp(`READY=1\\|STATUS=listening on port ${server.port}`));
+    await server.stop();
+    for (let i = 0; i < 100 && !heard.includes('STOPPING=1'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(heard, /STOPPING=1/);
+  } finally {
+    listener.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

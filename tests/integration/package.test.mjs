@@ -38,7 +38,7 @@ test('the .deb holds the binary, a unit that verifies, and the settings file as 
   assert.equal(readFileSync(path.join(control, 'conffiles'), 'utf8').trim(), '/etc/brolostack/brolostack-server.env');
 
   const unit = readFileSync(path.join(root, 'usr/lib/systemd/system/brolostack-server.service'), 'utf8');
-  for (const line of ['Type=simple', 'ExecStart=/usr/bin/brolostack-server', 'KillSignal=SIGTERM',
+  for (const line of ['Type=notify', 'ExecStart=/usr/bin/brolostack-server', 'KillSignal=SIGTERM',
     'RestartPreventExitStatus=78', 'DynamicUser=yes', 'StateDirectory=brolostack', 'Environment=DATA_DIR=/var/lib/brolostack',
     'EnvironmentFile=/etc/brolostack/brolostack-server.env', 'NoNewPrivileges=yes', 'ProtectSystem=strict']) {
     assert.ok(unit.split('\n').includes(line), line);
