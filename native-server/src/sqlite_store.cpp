@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <filesystem>
 #include <fcntl.h>
@@ -284,14 +286,18 @@ store::Snapshot SqliteStore::load() {
 
 void SqliteStore::queue(Change change) {
     change.seq = ++lastChange_;
-    bool wasIdle;
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.push_back(std::move(change));
+}
+
+void SqliteStore::stepEnded() {
+    bool wake;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        wasIdle = pending_.empty();
-        pending_.push_back(std::move(change));
+        wake = committable_ < lastChange_;
+        committable_ = lastChange_;
     }
-    // The writer looks at everything queued once it wakes: one wake per batch is enough.
-    if (wasIdle) wake_.notify_one();
+    if (wake) wake_.notify_one();
 }
 
 void SqliteStore::roomCreated(const std::string& room, const std::string& epoch, std::int64_t now) {
@@ -413,9 +419,16 @@ void SqliteStore::writeLoop() {
     // other, and each keeps its capacity, so a busy server allocates no new batch.
     std::vector<Change> batch;
     for (;;) {
-        wake_.wait(lock, [this] { return stopping_ || !pending_.empty() || expireBefore_ != 0; });
-        if (pending_.empty() && expireBefore_ == 0) return;  // stopping, with nothing left to write
+        auto ready = [this] { return !pending_.empty() && pending_.front().seq <= committable_; };
+        wake_.wait(lock, [&] { return stopping_ || ready() || expireBefore_ != 0; });
+        if (!ready() && expireBefore_ == 0 && !(stopping_ && !pending_.empty())) return;  // stopping, nothing left
         batch.swap(pending_);
+        if (!stopping_) {
+            // Whole steps only: what the core queued after its last stepEnded() waits.
+            auto partial = std::find_if(batch.begin(), batch.end(), [this](const Change& c) { return c.seq > committable_; });
+            std::move(partial, batch.end(), std::back_inserter(pending_));
+            batch.erase(partial, batch.end());
+        }
         std::int64_t expireBefore = expireBefore_;
         expireBefore_ = 0;
         lock.unlock();

@@ -53,6 +53,7 @@ public:
     void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
     void taskForgotten(const std::string& session, const std::string& task) override;
     void expire(std::int64_t now) override;
+    void stepEnded() override;
 
     std::uint64_t lastChange() const override { return lastChange_; }
     std::uint64_t durableChange() const override { return durable_.load(std::memory_order_acquire); }
@@ -80,6 +81,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<Change> pending_;
+    std::uint64_t committable_ = 0;  // pending changes up to this seq form whole steps
     std::int64_t expireBefore_ = 0;  // asked by expire(), done with the next batch
     std::int64_t lastExpiry_ = 0;
     bool stopping_ = false;

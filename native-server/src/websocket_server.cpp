@@ -458,6 +458,7 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
         return;
     }
     // A publish is answered once it is durable, like a WebSocket reply.
+    hub.store().stepEnded();
     std::error_code ec = con->defer_http_response();
     if (ec) logEvent(*log, spdlog::level::debug, "cannot defer an HTTP answer", {{"error", ec.message()}});
     // The held connection is owned here: nothing else keeps a deferred one alive.
@@ -470,6 +471,8 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
 
 template <class Config>
 void WebSocketServer::Transport<Config>::perform(server::Outbox& out, std::optional<SteadyTime> received) {
+    // Every hub step ends in perform(): what it changed is one whole step for the store.
+    hub.store().stepEnded();
     if (out.empty()) return;
     const bool delivery = received && deliversMessage(out);
     if (!mustWaitForStore()) {

@@ -44,7 +44,9 @@ protected:
         auto* error = std::get_if<std::string>(&opened);
         return error ? *error : "";
     }
-    static void waitDurable(const SqliteStore& s) {
+    /// Ends the step (the server does so after each frame) and waits for it to be durable.
+    static void waitDurable(SqliteStore& s) {
+        s.stepEnded();
         for (int i = 0; i < 500 && s.durableChange() < s.lastChange(); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         ASSERT_EQ(s.durableChange(), s.lastChange());
@@ -193,6 +195,21 @@ TEST_F(SqliteStoreTest, ProgressIsReportedAfterEachCommit) {
     waitDurable(*s);
     for (int i = 0; i < 200 && reports == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_GE(reports.load(), 1);
+}
+
+TEST_F(SqliteStoreTest, OnlyWholeStepsAreCommitted) {
+    auto s = open();
+    // Step 1: a room with a message. Step 2, not ended yet: a message and its mid.
+    s->roomCreated("general", "e1", 0);
+    s->messageAppended("general", message(1));
+    waitDurable(*s);
+    const std::uint64_t firstStep = s->lastChange();
+    s->messageAppended("general", message(2));
+    s->midRemembered(StoredMid{"p", "m2", "general", 2, "e1", 99999});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(s->durableChange(), firstStep) << "half a step is never written";
+    waitDurable(*s);  // ends step 2
+    EXPECT_EQ(s->durableChange(), s->lastChange());
 }
 
 TEST_F(SqliteStoreTest, ASecondServerOnTheSameFolderIsRefused) {

@@ -58,6 +58,7 @@ public:
     /// Where durable changes go: the I/O layer holds a step's frames until
     /// the store has made that step's changes durable.
     const store::Store& store() const { return *store_; }
+    store::Store& store() { return *store_; }
     /// ARGS records the store held that this server could not read (skipped at start).
     std::size_t unreadableRecords() const { return unreadableRecords_; }
 

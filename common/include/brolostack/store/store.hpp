@@ -100,6 +100,12 @@ public:
     virtual void taskForgotten(const std::string& session, const std::string& task) = 0;
     /// Mids and grants whose time is up may go.
     virtual void expire(std::int64_t now) = 0;
+    /// The changes handed over so far form whole steps: a store that writes
+    /// in batches commits up to here and never part of a step (a publish's
+    /// message without its mid, a task's mid without the task), so a crash
+    /// cannot leave half of what one frame did. Changes after the last call
+    /// wait for the next one.
+    virtual void stepEnded() {}
 
     /// The sequence number of the last change handed over.
     virtual std::uint64_t lastChange() const = 0;
