@@ -140,25 +140,20 @@ std::vector<prometheus::MetricFamily> statsFamilies(const server::Stats& s) {
     return families;
 }
 
+prometheus::Histogram& latencyHistogram(prometheus::Registry& registry, const char* name, const char* help) {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(registry).Add({}, kLatencyBuckets);
+}
+
 }  // namespace
 
 ServerMetrics::ServerMetrics(const std::string& version)
     : registry_(std::make_shared<prometheus::Registry>()),
-      publishDelivery_(prometheus::BuildHistogram()
-                           .Name("brolostack_publish_delivery_seconds")
-                           .Help("From a publish frame read to its deliveries handed to the sockets.")
-                           .Register(*registry_)
-                           .Add({}, kLatencyBuckets)),
-      httpRequests_(prometheus::BuildHistogram()
-                        .Name("brolostack_http_request_duration_seconds")
-                        .Help("From an HTTP request read to its answer handed to the socket.")
-                        .Register(*registry_)
-                        .Add({}, kLatencyBuckets)),
-      webhookCalls_(prometheus::BuildHistogram()
-                        .Name("brolostack_webhook_duration_seconds")
-                        .Help("From a webhook call made to its answer or failure.")
-                        .Register(*registry_)
-                        .Add({}, kLatencyBuckets)),
+      publishDelivery_(latencyHistogram(*registry_, "brolostack_publish_delivery_seconds",
+                                        "From a publish frame read to its deliveries handed to the sockets.")),
+      httpRequests_(latencyHistogram(*registry_, "brolostack_http_request_duration_seconds",
+                                     "From an HTTP request read to its answer handed to the socket.")),
+      webhookCalls_(latencyHistogram(*registry_, "brolostack_webhook_duration_seconds",
+                                     "From a webhook call made to its answer or failure.")),
       closes_(prometheus::BuildCounter()
                   .Name("brolostack_connection_closes_total")
                   .Help("WebSocket connections ended, by close code (1006: dropped).")
@@ -175,17 +170,11 @@ void ServerMetrics::publishDelivered(double seconds) { publishDelivery_.Observe(
 void ServerMetrics::httpAnswered(double seconds) { httpRequests_.Observe(seconds); }
 void ServerMetrics::webhookAnswered(double seconds) { webhookCalls_.Observe(seconds); }
 
-void ServerMetrics::connectionClosed(int code) {
-    std::lock_guard<std::mutex> lock(closesMutex_);
-    closes_.Add({{"code", std::to_string(code)}}).Increment();
-}
+void ServerMetrics::connectionClosed(int code) { closes_.Add({{"code", std::to_string(code)}}).Increment(); }
 
 std::string ServerMetrics::render(const server::Stats& stats) const {
     std::vector<prometheus::MetricFamily> families = statsFamilies(stats);
-    {
-        std::lock_guard<std::mutex> lock(closesMutex_);
-        for (auto& f : registry_->Collect()) families.push_back(std::move(f));
-    }
+    for (auto& f : registry_->Collect()) families.push_back(std::move(f));
     for (auto& f : processFamilies()) families.push_back(std::move(f));
     std::ostringstream out;
     prometheus::TextSerializer().Serialize(out, families);

@@ -12,7 +12,6 @@
 #include <prometheus/registry.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 namespace brolostack::native {
@@ -40,7 +39,6 @@ private:
     prometheus::Histogram& httpRequests_;
     prometheus::Histogram& webhookCalls_;
     prometheus::Family<prometheus::Counter>& closes_;
-    mutable std::mutex closesMutex_;  // Family::Add is not for concurrent use with Collect
 };
 
 }  // namespace brolostack::native

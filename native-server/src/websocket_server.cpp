@@ -162,11 +162,6 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     DeflatePolicy deflatePolicy;                  // what the deflate extension may do on this loop
     MessageDeflater deflater;                     // room messages compressed once for all receivers
     std::unordered_set<server::ConnId> deflating;  // connections that negotiated permessage-deflate
-    struct OpenedConnection {
-        std::string address;
-        std::int64_t at = 0;
-    };
-    std::unordered_map<server::ConnId, OpenedConnection> opened;  // for the close line
     // Connections not read from for a while (INBOUND_BYTES_PER_SECOND). With
     // no read pending nothing of websocketpp's holds the connection, so the
     // entry does until reading resumes.
@@ -326,15 +321,11 @@ void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
     if (auto con = endpoint.get_con_from_hdl(hdl, ec); !ec && !con->get_response_header("Sec-WebSocket-Extensions").empty())
         deflating.insert(id);  // the only extension this server agrees to
     hub.open(id, request, nowMs());
-    opened[id] = OpenedConnection{request.remoteAddress, nowMs()};
     logEvent(*log, spdlog::level::info, "connection open", {{"conn", static_cast<std::int64_t>(id)}, {"address", request.remoteAddress}});
 }
 
 template <class Config>
 void WebSocketServer::Transport<Config>::logClosed(Handle hdl, server::ConnId id) {
-    auto it = opened.find(id);
-    OpenedConnection open = it == opened.end() ? OpenedConnection{} : it->second;
-    if (it != opened.end()) opened.erase(it);
     std::error_code ec;
     auto con = endpoint.get_con_from_hdl(hdl, ec);
     // The code of the close that ended it: the peer's, or ours when the peer
@@ -349,10 +340,10 @@ void WebSocketServer::Transport<Config>::logClosed(Handle hdl, server::ConnId id
     }
     metrics.connectionClosed(static_cast<int>(code));
     if (!log->should_log(spdlog::level::info)) return;
-    auto user = hub.userOf(id);
+    auto info = hub.connectionInfo(id).value_or(server::Hub::ConnectionInfo{});
     logEvent(*log, spdlog::level::info, "connection closed",
-             {{"conn", static_cast<std::int64_t>(id)}, {"user", user.value_or("")}, {"address", open.address},
-              {"code", code}, {"durationMs", open.at ? nowMs() - open.at : std::int64_t{0}}});
+             {{"conn", static_cast<std::int64_t>(id)}, {"user", info.user}, {"address", info.address},
+              {"code", code}, {"durationMs", info.openedAt ? nowMs() - info.openedAt : std::int64_t{0}}});
 }
 
 template <class Config>

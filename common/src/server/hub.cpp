@@ -115,6 +115,7 @@ void Hub::open(ConnId conn, const UpgradeRequest& request, std::int64_t now) {
     c.id = conn;
     c.sid = "c-" + newId_();
     c.dedupeKey = "s:" + c.sid;
+    c.address = request.remoteAddress;
     c.openedAt = c.lastSeen = c.lastPing = now;
     c.rate = RateLimiter(settings_.rateLimitRpm, now);
     c.inbound = InboundThrottle(settings_.inboundBytesPerSecond, settings_.maxMessageBytes, now);
@@ -420,10 +421,11 @@ std::size_t Hub::disconnect(const std::optional<std::string>& user, const std::o
     return closedCount;
 }
 
-std::optional<std::string> Hub::userOf(ConnId conn) const {
+std::optional<Hub::ConnectionInfo> Hub::connectionInfo(ConnId conn) const {
     auto it = connections_.find(conn);
-    if (it == connections_.end() || !it->second.identity) return std::nullopt;
-    return it->second.identity->userId;
+    if (it == connections_.end()) return std::nullopt;
+    const Connection& c = it->second;
+    return ConnectionInfo{c.identity ? c.identity->userId : std::string(), c.address, c.openedAt};
 }
 
 Stats Hub::stats(std::int64_t now) const {

@@ -89,8 +89,13 @@ public:
     void drain(Outbox& out);
     bool draining() const { return draining_; }
     std::size_t connectionCount() const { return connections_.size(); }
-    /// The authenticated user of a connection (none: anonymous, or not known).
-    std::optional<std::string> userOf(ConnId conn) const;
+    /// Who a connection is, for its log lines (none: not open).
+    struct ConnectionInfo {
+        std::string user;  // the authenticated user id, empty when anonymous
+        std::string address;
+        std::int64_t openedAt = 0;
+    };
+    std::optional<ConnectionInfo> connectionInfo(ConnId conn) const;
 
     // ---- in-process participants (the embedding API) ---------------------
     /// Owners at or above this id are in-process agents, not connections.
@@ -161,6 +166,7 @@ private:
         bool closing = false;
         std::string dedupeKey;              // whose mids this connection shares
         std::string resumeToken;            // secret: a later connection presenting it shares dedupeKey
+        std::string address;                // the client's, past trusted proxies
         std::int64_t openedAt = 0;
         std::int64_t lastSeen = 0;
         std::int64_t lastPing = 0;
