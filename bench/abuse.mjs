@@ -15,11 +15,11 @@
 //   (INBOUND_BYTES_PER_SECOND=0 in the environment: without the byte rate)
 import WebSocket from 'ws';
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startServer, stopAllServers } from '../tests/integration/support/server.mjs';
+import { cpuSeconds, rssBytes } from '../tests/integration/support/proc.mjs';
 
 const MiB = 1024 * 1024;
 // The memory budget and the byte rate of the production profile; the frame
@@ -108,16 +108,11 @@ const seconds = Number(opts.seconds);
 const rounds = Number(opts.rounds);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-const statOf = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 async function runScenario(scenario) {
   const server = await startServer({ ...BUDGET, MAX_CONNECTIONS: 100 });
   const bystander = await open(server.wsUrl);
-  const cpu0 = statOf(server.proc.pid);
+  const cpu0 = cpuSeconds(server.proc.pid);
   const start = performance.now();
   const abuser = scenario === 'quiet' ? null : fork(fileURLToPath(import.meta.url),
     ['--abuser', server.wsUrl, scenario, String(seconds)], { stdio: 'inherit' });
@@ -141,8 +136,8 @@ async function runScenario(scenario) {
   const result = {
     p50: percentile(rtts.sort((a, b) => a - b), 0.5),
     p99: percentile(rtts, 0.99),
-    rss: rssMiB(server.proc.pid),
-    cpu: (100 * (statOf(server.proc.pid) - cpu0)) / elapsed,
+    rss: rssBytes(server.proc.pid) / MiB,
+    cpu: (100 * (cpuSeconds(server.proc.pid) - cpu0)) / elapsed,
     opsPerSecond: ops / elapsed,
     historyMiB: (await (await fetch(`${server.httpUrl}/api/v1/stats`)).json()).historyBytes / MiB,
   };

@@ -11,10 +11,10 @@
 //
 //   node bench/compression.mjs [--subscribers 50] [--messages 2000] [--rounds 3]
 import WebSocket from 'ws';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { startServer, stopAllServers } from '../tests/integration/support/server.mjs';
+import { cpuSeconds } from '../tests/integration/support/proc.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -25,10 +25,6 @@ const { values: opts } = parseArgs({
 });
 const N = Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, Number(v)]));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const cpuSeconds = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
 
 async function member(url, deflate) {
   const ws = new WebSocket(url, 'brolostack.v1', { perMessageDeflate: deflate });

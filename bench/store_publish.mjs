@@ -12,10 +12,10 @@
 //
 //   node bench/store_publish.mjs [--publishers 4] [--windows 1,32,256] [--seconds 2] [--rounds 3] [--bytes 100]
 import WebSocket from 'ws';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { startServer, stopAllServers } from '../tests/integration/support/server.mjs';
+import { cpuSeconds } from '../tests/integration/support/proc.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -35,13 +35,6 @@ const STORES = ['memory', 'sqlite'];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-
-/** CPU seconds (user + system) the process has used so far, from /proc. */
-function processCpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
 
 function loaderCpuSeconds() {
   const { user, system } = process.cpuUsage();
@@ -94,12 +87,12 @@ async function openPublisher(url, room) {
 async function measure(server, window, roundNo) {
   const conns = await Promise.all(Array.from({ length: publishers },
     (_, i) => openPublisher(server.wsUrl, `bench-${roundNo}-${window}-${i}`)));
-  const serverCpu0 = processCpuSeconds(server.proc.pid);
+  const serverCpu0 = cpuSeconds(server.proc.pid);
   const loaderCpu0 = loaderCpuSeconds();
   const start = performance.now();
   const perConn = await Promise.all(conns.map((c) => c.run(window, start + seconds * 1000)));
   const elapsed = (performance.now() - start) / 1000;
-  const serverCpu = processCpuSeconds(server.proc.pid) - serverCpu0;
+  const serverCpu = cpuSeconds(server.proc.pid) - serverCpu0;
   const loaderCpu = loaderCpuSeconds() - loaderCpu0;
   for (const c of conns) c.close();
   const latencies = perConn.flat().sort((a, b) => a - b);

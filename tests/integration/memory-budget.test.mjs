@@ -4,8 +4,8 @@
 // was published to go once their members left.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { startServer, stopAllServers } from './support/server.mjs';
+import { rssBytes } from './support/proc.mjs';
 import { closeAllClients, connect, http } from './support/client.mjs';
 
 after(async () => {
@@ -14,12 +14,11 @@ after(async () => {
 });
 
 const MiB = 1024 * 1024;
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 
 test('one connection publishing 1 MiB messages into many rooms leaves the server within its history budget', async () => {
   const budget = 32 * MiB;
   const server = await startServer({ MAX_MESSAGE_BYTES: 2 * MiB, HISTORY_MAX_BYTES: 8 * MiB, MEMORY_LIMIT_BYTES: budget });
-  const baseline = rssOf(server.proc.pid);
+  const baseline = rssBytes(server.proc.pid);
   const abuser = await connect(server.wsUrl);
   const payload = 'x'.repeat(MiB - 512);
   // 160 MiB offered: 16 rooms x 10 messages of 1 MiB.
@@ -30,7 +29,7 @@ test('one connection publishing 1 MiB messages into many rooms leaves the server
   const stats = (await http(server.httpUrl, 'GET', '/api/v1/stats')).json;
   assert.ok(stats.historyBytes <= budget, `history holds ${stats.historyBytes} bytes, over the ${budget} budget`);
   assert.ok(stats.historyEvictions > 0);
-  const grown = rssOf(server.proc.pid) - baseline;
+  const grown = rssBytes(server.proc.pid) - baseline;
   // The budget plus the frames in flight and allocator slack; without the
   // budget the server would hold all 160 MiB.
   assert.ok(grown < budget + 48 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { startServer, stopAllServers, runUntilExit } from './support/server.mjs';
 import { connect, closeAllClients } from './support/client.mjs';
+import { until } from '../js/support/events.mjs';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'brolostack-tls-'));
 const certFile = path.join(dir, 'cert.pem');
@@ -131,9 +132,3 @@ test('SIGHUP reloads the certificate for new connections; open ones stay; unusab
   }
 });
 
-async function until(predicate, what, ms = 5000) {
-  for (const end = Date.now() + ms; !predicate();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
