@@ -114,7 +114,7 @@ bench: build
 	@node bench/store_publish.mjs
 	@node bench/abuse.mjs
 	@node bench/compression.mjs
-	@node bench/client_decode.mjs
+	@node bench/client_path.mjs
 
 # The server with the demo page, and the demo agents as a Node worker
 # beside it; prints the URL; Ctrl-C stops both (scripts/run-demo.mjs).

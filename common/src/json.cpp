@@ -98,7 +98,7 @@ void noteInternalAssert() { g_asserts.fetch_add(1, std::memory_order_relaxed); }
 std::uint64_t internalAssertCount() { return g_asserts.load(std::memory_order_relaxed); }
 
 ParseResult parseStrict(std::string_view text, Document& doc, std::size_t maxBytes, unsigned maxDepth,
-                        bool requireObject) {
+                        bool requireObject, bool knownUtf8) {
     ParseResult result;
     if (text.size() > maxBytes) {
         result.failure = ParseFailure::TooLarge;
@@ -106,12 +106,14 @@ ParseResult parseStrict(std::string_view text, Document& doc, std::size_t maxByt
         return result;
     }
     rapidjson::MemoryStream stream(text.data(), text.size());
-    rapidjson::Reader reader;
+    // Kept per thread: its stack's memory serves every parse after the first.
+    thread_local rapidjson::Reader reader;
     bool tooDeep = false;
     bool loneSurrogate = false;
     auto generator = [&](Document& target) {
         DepthLimitedHandler handler(target, maxDepth);
-        reader.Parse<kParseFlags>(stream, handler);
+        if (knownUtf8) reader.Parse<kParseFlags & ~rapidjson::kParseValidateEncodingFlag>(stream, handler);
+        else reader.Parse<kParseFlags>(stream, handler);
         tooDeep = handler.tooDeep();
         loneSurrogate = handler.loneSurrogate();
         return !reader.HasParseError();
@@ -149,10 +151,25 @@ ParseResult parseStrict(std::string_view text, Document& doc, std::size_t maxByt
 }
 
 std::string toString(const Value& value) {
-    rapidjson::StringBuffer buffer;
-    Writer writer(buffer);
+    // Kept per thread, as the reader: a frame's values are written out one
+    // at a time, each into memory the previous one already had.
+    thread_local rapidjson::StringBuffer buffer;
+    thread_local Writer writer(buffer);
+    buffer.Clear();
+    writer.Reset(buffer);
     value.Accept(writer);
     return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Document& scratchDocument() {
+    // Most frames' DOM fits here; a larger one spills into chunks that the
+    // next use frees.
+    thread_local char buffer[16 * 1024];
+    thread_local rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
+    thread_local Document doc(&pool);
+    doc.SetNull();
+    pool.Clear();
+    return doc;
 }
 
 }  // namespace brolostack::json

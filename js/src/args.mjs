@@ -1,6 +1,9 @@
 // ARGSProtocolHandler: building, checking and dispatching ARGS messages in
 // the app, and a local view of agents for capability lookups (the seed's
-// API). Messages it creates pass the server's envelope checks.
+// API). Messages are built and checked by the core's ARGS layer (the C++
+// the server runs, in the wasm), so what this creates the server accepts
+// and what it refuses the server would refuse, with the same words.
+import { coreModule } from './core.mjs';
 import { Handlers } from './handlers.mjs';
 
 export const ARGS_TYPES = Object.freeze([
@@ -8,8 +11,6 @@ export const ARGS_TYPES = Object.freeze([
   'COLLABORATION_REQUEST', 'COLLABORATION_RESPONSE', 'STREAM_START', 'STREAM_DATA', 'STREAM_END',
   'HEARTBEAT', 'SYNC_REQUEST', 'SYNC_RESPONSE', 'TASK_ASSIGN', 'TASK_CANCEL',
 ]);
-const PRIORITIES = ['low', 'medium', 'high', 'critical'];
-const SESSION_ID = /^[A-Za-z0-9_.:@-]{1,119}$/;
 
 export class ARGSProtocolHandler {
   constructor({ environment, now = () => Date.now(), newId } = {}) {
@@ -20,28 +21,20 @@ export class ARGSProtocolHandler {
     this.agents = new Map();
   }
 
-  /** An ARGS message; throws a TypeError for a type, session or priority the protocol does not know. */
+  /**
+   * An ARGS message; throws a TypeError for anything the protocol refuses
+   * (type, session, metadata). `options`: `agentId` and the metadata fields
+   * (priority, ttl, requiresAck, maxRetries, correlationId, sourceAgent,
+   * targetAgent, environment).
+   */
   createMessage(type, sessionId, payload = null, options = {}) {
     const { agentId, ...metadata } = options;
-    if (!ARGS_TYPES.includes(type)) throw new TypeError(`unknown ARGS type '${type}'`);
-    if (!SESSION_ID.test(sessionId)) throw new TypeError(`invalid session id '${sessionId}'`);
-    const priority = metadata.priority ?? 'medium';
-    if (!PRIORITIES.includes(priority)) throw new TypeError(`priority must be one of ${PRIORITIES.join(', ')}`);
-    return {
-      id: this.newId(),
-      type,
-      timestamp: this.now(),
-      sessionId,
-      ...(agentId ? { agentId } : {}),
-      payload,
-      metadata: {
-        retryCount: 0,
-        requiresAck: false,
-        ...(this.environment ? { environment: this.environment } : {}),
-        ...metadata,
-        priority,
-      },
-    };
+    const created = coreModule().argsCreateMessage(
+      String(type), String(sessionId), JSON.stringify(payload ?? null),
+      JSON.stringify({ ...(this.environment ? { environment: this.environment } : {}), ...metadata }),
+      agentId ? String(agentId) : '', this.newId(), this.now());
+    if (!created.ok) throw new TypeError(created.errorMessage);
+    return JSON.parse(created.text);
   }
 
   /** Handles messages of one type ('*' for all); returns the disposer. */
@@ -63,16 +56,11 @@ export class ARGSProtocolHandler {
     return Promise.all(handlers.map((h) => h(message)));
   }
 
+  /** What is wrong with a message (envelope, metadata, ttl), as the server would say it; null when nothing. */
   validate(m) {
-    if (!m || typeof m !== 'object') return 'an ARGS message must be an object';
-    if (typeof m.id !== 'string' || !m.id) return "'id' must be a non-empty string";
-    if (!ARGS_TYPES.includes(m.type)) return `unknown ARGS type '${m.type}'`;
-    if (!Number.isInteger(m.timestamp) || m.timestamp < 0) return "'timestamp' must be epoch milliseconds";
-    if (!SESSION_ID.test(m.sessionId ?? '')) return "'sessionId' is invalid";
-    if (!('payload' in m)) return "'payload' is required (it may be null)";
-    const ttl = m.metadata?.ttl;
-    if (ttl !== undefined && this.now() - m.timestamp >= ttl) return 'the message has expired';
-    return null;
+    if (!m || typeof m !== 'object' || Array.isArray(m)) return 'an ARGS message must be an object';
+    const checked = coreModule().argsValidateMessage(JSON.stringify(m), this.now());
+    return checked.ok ? null : checked.errorMessage;
   }
 
   /** Remembers an agent (ARGSAgentInfo) with the protocol's defaults. */

@@ -4,6 +4,7 @@
 // settled promises.
 import { defaultWebSocket, NO_WEBSOCKET_HELP } from '#platform';
 import { loadCore } from './core.mjs';
+import { CoreChannel } from './effects.mjs';
 import { PROFILES, defaultEndpoint, detectEnvironment } from './profiles.mjs';
 import { QueuePersistence } from './persistence.mjs';
 import { Room } from './room.mjs';
@@ -77,6 +78,7 @@ export class BrolostackWSClientside {
     this.requests = new Map();
     this.socket = null;
     this.timer = null;
+    this.timerAt = 0;  // when the armed timer fires (0: none)
     this.snapshotTimer = null;
     this.persistTimer = null;
     this.persistedVersion = -1;
@@ -86,6 +88,7 @@ export class BrolostackWSClientside {
     const webSocket = config.WebSocket ? Promise.resolve(config.WebSocket) : defaultWebSocket();
     this.ready = Promise.all([loadCore(config.loadCore), webSocket]).then(([core, WebSocketImpl]) => {
       this.WebSocket = WebSocketImpl;
+      if (this.destroyed) return;
       this.client = new core.WasmClient(JSON.stringify({
         reconnection: this.config.reconnection,
         reconnectionAttempts: this.config.reconnectionAttempts,
@@ -98,6 +101,7 @@ export class BrolostackWSClientside {
         token: this.config.auth.token || '',
         apiKey: this.config.auth.apiKey || '',
       }), Math.random());
+      this.channel = new CoreChannel(core, this.client);
     });
     if (this.persistence) {
       // Queues left by earlier pages: at start, and again once connected
@@ -121,7 +125,7 @@ export class BrolostackWSClientside {
     });
   }
   reconnect() { return this.disconnectSocketOnly().then(() => this.connect()); }
-  disconnect() { return this.ready.then(() => this.apply(this.client.disconnect(this.now()))); }
+  disconnect() { return this.ready.then(() => this.step((c, now) => c.disconnect(now))); }
   joinRoom(room, name = '', info = {}) {
     return this.call((c, now) => c.joinRoom(room, name, JSON.stringify(info ?? {}), now));
   }
@@ -201,7 +205,12 @@ export class BrolostackWSClientside {
   off(event, handler) { this.handlers.remove(event, handler); }
   /** Handlers registered for `event`, or for every event. */
   listenerCount(event) { return this.handlers.count(event); }
+  /**
+   * Closes the connection and frees the core (its wasm memory): the client
+   * is unusable after, and its calls reject.
+   */
   destroy() {
+    if (this.destroyed) return this.destroyedPromise;
     this.destroyed = true;
     clearTimeout(this.timer);
     clearTimeout(this.snapshotTimer);
@@ -209,7 +218,16 @@ export class BrolostackWSClientside {
     this.persistence?.stop();
     this.removeWakeUps?.();
     for (const room of [...this.roomObjects.values()]) room.dispose();
-    return this.disconnect();
+    this.destroyedPromise = this.ready.then(() => {
+      if (!this.client) return;
+      this.step((c, now) => c.disconnect(now));
+      this.socket = null;
+      const client = this.client;
+      this.client = null;
+      this.channel = null;
+      client.delete();
+    });
+    return this.destroyedPromise;
   }
 
   // ---- external store (for React's useSyncExternalStore) ----------------
@@ -253,10 +271,10 @@ export class BrolostackWSClientside {
   // ---- effects -----------------------------------------------------------
   call(step) {
     const settled = this.ready.then(() => {
-      const effects = step(this.client, this.now());
-      const id = this.client.lastRequestId();
+      if (!this.client) throw new BrolostackError('unavailable', 'this client was destroyed');
+      const id = step(this.client, this.now());
       const answer = new Promise((resolve, reject) => this.requests.set(id, { resolve, reject }));
-      this.apply(effects);
+      this.apply(this.channel.effects());
       return answer;
     });
     // A call nobody awaits (the seed's `wsClient.send('message', ...)`) must
@@ -268,15 +286,22 @@ export class BrolostackWSClientside {
     return settled;
   }
 
-  apply(effectsJson) {
+  /** Runs a core call that makes no request, then carries out its effects. */
+  step(call) {
+    if (!this.client) return;
+    call(this.client, this.now());
+    this.apply(this.channel.effects());
+  }
+
+  apply(effects) {
     let structural = false;
-    for (const e of JSON.parse(effectsJson)) {
+    for (const e of effects) {
       if (e.kind === 'open') this.openSocket().catch((err) => this.openFailed(err));
       else if (e.kind === 'send') this.socket?.send(e.text);
       else if (e.kind === 'close') this.socket?.close(e.code, e.text);
       else if (e.kind === 'emit') {
         structural ||= STRUCTURAL_EVENTS.has(e.text);
-        this.emit(e.text, e.data ? JSON.parse(e.data) : undefined, e.extra ? JSON.parse(e.extra) : undefined);
+        this.emit(e.text, e.data, e.extra);
       } else if (e.kind === 'resolve' || e.kind === 'reject') this.settle(e);
     }
     this.persist();
@@ -288,7 +313,7 @@ export class BrolostackWSClientside {
     const pending = this.requests.get(e.id);
     if (!pending) return;
     this.requests.delete(e.id);
-    if (e.kind === 'resolve') pending.resolve(e.data ? JSON.parse(e.data) : undefined);
+    if (e.kind === 'resolve') pending.resolve(e.data);
     else pending.reject(new BrolostackError(e.text, e.data));
   }
 
@@ -300,16 +325,16 @@ export class BrolostackWSClientside {
     const socket = new this.WebSocket(this.config.url, 'brolostack.v1');
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
-    socket.onopen = () => this.socket === socket && this.apply(this.client.opened(this.now()));
+    socket.onopen = () => this.socket === socket && this.step((core, now) => core.opened(now));
     socket.onmessage = (m) => {
-      if (this.socket !== socket) return;
-      if (typeof m.data === 'string') this.apply(this.client.received(m.data, this.now()));
+      if (this.socket !== socket || !this.client) return;
+      if (typeof m.data === 'string') this.apply(this.channel.receive(m.data, this.now()));
       else this.receiveBinary(m.data);
     };
     socket.onclose = (c) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.apply(this.client.closed(c.code || 1006, c.reason || '', this.now()));
+      this.step((core, now) => core.closed(c.code || 1006, c.reason || '', now));
     };
     socket.onerror = () => {};
   }
@@ -319,7 +344,7 @@ export class BrolostackWSClientside {
   openFailed(err) {
     this.socket = null;
     this.emit('error', { code: 'unavailable', message: `could not open ${this.config.url}: ${err?.message ?? err}` });
-    this.apply(this.client.closed(1006, 'could not open', this.now()));
+    this.step((core, now) => core.closed(1006, 'could not open', now));
   }
 
   receiveBinary(buffer) {
@@ -342,12 +367,12 @@ export class BrolostackWSClientside {
     } catch (err) {
       if (attempt !== this.openAttempt || this.destroyed) return false;
       this.emit('error', { code: 'unauthorized', message: `getToken failed: ${err?.message ?? err}` });
-      this.apply(this.client.closed(1006, 'no token', this.now()));
+      this.step((core, now) => core.closed(1006, 'no token', now));
       return false;
     }
     if (attempt !== this.openAttempt || this.destroyed) return false;
     this.tokenStale = false;
-    this.apply(this.client.refreshToken(token, this.now()));
+    this.step((core, now) => core.refreshToken(token, now));
     return true;
   }
 
@@ -370,15 +395,20 @@ export class BrolostackWSClientside {
     if (!socket) return;
     this.socket = null;
     socket.close(1000, 'reconnect');
-    this.apply(this.client.closed(1006, 'reconnect', this.now()));
+    this.step((core, now) => core.closed(1006, 'reconnect', now));
   }
 
+  /** Arms the timer for the core's next wake-up; left alone while that moment stays the same (most frames). */
   schedule() {
+    const at = this.destroyed || !this.client ? 0 : this.client.nextWakeAt();
+    if (at === this.timerAt) return;
     clearTimeout(this.timer);
-    if (this.destroyed || !this.client) return;
-    const at = this.client.nextWakeAt();
+    this.timerAt = at;
     if (!at) return;
-    this.timer = setTimeout(() => this.apply(this.client.tick(this.now())), Math.max(0, at - this.now()));
+    this.timer = setTimeout(() => {
+      this.timerAt = 0;
+      this.step((core, now) => core.tick(now));
+    }, Math.max(0, at - this.now()));
     this.timer.unref?.();
   }
 
@@ -410,8 +440,10 @@ export class BrolostackWSClientside {
   /** Takes over the queues of pages that are gone; resolves to how many. */
   adoptOrphans() {
     return this.persistence.adopt((snapshot) => {
-      this.apply(this.client.restoreQueue(snapshot, this.now()));
-      if (!this.client.lastRestoreOk()) {
+      if (!this.client) return;
+      let restored = false;
+      this.step((core, now) => { restored = core.restoreQueue(snapshot, now); });
+      if (!restored) {
         this.emit('error', { code: 'bad_snapshot', message: 'a stored message queue was unreadable and is discarded' });
       }
     });

@@ -34,7 +34,7 @@ test('bad input is refused with a clear error', async () => {
   assert.throws(() => h.createMessage('TASK_START', 's', {}, { priority: 'urgent' }), /priority/);
   const old = { ...h.createMessage('HEARTBEAT', 's', {}), timestamp: 1000, metadata: { priority: 'low', ttl: 500 } };
   await assert.rejects(h.processMessage(old), /expired/);
-  await assert.rejects(h.processMessage({ type: 'HEARTBEAT' }), /'id'/);
+  await assert.rejects(h.processMessage({ type: 'HEARTBEAT' }), /'msg\.id'/);
 });
 
 test('a created message is accepted by the server as it is', async () => {

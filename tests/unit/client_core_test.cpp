@@ -243,9 +243,12 @@ protected:
         core().opened(now, e);
         return e;
     }
+    /// A frame from the server; values taken from it are resolved to JSON,
+    /// as the JS shell resolves them from the frame it holds.
     Effects receive(const std::string& text) {
         Effects e;
         core().received(text, now, e);
+        brolostack::client::resolveFrameArgs(e, text);
         return e;
     }
     Effects closed(std::uint16_t code, const std::string& reason = "") {
@@ -935,13 +938,11 @@ TEST_F(ClientCoreTest, ConnectionScopedSendsStayOutOfTheSnapshotAndAreSkippedOnR
     Document snap = parse(core().queueSnapshot());
     ASSERT_TRUE(snap.IsObject());
     std::vector<std::string> kept;
-    for (const auto& m : snap["messages"].GetArray()) {
-        Document fields = parse("{" + std::string(m["fields"].GetString()) + "}");
-        kept.push_back(member(m, "op") + ":" + member(fields, "event"));
-    }
+    for (const auto& m : snap["messages"].GetArray()) kept.push_back(member(m["frame"], "op") + ":" + member(m["frame"], "event"));
     EXPECT_EQ(kept, (std::vector<std::string>{"publish:task-progress", "send:start-task", "send:custom-event"}));
 
-    // A snapshot written before the rule (it holds a register-agent) restores without it.
+    // A snapshot of an earlier version (frames kept as `op` and `fields`,
+    // and a register-agent before the rule) restores, without it.
     std::string old = R"({"rooms":{},"messages":[)"
                       R"({"op":"send","fields":"\"event\":\"register-agent\",\"data\":{\"id\":\"a\"},\"mid\":\"m-1\"","mid":"m-1"},)"
                       R"({"op":"send","fields":"\"event\":\"start-task\",\"data\":{},\"mid\":\"m-2\"","mid":"m-2"}]})";
@@ -1227,15 +1228,15 @@ TEST_F(ClientCoreTest, PongUpdatesLatencyWithARollingAverageOfTheLast100) {
     EXPECT_DOUBLE_EQ(d["average"].GetDouble(), 40.0);
 
     now += 1000;
-    d = parse(emitted(receive(R"({"op":"pong","ts":)" + std::to_string(now - 60) + "}"), "latency-updated").at(0)->dataJson);
+    d = parse(emitted(receive(R"({"op":"pong","ts":)" + std::to_string(now - 60) + R"(,"serverTs":1})"), "latency-updated").at(0)->dataJson);
     EXPECT_DOUBLE_EQ(d["latency"].GetDouble(), 60.0);
     EXPECT_DOUBLE_EQ(d["average"].GetDouble(), 50.0);
     EXPECT_DOUBLE_EQ(parse(core().statsJson())["averageLatency"].GetDouble(), 50.0);
 
     // 100 samples of 10 push the first two out; one of 110 pushes one 10 out.
-    for (int i = 0; i < 100; ++i) receive(R"({"op":"pong","ts":)" + std::to_string(now - 10) + "}");
+    for (int i = 0; i < 100; ++i) receive(R"({"op":"pong","ts":)" + std::to_string(now - 10) + R"(,"serverTs":1})");
     EXPECT_DOUBLE_EQ(parse(core().statsJson())["averageLatency"].GetDouble(), 10.0);
-    d = parse(emitted(receive(R"({"op":"pong","ts":)" + std::to_string(now - 110) + "}"), "latency-updated").at(0)->dataJson);
+    d = parse(emitted(receive(R"({"op":"pong","ts":)" + std::to_string(now - 110) + R"(,"serverTs":1})"), "latency-updated").at(0)->dataJson);
     EXPECT_DOUBLE_EQ(d["latency"].GetDouble(), 110.0);
     EXPECT_DOUBLE_EQ(d["average"].GetDouble(), 11.0);
     EXPECT_DOUBLE_EQ(parse(core().statsJson())["averageLatency"].GetDouble(), 11.0);
@@ -1267,7 +1268,7 @@ TEST_F(ClientCoreTest, PingsGoOutEveryHeartbeatIntervalWhileConnected) {
     // The pong of a ping measures the round trip.
     std::int64_t ts = now;
     now += 25;
-    Effects pong = receive(R"({"op":"pong","ts":)" + std::to_string(ts) + "}");
+    Effects pong = receive(R"({"op":"pong","ts":)" + std::to_string(ts) + R"(,"serverTs":1})");
     auto lat = emitted(pong, "latency-updated");
     ASSERT_EQ(lat.size(), 1u);
     EXPECT_DOUBLE_EQ(parse(lat[0]->dataJson)["latency"].GetDouble(), 25.0);
@@ -1293,12 +1294,37 @@ TEST_F(ClientCoreTest, GarbageFromTheServerIsAnErrorEventNotACrash) {
         EXPECT_EQ(emitted(e, "error").size(), 1u) << text;
         EXPECT_EQ(core().state(), State::Connected);
     }
-    // Frames of known ops with wrong field types do nothing harmful.
+    // Frames of known ops with wrong field types are refused by the
+    // protocol's decoder: an error event, nothing else.
     for (std::string text : {R"({"op":"reply","ref":"x","ok":true})", R"({"op":"args","msg":5})",
                              R"({"op":"pong","ts":"soon"})", R"({"op":"message","room":5,"offset":"x"})"}) {
-        receive(text);
+        Effects e = receive(text);
+        ASSERT_EQ(emitted(e, "error").size(), 1u) << text;
+        EXPECT_EQ(member(parse(emitted(e, "error")[0]->dataJson), "code"), "bad_frame");
+        EXPECT_EQ(eventNames(e), std::vector<std::string>{"error"}) << text;
         EXPECT_EQ(core().state(), State::Connected);
     }
+    // An op this version does not know is a newer server's: ignored.
+    EXPECT_TRUE(receive(R"({"op":"shiny","x":1})").empty());
+}
+
+TEST_F(ClientCoreTest, EffectsOfALiveMessageReferToTheFrameInsteadOfCopyingIt) {
+    connectAndWelcome();
+    joinAnswered("general", "e1", 0);
+    Effects e;
+    std::string frame = messageFrame("general", 1, "e1", "chat", R"({"text":"hi"})");
+    core().received(frame, now, e);
+    auto message = emitted(e, "message");
+    auto chat = emitted(e, "chat");
+    ASSERT_EQ(message.size(), 1u);
+    ASSERT_EQ(chat.size(), 1u);
+    EXPECT_EQ(message[0]->data, Effect::Arg::Frame);
+    EXPECT_EQ(chat[0]->data, Effect::Arg::FrameData);
+    EXPECT_EQ(chat[0]->extra, Effect::Arg::Frame);
+    EXPECT_TRUE(message[0]->dataJson.empty() && chat[0]->dataJson.empty() && chat[0]->extraJson.empty());
+    brolostack::client::resolveFrameArgs(e, frame);
+    EXPECT_EQ(chat[0]->dataJson, R"({"text":"hi"})");
+    EXPECT_EQ(message[0]->dataJson, frame);
 }
 
 // ===========================================================================
@@ -1428,7 +1454,7 @@ TEST_F(ClientCoreTest, StatsReportTrafficLatencyReconnectsAndRooms) {
     for (std::uint64_t o = 1; o <= 4; ++o) receive(messageFrame("other", o, "e2"));
     std::int64_t ts = now;
     now += 30;
-    receive(R"({"op":"pong","ts":)" + std::to_string(ts) + "}");
+    receive(R"({"op":"pong","ts":)" + std::to_string(ts) + R"(,"serverTs":1})");
     Document s2 = parse(core().statsJson());
     EXPECT_EQ(s2["messagesSent"].GetUint64(), sent0 + 3);
     EXPECT_EQ(s2["messagesReceived"].GetUint64(), recv0 + 5);

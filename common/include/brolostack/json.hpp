@@ -46,8 +46,16 @@ struct ParseResult {
 /// Parses untrusted text into `doc`: valid UTF-8 only, at most `maxBytes`,
 /// nesting at most `maxDepth` deep, iteratively (no recursion on the input).
 /// With `requireObject`, a top-level value that is not an object fails too.
+/// `knownUtf8`: the caller vouches for the encoding, which is then not
+/// checked again (escapes are, as always).
 ParseResult parseStrict(std::string_view text, Document& doc, std::size_t maxBytes,
-                        unsigned maxDepth, bool requireObject);
+                        unsigned maxDepth, bool requireObject, bool knownUtf8 = false);
+
+/// A document for parsing a text that is read and then dropped (a frame
+/// being decoded), whose memory stays with the thread between uses instead
+/// of being allocated for every parse. One use at a time per thread: the
+/// next call clears it.
+Document& scratchDocument();
 
 /// Compact JSON text of a value (the value was depth-checked on parse).
 std::string toString(const Value& value);

@@ -166,7 +166,7 @@ std::variant<Message, Error> decodeMessage(std::string_view msgJson, std::int64_
     if (m.metadata.ttl && now - m.timestamp >= *m.metadata.ttl) {
         Error e;
         e.code = ErrorCode::Expired;
-        e.message = "the message's ttl has passed";
+        e.message = "the message has expired: its ttl has passed";
         return e;
     }
     return m;

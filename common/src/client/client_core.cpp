@@ -1,17 +1,26 @@
 #include "brolostack/client/client_core.hpp"
 
+#include "brolostack/args/message.hpp"
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/codec.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <set>
+#include <type_traits>
 
 namespace brolostack::client {
 namespace {
 
 constexpr std::size_t kLatencySamples = 100;
+// A server frame may carry a room's whole missed history (a join reply).
+// It arrives as a WebSocket text frame, whose UTF-8 the WebSocket layer
+// has checked (a browser fails the connection otherwise).
+constexpr protocol::DecodeLimits kServerFrameLimits{64 * 1024 * 1024, 64, true};
+
+using Arg = Effect::Arg;
 
 std::string jsonString(std::string_view s) {
     rapidjson::StringBuffer b;
@@ -37,9 +46,21 @@ bool isClientEventName(std::string_view name) {
     return names.count(name) > 0;
 }
 
-bool terminalClose(std::uint16_t code) {
-    return code == protocol::close_code::kProtocolError || code == protocol::close_code::kUnauthorized ||
-           code == protocol::close_code::kForbidden;
+void setRef(protocol::ClientFrame& frame, std::uint64_t ref) {
+    std::visit(
+        [&](auto& f) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(f)>, protocol::PingFrame>) f.ref = ref;
+        },
+        frame);
+}
+
+std::string errorJson(std::string_view code, std::string_view message) {
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "code");
+        json::writeString(w, code);
+        json::writeKey(w, "message");
+        json::writeString(w, message);
+    });
 }
 
 }  // namespace
@@ -55,6 +76,12 @@ const char* stateName(State s) {
     return "disconnected";
 }
 
+bool ClientCore::Outgoing::isMessage() const {
+    return std::holds_alternative<protocol::PublishFrame>(frame) || std::holds_alternative<protocol::SendFrame>(frame);
+}
+
+std::string_view ClientCore::Outgoing::op() const { return protocol::opName(frame); }
+
 ClientCore::ClientCore(ClientOptions options, std::function<double()> random)
     : options_(std::move(options)), random_(std::move(random)) {}
 
@@ -64,13 +91,13 @@ void ClientCore::setState(State s, Effects& out) {
     emit(out, "state", jsonString(stateName(s)));
 }
 
-void ClientCore::emit(Effects& out, const std::string& name, std::string dataJson, std::string extraJson) {
-    Effect e;
-    e.kind = Effect::Kind::Emit;
-    e.text = name;
-    e.dataJson = std::move(dataJson);
-    e.extraJson = std::move(extraJson);
-    out.push_back(std::move(e));
+void ClientCore::emit(Effects& out, const std::string& name, std::string dataJson) {
+    emitArgs(out, name, Arg::Json, std::move(dataJson), Arg::None, {});
+}
+
+void ClientCore::emitArgs(Effects& out, std::string name, Arg data, std::string dataJson, Arg extra,
+                          std::string extraJson) {
+    out.push_back(Effect{Effect::Kind::Emit, std::move(name), data, std::move(dataJson), extra, std::move(extraJson), 0, 0});
 }
 
 std::string ClientCore::newMid() {
@@ -84,16 +111,16 @@ std::uint64_t ClientCore::connect(std::int64_t now, Effects& out) {
     (void)now;
     std::uint64_t id = nextRequestId_++;
     if (state_ == State::Connected) {
-        out.push_back(Effect{Effect::Kind::Resolve, {}, "{}", {}, id, 0});
+        out.push_back(Effect::resolve(id, Arg::Json, "{}"));
         return id;
     }
     // A connect while one is under way joins it: the last request settles.
-    if (connectRequest_) out.push_back(Effect{Effect::Kind::Reject, "superseded", "a newer connect() call replaced this one", {}, connectRequest_, 0});
+    if (connectRequest_) out.push_back(Effect::reject(connectRequest_, "superseded", "a newer connect() call replaced this one"));
     connectRequest_ = id;
     if (state_ == State::Connecting) return id;
     attempts_ = 0;
     setState(State::Connecting, out);
-    out.push_back(Effect{Effect::Kind::Open, {}, {}, {}, 0, 0});
+    out.push_back(Effect::open());
     return id;
 }
 
@@ -102,16 +129,16 @@ void ClientCore::disconnect(std::int64_t, Effects& out) {
     bool wasUp = state_ != State::Closed && state_ != State::Disconnected;
     setState(State::Closed, out);
     if (wasUp) emit(out, "disconnected", "{\"code\":1000,\"reason\":\"client disconnect\"}");
-    if (open) out.push_back(Effect{Effect::Kind::Close, "client disconnect", {}, {}, 0, 1000});
+    if (open) out.push_back(Effect::close(protocol::close_code::kNormal, "client disconnect"));
     failPending("disconnected", "the client was disconnected", out);
 }
 
 void ClientCore::failPending(const std::string& code, const std::string& message, Effects& out) {
     for (const auto& o : outbox_)
-        if (o.requestId) out.push_back(Effect{Effect::Kind::Reject, code, message, {}, o.requestId, 0});
+        if (o.requestId) out.push_back(Effect::reject(o.requestId, code, message));
     outbox_.clear();
     ++queueVersion_;
-    if (connectRequest_) out.push_back(Effect{Effect::Kind::Reject, code, message, {}, connectRequest_, 0});
+    if (connectRequest_) out.push_back(Effect::reject(connectRequest_, code, message));
     connectRequest_ = 0;
 }
 
@@ -120,9 +147,8 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
     o.requestId = nextRequestId_++;
     o.queuedAt = now;
     std::uint64_t id = o.requestId;
-    bool message = o.op == "publish" || o.op == "send";
-    if (message && !options_.queueEnabled && everConnected_ && state_ != State::Connected) {
-        out.push_back(Effect{Effect::Kind::Reject, "unavailable", "offline, and the message queue is off", {}, id, 0});
+    if (o.isMessage() && !options_.queueEnabled && everConnected_ && state_ != State::Connected) {
+        out.push_back(Effect::reject(id, "unavailable", "offline, and the message queue is off"));
         return id;
     }
     outbox_.push_back(std::move(o));
@@ -131,7 +157,7 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
         transmit(outbox_.back(), out);
         return id;
     }
-    emit(out, "message-queued", "{\"op\":" + jsonString(outbox_.back().op) + ",\"queued\":" +
+    emit(out, "message-queued", "{\"op\":" + jsonString(outbox_.back().op()) + ",\"queued\":" +
                                     std::to_string(outbox_.size()) + "}");
     dropOverflow(out);
     return id;
@@ -140,7 +166,7 @@ std::uint64_t ClientCore::enqueue(Outgoing o, std::int64_t now, Effects& out) {
 // Bounded: past queueMaxSize unsent messages, the oldest of the lowest
 // priority present makes room, and says so.
 void ClientCore::dropOverflow(Effects& out) {
-    auto unsentMessage = [](const Outgoing& x) { return !x.sent && (x.op == "publish" || x.op == "send"); };
+    auto unsentMessage = [](const Outgoing& x) { return !x.sent && x.isMessage(); };
     auto unsent = static_cast<std::size_t>(std::count_if(outbox_.begin(), outbox_.end(), unsentMessage));
     for (; unsent > options_.queueMaxSize; --unsent) {
         auto oldest = outbox_.end();  // of the lowest priority present
@@ -149,7 +175,7 @@ void ClientCore::dropOverflow(Effects& out) {
         ++dropped_;
         emit(out, "message-dropped", "{\"reason\":\"queue-full\",\"mid\":" + jsonString(oldest->mid) + "}");
         if (oldest->requestId)
-            out.push_back(Effect{Effect::Kind::Reject, "dropped", "the message queue was full", {}, oldest->requestId, 0});
+            out.push_back(Effect::reject(oldest->requestId, "dropped", "the message queue was full"));
         outbox_.erase(oldest);
         ++queueVersion_;
     }
@@ -160,9 +186,8 @@ void ClientCore::transmit(Outgoing& o, Effects& out) {
     o.sent = true;
     o.sentAt = lastNow_;
     ++messagesSent_;
-    std::string frame = "{\"op\":" + jsonString(o.op) + ",\"ref\":" + std::to_string(o.ref) +
-                        (o.frameWithoutRef.empty() ? "" : "," + o.frameWithoutRef) + "}";
-    out.push_back(Effect{Effect::Kind::Send, std::move(frame), {}, {}, 0, 0});
+    setRef(o.frame, o.ref);
+    out.push_back(Effect::send(protocol::encodeClientFrame(o.frame)));
 }
 
 void ClientCore::flush(Effects& out) {
@@ -186,14 +211,15 @@ std::uint64_t ClientCore::joinRoom(const std::string& room, const std::string& n
 // A room this client already knows a position in (restored from a snapshot,
 // or joined again) is joined with `since`: the reply carries what it missed.
 ClientCore::Outgoing ClientCore::joinFrame(const std::string& room, const RoomState& r) const {
+    protocol::JoinFrame f;
+    f.room = room;
+    if (!r.name.empty()) f.name = r.name;
+    f.infoJson = r.infoJson;
+    if (r.known) f.since = protocol::StreamPosition{r.epoch, r.offset};
     Outgoing o;
-    o.op = "join";
+    o.frame = std::move(f);
     o.room = room;
     o.since = r.known;
-    o.frameWithoutRef = "\"room\":" + jsonString(room) + (r.name.empty() ? "" : ",\"name\":" + jsonString(r.name)) +
-                        ",\"info\":" + r.infoJson;
-    if (r.known)
-        o.frameWithoutRef += ",\"since\":{\"epoch\":" + jsonString(r.epoch) + ",\"offset\":" + std::to_string(r.offset) + "}";
     return o;
 }
 
@@ -201,24 +227,24 @@ std::uint64_t ClientCore::leaveRoom(const std::string& room, std::int64_t now, E
     rooms_.erase(room);
     ++queueVersion_;
     Outgoing o;
-    o.op = "leave";
-    o.frameWithoutRef = "\"room\":" + jsonString(room);
+    o.frame = protocol::LeaveFrame{0, room};
     return enqueue(std::move(o), now, out);
 }
 
 std::uint64_t ClientCore::history(const std::string& room, std::uint64_t limit, std::int64_t now, Effects& out) {
+    protocol::HistoryFrame f;
+    f.room = room;
+    f.limit = static_cast<std::uint32_t>(std::min<std::uint64_t>(limit, UINT32_MAX));
     Outgoing o;
-    o.op = "history";
+    o.frame = std::move(f);
     o.room = room;
-    o.frameWithoutRef = "\"room\":" + jsonString(room) + ",\"limit\":" + std::to_string(limit);
     return enqueue(std::move(o), now, out);
 }
 
 std::uint64_t ClientCore::members(const std::string& room, std::int64_t now, Effects& out) {
     Outgoing o;
-    o.op = "members";
+    o.frame = protocol::MembersFrame{0, room};
     o.room = room;
-    o.frameWithoutRef = "\"room\":" + jsonString(room);
     return enqueue(std::move(o), now, out);
 }
 
@@ -226,38 +252,33 @@ std::uint64_t ClientCore::refreshToken(const std::string& token, std::int64_t no
     options_.token = token;
     if (state_ != State::Connected) {
         std::uint64_t id = nextRequestId_++;
-        out.push_back(Effect{Effect::Kind::Resolve, {}, "{}", {}, id, 0});
+        out.push_back(Effect::resolve(id, Arg::Json, "{}"));
         return id;
     }
     Outgoing o;
-    o.op = "refresh";
-    o.frameWithoutRef = "\"token\":" + jsonString(token);
+    o.frame = protocol::RefreshFrame{0, token};
     return enqueue(std::move(o), now, out);
 }
 
 std::uint64_t ClientCore::publish(const std::string& room, const std::string& event, const std::string& dataJson,
                                   bool echo, std::int64_t now, Effects& out, Priority priority) {
     Outgoing o;
-    o.op = "publish";
+    o.mid = newMid();
+    o.frame = protocol::PublishFrame{0, room, event, dataJson.empty() ? "null" : dataJson, o.mid, echo};
     o.priority = priority;
     o.room = room;
+    o.event = event;
     o.echo = echo;
-    o.mid = newMid();
-    o.frameWithoutRef = "\"room\":" + jsonString(room) + ",\"event\":" + jsonString(event) +
-                        ",\"data\":" + (dataJson.empty() ? "null" : dataJson) + ",\"mid\":" + jsonString(o.mid) +
-                        ",\"echo\":" + (echo ? "true" : "false");
     return enqueue(std::move(o), now, out);
 }
 
 std::uint64_t ClientCore::send(const std::string& event, const std::string& dataJson, std::int64_t now, Effects& out,
                                Priority priority) {
     Outgoing o;
-    o.op = "send";
+    o.mid = newMid();
+    o.frame = protocol::SendFrame{0, event, dataJson.empty() ? "null" : dataJson, o.mid};
     o.event = event;
     o.priority = priority;
-    o.mid = newMid();
-    o.frameWithoutRef = "\"event\":" + jsonString(event) + ",\"data\":" + (dataJson.empty() ? "null" : dataJson) +
-                        ",\"mid\":" + jsonString(o.mid);
     return enqueue(std::move(o), now, out);
 }
 
@@ -268,129 +289,88 @@ void ClientCore::opened(std::int64_t now, Effects& out) {
 
 void ClientCore::sendHello(Effects& out) {
     helloRef_ = nextRef_++;
-    rapidjson::StringBuffer b;
-    json::Writer w(b);
-    w.StartObject();
-    json::writeKey(w, "op");
-    json::writeString(w, "hello");
-    json::writeKey(w, "ref");
-    w.Uint64(helloRef_);
-    json::writeKey(w, "v");
-    w.Int(protocol::kProtocolVersion);
-    if (!options_.token.empty()) {
-        json::writeKey(w, "token");
-        json::writeString(w, options_.token);
-    }
-    if (!options_.apiKey.empty()) {
-        json::writeKey(w, "apiKey");
-        json::writeString(w, options_.apiKey);
-    }
-    json::writeKey(w, "client");
-    w.StartObject();
-    json::writeKey(w, "name");
-    json::writeString(w, "brolostack-js");
-    json::writeKey(w, "version");
-    json::writeString(w, "1.0.0");
-    w.EndObject();
+    protocol::HelloFrame hello;
+    hello.ref = helloRef_;
+    if (!options_.token.empty()) hello.token = options_.token;
+    if (!options_.apiKey.empty()) hello.apiKey = options_.apiKey;
+    hello.client = protocol::ClientInfo{"brolostack-js", "1.0.0"};
     if (!sid_.empty()) {
-        json::writeKey(w, "resume");
-        w.StartObject();
-        json::writeKey(w, "sid");
-        json::writeString(w, sid_);
-        if (!resumeToken_.empty()) {
-            json::writeKey(w, "token");
-            json::writeString(w, resumeToken_);
-        }
-        json::writeKey(w, "rooms");
-        w.StartObject();
-        for (const auto& [room, r] : rooms_) {
-            if (!r.known) continue;
-            json::writeKey(w, room);
-            w.StartObject();
-            json::writeKey(w, "epoch");
-            json::writeString(w, r.epoch);
-            json::writeKey(w, "offset");
-            w.Uint64(r.offset);
-            w.EndObject();
-        }
-        w.EndObject();
-        w.EndObject();
+        protocol::ResumeState resume;
+        resume.sid = sid_;
+        resume.token = resumeToken_;
+        for (const auto& [room, r] : rooms_)
+            if (r.known) resume.rooms[room] = protocol::StreamPosition{r.epoch, r.offset};
+        hello.resume = std::move(resume);
     }
-    w.EndObject();
-    out.push_back(Effect{Effect::Kind::Send, std::string(b.GetString(), b.GetSize()), {}, {}, 0, 0});
+    out.push_back(Effect::send(protocol::encodeClientFrame(hello)));
 }
 
-void ClientCore::received(const std::string& text, std::int64_t now, Effects& out) {
+void ClientCore::received(std::string_view text, std::int64_t now, Effects& out) {
     lastNow_ = now;
     ++messagesReceived_;
-    json::Document doc;
-    if (!json::parseStrict(text, doc, 64 * 1024 * 1024, 64, true).ok() || !doc.HasMember("op") || !doc["op"].IsString())
-        return emit(out, "error", "{\"code\":\"bad_frame\",\"message\":\"the server sent a frame that is not JSON\"}");
-    std::string op = doc["op"].GetString();
-    auto str = [&](const char* k) -> std::string {
-        return doc.HasMember(k) && doc[k].IsString() ? std::string(doc[k].GetString(), doc[k].GetStringLength()) : "";
-    };
-    auto raw = [&](const json::Value& obj, const char* k) -> std::string {
-        return obj.HasMember(k) ? json::toString(obj[k]) : "null";
-    };
-    if (op == "reply") {
-        std::uint64_t ref = doc.HasMember("ref") && doc["ref"].IsUint64() ? doc["ref"].GetUint64() : 0;
-        bool ok = doc.HasMember("ok") && doc["ok"].IsBool() && doc["ok"].GetBool();
-        std::string code, message;
-        if (!ok && doc.HasMember("error") && doc["error"].IsObject()) {
-            const auto& e = doc["error"];
-            code = e.HasMember("code") && e["code"].IsString() ? e["code"].GetString() : "internal";
-            message = e.HasMember("message") && e["message"].IsString() ? e["message"].GetString() : "";
+    auto decoded = protocol::decodeServerFrame(text, kServerFrameLimits);
+    if (!decoded.frame) {
+        // A newer server's op is not this client's business; anything else
+        // the server sent is broken, and the application hears of it.
+        if (decoded.error->code == protocol::ErrorCode::UnknownOp) return;
+        return emit(out, "error", errorJson("bad_frame", "the server sent a frame this client cannot read: " +
+                                                             decoded.error->message));
+    }
+    handle(*decoded.frame, text, false, now, out);
+}
+
+void ClientCore::handle(const protocol::ServerFrame& frame, std::string_view text, bool nested, std::int64_t now,
+                        Effects& out) {
+    if (const auto* f = std::get_if<protocol::MessageFrame>(&frame)) return onMessage(*f, text, nested, out);
+    if (const auto* f = std::get_if<protocol::ArgsPushFrame>(&frame)) return onArgsPush(*f, nested, out);
+    if (nested) return;  // a reply carries only messages and ARGS pushes
+    if (const auto* f = std::get_if<protocol::ReplyFrame>(&frame)) {
+        if (f->ref != helloRef_ || helloRef_ == 0) return onReply(*f, out);
+        helloRef_ = 0;
+        if (f->ok) return onWelcome(*f, now, out);
+        if (connectRequest_) {
+            out.push_back(Effect::reject(connectRequest_, std::string(protocol::errorCodeName(f->error.code)),
+                                         f->error.message));
+            connectRequest_ = 0;
         }
-        if (ref == helloRef_ && helloRef_ != 0) {
-            helloRef_ = 0;
-            if (ok) onWelcome(raw(doc, "data"), now, out);
-            else if (connectRequest_) {
-                out.push_back(Effect{Effect::Kind::Reject, code, message, {}, connectRequest_, 0});
-                connectRequest_ = 0;
-            }
-            return;
-        }
-        onReply(ref, ok, raw(doc, "data"), code, message, out);
-    } else if (op == "message") {
-        std::uint64_t offset = doc.HasMember("offset") && doc["offset"].IsUint64() ? doc["offset"].GetUint64() : 0;
-        onMessage(text, str("room"), str("event"), raw(doc, "data"), offset, str("epoch"), out);
-    } else if (op == "args") {
-        if (!doc.HasMember("msg") || !doc["msg"].IsObject()) return;
-        const auto& msg = doc["msg"];
-        std::string type = msg.HasMember("type") && msg["type"].IsString() ? msg["type"].GetString() : "";
-        std::uint64_t offset = doc.HasMember("offset") && doc["offset"].IsUint64() ? doc["offset"].GetUint64() : 0;
-        std::string room = str("room");
-        if (!room.empty()) {
-            auto it = rooms_.find(room);
-            if (it != rooms_.end() && it->second.known && str("epoch") == it->second.epoch && offset <= it->second.offset)
-                return;  // already seen (replayed on recovery)
-            if (it != rooms_.end() && it->second.known && str("epoch") == it->second.epoch) it->second.offset = offset;
-        }
-        emit(out, kebab(type), raw(msg, "payload"), json::toString(msg));
-    } else if (op == "presence") {
-        std::string action = str("action");
-        emit(out, action == "join" ? "user-joined" : "user-left", raw(doc, "member"), text);
-    } else if (op == "pong") {
-        if (!doc.HasMember("ts") || !doc["ts"].IsNumber()) return;
-        double latency = static_cast<double>(now) - doc["ts"].GetDouble();
-        latencies_.push_back(latency);
-        while (latencies_.size() > kLatencySamples) latencies_.pop_front();
-        double average = std::accumulate(latencies_.begin(), latencies_.end(), 0.0) / static_cast<double>(latencies_.size());
-        emit(out, "latency-updated", "{\"latency\":" + std::to_string(latency) + ",\"average\":" + std::to_string(average) + "}");
-    } else if (op == "expiring") {
-        emit(out, "token-expiring", raw(doc, "inMs"));
-    } else if (op == "error") {
-        emit(out, "error", raw(doc, "error"), text);
+    } else if (const auto* f = std::get_if<protocol::PresenceFrame>(&frame)) {
+        emitArgs(out, f->action == "join" ? "user-joined" : "user-left", Arg::FrameMember, {}, Arg::Frame, {});
+    } else if (const auto* f = std::get_if<protocol::PongFrame>(&frame)) {
+        onPong(*f, now, out);
+    } else if (std::holds_alternative<protocol::ExpiringFrame>(frame)) {
+        emitArgs(out, "token-expiring", Arg::FrameInMs, {}, Arg::None, {});
+    } else if (std::holds_alternative<protocol::ErrorFrame>(frame)) {
+        emitArgs(out, "error", Arg::FrameError, {}, Arg::Frame, {});
     }
 }
 
-void ClientCore::onWelcome(const std::string& dataJson, std::int64_t now, Effects& out) {
-    json::Document welcome;
-    welcome.Parse(dataJson.c_str());
-    if (!welcome.IsObject()) return;
-    sid_ = welcome.HasMember("sid") && welcome["sid"].IsString() ? welcome["sid"].GetString() : "";
-    resumeToken_ = welcome.HasMember("resumeToken") && welcome["resumeToken"].IsString() ? welcome["resumeToken"].GetString() : "";
+void ClientCore::handleNested(const std::vector<std::string>& frames, std::int64_t now, Effects& out) {
+    for (const auto& text : frames) {
+        auto decoded = protocol::decodeServerFrame(text, kServerFrameLimits);
+        if (decoded.frame) handle(*decoded.frame, text, true, now, out);
+    }
+}
+
+void ClientCore::onPong(const protocol::PongFrame& f, std::int64_t now, Effects& out) {
+    // Our pings carry the client's clock; a pong without it answers someone else's.
+    if (!f.tsJson) return;
+    char* end = nullptr;
+    double sentAt = std::strtod(f.tsJson->c_str(), &end);
+    if (end == f.tsJson->c_str()) return;
+    double latency = static_cast<double>(now) - sentAt;
+    latencies_.push_back(latency);
+    while (latencies_.size() > kLatencySamples) latencies_.pop_front();
+    double average = std::accumulate(latencies_.begin(), latencies_.end(), 0.0) / static_cast<double>(latencies_.size());
+    emit(out, "latency-updated", "{\"latency\":" + std::to_string(latency) + ",\"average\":" + std::to_string(average) + "}");
+}
+
+void ClientCore::onWelcome(const protocol::ReplyFrame& reply, std::int64_t now, Effects& out) {
+    auto decoded = protocol::decodeWelcome(reply.dataJson);
+    if (auto* e = std::get_if<protocol::Error>(&decoded))
+        return emit(out, "error", errorJson("bad_frame", "the server's welcome is not readable: " + e->message));
+    const protocol::Welcome& welcome = std::get<protocol::Welcome>(decoded);
+    sid_ = welcome.sid;
+    resumeToken_ = welcome.resumeToken;
     attempts_ = 0;
     nextPingAt_ = now;
     setState(State::Connected, out);
@@ -399,106 +379,111 @@ void ClientCore::onWelcome(const std::string& dataJson, std::int64_t now, Effect
         emit(out, "reconnected", "{\"attempts\":" + std::to_string(reconnectCount_) + "}");
     }
     everConnected_ = true;
-    emit(out, "connected", dataJson);
-    if (welcome.HasMember("rooms") && welcome["rooms"].IsObject()) {
-        for (auto it = welcome["rooms"].MemberBegin(); it != welcome["rooms"].MemberEnd(); ++it) {
-            std::string room = it->name.GetString();
-            const auto& r = it->value;
-            bool recovered = r.HasMember("recovered") && r["recovered"].IsBool() && r["recovered"].GetBool();
-            auto state = rooms_.find(room);
-            if (state == rooms_.end()) continue;
-            if (r.HasMember("missed") && r["missed"].IsArray())
-                for (const auto& frame : r["missed"].GetArray()) received(json::toString(frame), now, out);
-            if (!recovered) emit(out, "recovery-failed", "{\"room\":" + jsonString(room) + "}");
-            if (r.HasMember("epoch") && r["epoch"].IsString()) {
-                state->second.epoch = r["epoch"].GetString();
-                state->second.offset = r.HasMember("offset") && r["offset"].IsUint64() ? r["offset"].GetUint64() : 0;
-                state->second.known = true;
-            }
-        }
+    emitArgs(out, "connected", Arg::FrameData, {}, Arg::None, {});
+    for (const auto& [room, resumed] : welcome.rooms) {
+        if (!rooms_.count(room)) continue;
+        if (resumed.joined) handleNested(resumed.joined->missed, now, out);
+        if (!resumed.joined || !resumed.joined->recovered) emit(out, "recovery-failed", "{\"room\":" + jsonString(room) + "}");
+        if (resumed.joined) takeRoomPosition(room, *resumed.joined);
     }
     flush(out);
     if (connectRequest_) {
-        out.push_back(Effect{Effect::Kind::Resolve, {}, dataJson, {}, connectRequest_, 0});
+        out.push_back(Effect::resolve(connectRequest_, Arg::FrameData));
         connectRequest_ = 0;
     }
 }
 
-void ClientCore::onReply(std::uint64_t ref, bool ok, const std::string& dataJson, const std::string& code,
-                         const std::string& message, Effects& out) {
-    auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Outgoing& o) { return o.sent && o.ref == ref; });
+void ClientCore::takeRoomPosition(const std::string& room, const protocol::JoinReply& reply) {
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    it->second.epoch = reply.position.epoch;
+    it->second.offset = reply.position.offset;
+    it->second.known = true;
+}
+
+void ClientCore::onReply(const protocol::ReplyFrame& reply, Effects& out) {
+    auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Outgoing& o) { return o.sent && o.ref == reply.ref; });
     if (it == outbox_.end()) return;
     Outgoing o = std::move(*it);
     outbox_.erase(it);
     ++queueVersion_;
-    if (ok && o.op == "join") {
-        onJoined(o, dataJson, out);
-    } else if (ok && o.op == "leave") {
-        emit(out, "room-left", dataJson);
-    } else if (ok && o.op == "send") {
-        // join-session answers with the session room's join reply, and
-        // leave-session with its room: track it like a joined room.
-        json::Document data;
-        data.Parse(dataJson.c_str());
-        if (data.IsObject() && data.HasMember("room") && data["room"].IsString() &&
-            std::string_view(data["room"].GetString()).rfind("$session:", 0) == 0) {
-            std::string room = data["room"].GetString();
-            if (data.HasMember("epoch") && data["epoch"].IsString() && data.HasMember("offset") && data["offset"].IsUint64()) {
-                RoomState& r = rooms_[room];
-                r.epoch = data["epoch"].GetString();
-                r.offset = data["offset"].GetUint64();
-                r.known = true;
-            } else {
-                rooms_.erase(room);
-            }
+    if (reply.ok && std::holds_alternative<protocol::JoinFrame>(o.frame)) {
+        auto joined = protocol::decodeJoinReply(reply.dataJson);
+        if (auto* j = std::get_if<protocol::JoinReply>(&joined)) onJoined(o, *j, out);
+        else emit(out, "error", errorJson("bad_frame", "the server's join reply is not readable: " +
+                                                           std::get<protocol::Error>(joined).message));
+        emitArgs(out, "room-joined", Arg::FrameData, {}, Arg::None, {});
+    } else if (reply.ok && std::holds_alternative<protocol::LeaveFrame>(o.frame)) {
+        emitArgs(out, "room-left", Arg::FrameData, {}, Arg::None, {});
+    } else if (reply.ok && o.event == "join-session") {
+        // The session room's join reply: tracked like a joined room.
+        auto joined = protocol::decodeJoinReply(reply.dataJson);
+        if (auto* j = std::get_if<protocol::JoinReply>(&joined)) {
+            rooms_[j->room];
+            takeRoomPosition(j->room, *j);
         }
-    } else if (ok && o.op == "publish" && !o.echo) {
+    } else if (reply.ok && o.event == "leave-session") {
+        auto left = protocol::decodeLeaveReply(reply.dataJson);
+        if (auto* l = std::get_if<protocol::LeaveReply>(&left)) rooms_.erase(l->room);
+    } else if (reply.ok && std::holds_alternative<protocol::PublishFrame>(o.frame) && !o.echo) {
         // Our own message takes its offset: later ones continue after it
         // (with echo, the echoed copy advances it when it arrives).
-        json::Document data;
-        data.Parse(dataJson.c_str());
-        if (data.IsObject() && data.HasMember("room") && data["room"].IsString() && data.HasMember("offset") &&
-            data["offset"].IsUint64()) {
-            auto room = rooms_.find(data["room"].GetString());
-            if (room != rooms_.end() && room->second.known && data.HasMember("epoch") && data["epoch"].IsString() &&
-                room->second.epoch == data["epoch"].GetString())
-                room->second.offset = std::max(room->second.offset, data["offset"].GetUint64());
+        auto published = protocol::decodePublishReply(reply.dataJson);
+        if (auto* p = std::get_if<protocol::PublishReply>(&published)) {
+            auto room = rooms_.find(p->room);
+            if (room != rooms_.end() && room->second.known && room->second.epoch == p->position.epoch)
+                room->second.offset = std::max(room->second.offset, p->position.offset);
         }
     }
     if (!o.requestId) return;
-    if (ok) out.push_back(Effect{Effect::Kind::Resolve, {}, dataJson, {}, o.requestId, 0});
-    else out.push_back(Effect{Effect::Kind::Reject, code, message, {}, o.requestId, 0});
+    if (reply.ok) out.push_back(Effect::resolve(o.requestId, Arg::FrameData));
+    else out.push_back(Effect::reject(o.requestId, std::string(protocol::errorCodeName(reply.error.code)), reply.error.message));
 }
 
-void ClientCore::onJoined(const Outgoing& join, const std::string& dataJson, Effects& out) {
-    json::Document data;
-    data.Parse(dataJson.c_str());
-    auto room = rooms_.find(join.room);
-    if (data.IsObject() && room != rooms_.end()) {
-        // Missed messages first, checked against the position we asked from.
-        if (data.HasMember("missed") && data["missed"].IsArray())
-            for (const auto& frame : data["missed"].GetArray()) received(json::toString(frame), lastNow_, out);
-        bool recovered = data.HasMember("recovered") && data["recovered"].IsBool() && data["recovered"].GetBool();
-        if (join.since && !recovered) emit(out, "recovery-failed", "{\"room\":" + jsonString(join.room) + "}");
-        room = rooms_.find(join.room);  // received() may have changed the map
-        if (room != rooms_.end()) {
-            room->second.epoch = data.HasMember("epoch") && data["epoch"].IsString() ? data["epoch"].GetString() : "";
-            room->second.offset = data.HasMember("offset") && data["offset"].IsUint64() ? data["offset"].GetUint64() : 0;
-            room->second.known = true;
-        }
-    }
-    emit(out, "room-joined", dataJson);
+void ClientCore::onJoined(const Outgoing& join, const protocol::JoinReply& reply, Effects& out) {
+    if (!rooms_.count(join.room)) return;  // left again before the answer came
+    // Missed messages first, checked against the position we asked from.
+    handleNested(reply.missed, lastNow_, out);
+    if (join.since && !reply.recovered) emit(out, "recovery-failed", "{\"room\":" + jsonString(join.room) + "}");
+    takeRoomPosition(join.room, reply);
 }
 
-void ClientCore::onMessage(const std::string& frameJson, const std::string& room, const std::string& event,
-                           const std::string& dataJson, std::uint64_t offset, const std::string& epoch, Effects& out) {
+bool ClientCore::advance(const std::string& room, const std::string& epoch, std::uint64_t offset) {
     auto it = rooms_.find(room);
-    if (it != rooms_.end() && it->second.known && it->second.epoch == epoch) {
-        if (offset <= it->second.offset) return;  // a duplicate (e.g. replayed on recovery)
-        it->second.offset = offset;
+    if (it == rooms_.end() || !it->second.known || it->second.epoch != epoch) return true;
+    if (offset <= it->second.offset) return false;
+    it->second.offset = offset;
+    return true;
+}
+
+void ClientCore::onMessage(const protocol::MessageFrame& f, std::string_view text, bool nested, Effects& out) {
+    if (!advance(f.room, f.epoch, f.offset)) return;  // a duplicate (e.g. replayed on recovery)
+    bool named = !isClientEventName(f.event);
+    if (!nested) {
+        emitArgs(out, "message", Arg::Frame, {}, Arg::None, {});
+        if (named) emitArgs(out, f.event, Arg::FrameData, {}, Arg::Frame, {});
+        return;
     }
-    emit(out, "message", frameJson);
-    if (!isClientEventName(event)) emit(out, event, dataJson, frameJson);
+    std::string frame(text);
+    if (named) {
+        emitArgs(out, "message", Arg::Json, frame, Arg::None, {});
+        emitArgs(out, f.event, Arg::Json, f.dataJson, Arg::Json, std::move(frame));
+    } else {
+        emitArgs(out, "message", Arg::Json, std::move(frame), Arg::None, {});
+    }
+}
+
+void ClientCore::onArgsPush(const protocol::ArgsPushFrame& f, bool nested, Effects& out) {
+    if (f.room && !advance(*f.room, f.epoch, f.offset)) return;  // already seen (replayed on recovery)
+    // The ARGS layer reads the message. Its ttl was the server's to check
+    // (now = 0 never passes one): a replayed push is still delivered.
+    auto message = args::decodeMessage(f.msgJson, 0, kServerFrameLimits.maxJsonDepth);
+    if (auto* e = std::get_if<protocol::Error>(&message))
+        return emit(out, "error", errorJson("bad_frame", "the server pushed an unreadable ARGS message: " + e->message));
+    const args::Message& m = std::get<args::Message>(message);
+    std::string name = kebab(std::string(args::messageTypeName(m.type)));
+    if (nested) emitArgs(out, std::move(name), Arg::Json, m.payloadJson, Arg::Json, f.msgJson);
+    else emitArgs(out, std::move(name), Arg::FrameMsgPayload, {}, Arg::FrameMsg, {});
 }
 
 void ClientCore::closed(std::uint16_t code, const std::string& reason, std::int64_t now, Effects& out) {
@@ -506,11 +491,10 @@ void ClientCore::closed(std::uint16_t code, const std::string& reason, std::int6
     for (auto& o : outbox_) o.sent = false;  // unanswered: sent again after reconnecting
     helloRef_ = 0;
     emit(out, "disconnected", "{\"code\":" + std::to_string(code) + ",\"reason\":" + jsonString(reason) + "}");
-    if (!options_.reconnection || terminalClose(code)) {
+    if (!options_.reconnection || !protocol::mayReconnectAfter(code)) {
         setState(State::Disconnected, out);
         if (connectRequest_) {
-            out.push_back(Effect{Effect::Kind::Reject, "closed", "closed with " + std::to_string(code) + ": " + reason, {},
-                                 connectRequest_, 0});
+            out.push_back(Effect::reject(connectRequest_, "closed", "closed with " + std::to_string(code) + ": " + reason));
             connectRequest_ = 0;
         }
         return;
@@ -523,7 +507,7 @@ void ClientCore::scheduleReconnect(std::int64_t now, Effects& out) {
         setState(State::Disconnected, out);
         emit(out, "reconnect-error", "{\"attempts\":" + std::to_string(attempts_) + "}");
         if (connectRequest_) {
-            out.push_back(Effect{Effect::Kind::Reject, "unavailable", "could not reach the server", {}, connectRequest_, 0});
+            out.push_back(Effect::reject(connectRequest_, "unavailable", "could not reach the server"));
             connectRequest_ = 0;
         }
         return;
@@ -547,17 +531,17 @@ void ClientCore::tick(std::int64_t now, Effects& out) {
             ++it;
             continue;
         }
-        out.push_back(Effect{Effect::Kind::Reject, "timeout", "no answer from the server in time", {}, it->requestId, 0});
+        out.push_back(Effect::reject(it->requestId, "timeout", "no answer from the server in time"));
         it->requestId = 0;
-        it = (it->op == "publish" || it->op == "send") ? std::next(it) : outbox_.erase(it);
+        it = it->isMessage() ? std::next(it) : outbox_.erase(it);
     }
     if (state_ == State::Reconnecting && now >= reconnectAt_) {
         setState(State::Connecting, out);
-        out.push_back(Effect{Effect::Kind::Open, {}, {}, {}, 0, 0});
+        out.push_back(Effect::open());
     }
     if (state_ == State::Connected && options_.heartbeatIntervalMs > 0 && now >= nextPingAt_) {
         nextPingAt_ = now + options_.heartbeatIntervalMs;
-        out.push_back(Effect{Effect::Kind::Send, "{\"op\":\"ping\",\"ts\":" + std::to_string(now) + "}", {}, {}, 0, 0});
+        out.push_back(Effect::send(protocol::encodeClientFrame(protocol::PingFrame{std::to_string(now)})));
     }
 }
 
@@ -608,6 +592,58 @@ std::string ClientCore::statsJson() const {
     w.Uint64(dropped_);
     w.EndObject();
     return std::string(b.GetString(), b.GetSize());
+}
+
+}  // namespace brolostack::client
+
+namespace brolostack::client {
+
+std::function<double()> seededRandom(double seed) {
+    std::uint64_t state = static_cast<std::uint64_t>(seed * 9007199254740991.0) | 1;
+    return [state]() mutable {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        return static_cast<double>((state * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+    };
+}
+
+void resolveFrameArgs(Effects& effects, std::string_view frame) {
+    json::Document doc;
+    bool parsed = false;
+    auto part = [&](Arg arg) -> std::string {
+        if (arg == Arg::Frame) return std::string(frame);
+        if (!parsed) {
+            doc.Parse(frame.data(), frame.size());
+            parsed = true;
+        }
+        auto member = [](const json::Value& object, const char* key) -> const json::Value* {
+            if (!object.IsObject()) return nullptr;
+            auto it = object.FindMember(key);
+            return it == object.MemberEnd() ? nullptr : &it->value;
+        };
+        const json::Value* v = nullptr;
+        switch (arg) {
+            case Arg::FrameData: v = member(doc, "data"); break;
+            case Arg::FrameMember: v = member(doc, "member"); break;
+            case Arg::FrameError: v = member(doc, "error"); break;
+            case Arg::FrameMsg: v = member(doc, "msg"); break;
+            case Arg::FrameMsgPayload: v = member(doc, "msg") ? member(*member(doc, "msg"), "payload") : nullptr; break;
+            case Arg::FrameInMs: v = member(doc, "inMs"); break;
+            default: break;
+        }
+        return v ? json::toString(*v) : "null";
+    };
+    for (auto& e : effects) {
+        if (e.data != Arg::None && e.data != Arg::Json) {
+            e.dataJson = part(e.data);
+            e.data = Arg::Json;
+        }
+        if (e.extra != Arg::None && e.extra != Arg::Json) {
+            e.extraJson = part(e.extra);
+            e.extra = Arg::Json;
+        }
+    }
 }
 
 }  // namespace brolostack::client

@@ -8,17 +8,18 @@
 #include "brolostack/client/client_core.hpp"
 
 #include "brolostack/json.hpp"
+#include "brolostack/protocol/codec.hpp"
 #include "brolostack/protocol/identifiers.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <type_traits>
 
 namespace brolostack::client {
 namespace {
 
 constexpr std::size_t kMaxSnapshotBytes = 64 * 1024 * 1024;
-
-bool isMessage(const std::string& op) { return op == "publish" || op == "send"; }
 
 /// ARGS shortcuts that act for this connection (its agents, its session
 /// membership, its streams): another page adopting them would register
@@ -33,8 +34,37 @@ bool connectionScoped(std::string_view event) {
 }
 
 /// Whether a queued entry goes into the snapshot another page may adopt.
-bool persisted(const std::string& op, std::string_view event) {
-    return op == "publish" || (op == "send" && !connectionScoped(event));
+bool persisted(const protocol::ClientFrame& frame, std::string_view event) {
+    return std::holds_alternative<protocol::PublishFrame>(frame) ||
+           (std::holds_alternative<protocol::SendFrame>(frame) && !connectionScoped(event));
+}
+
+/// A queued message as the snapshot keeps it: the frame without its ref
+/// (each connection numbers its own).
+std::string storedFrame(protocol::ClientFrame frame) {
+    std::visit(
+        [](auto& f) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(f)>, protocol::PingFrame>) f.ref = 0;
+        },
+        frame);
+    return protocol::encodeClientFrame(frame);
+}
+
+/// The frame of a stored message: `frame` (an object), or, in snapshots of
+/// earlier versions, `op` with `fields` (the frame's members after op, as
+/// text). Either way it passes the protocol's decoder before it is taken.
+std::optional<protocol::ClientFrame> readStoredFrame(const json::Value& item) {
+    std::string text;
+    if (item.HasMember("frame") && item["frame"].IsObject()) {
+        text = json::toString(item["frame"]);
+    } else if (item.HasMember("op") && item["op"].IsString() && item.HasMember("fields") && item["fields"].IsString()) {
+        text = "{\"op\":" + json::toString(item["op"]) + "," + item["fields"].GetString() + "}";
+    } else {
+        return std::nullopt;
+    }
+    auto decoded = protocol::decodeClientFrame(text, {kMaxSnapshotBytes, 64});
+    if (!decoded.frame) return std::nullopt;
+    return std::move(decoded.frame);
 }
 
 /// True when `key` is absent or holds the expected kind of value.
@@ -48,9 +78,9 @@ std::string ClientCore::queueSnapshot() const {
     std::set<std::string> roomsAddressed;
     bool owed = false;
     for (const auto& o : outbox_) {
-        if (!persisted(o.op, o.event)) continue;  // joins and leaves follow from the rooms
+        if (!persisted(o.frame, o.event)) continue;  // joins and leaves follow from the rooms
         owed = true;
-        if (o.op == "publish") roomsAddressed.insert(o.room);
+        if (std::holds_alternative<protocol::PublishFrame>(o.frame)) roomsAddressed.insert(o.room);
     }
     if (!owed) return {};
     rapidjson::StringBuffer b;
@@ -80,12 +110,10 @@ std::string ClientCore::queueSnapshot() const {
     json::writeKey(w, "messages");
     w.StartArray();
     for (const auto& o : outbox_) {
-        if (!persisted(o.op, o.event)) continue;
+        if (!persisted(o.frame, o.event)) continue;
         w.StartObject();
-        json::writeKey(w, "op");
-        json::writeString(w, o.op);
-        json::writeKey(w, "fields");
-        json::writeString(w, o.frameWithoutRef);
+        json::writeKey(w, "frame");
+        json::writeRaw(w, storedFrame(o.frame));
         json::writeKey(w, "mid");
         json::writeString(w, o.mid);
         json::writeKey(w, "queuedAt");
@@ -129,25 +157,24 @@ bool ClientCore::restoreQueue(const std::string& snapshotJson, std::int64_t now,
 
     std::vector<Outgoing> messages;
     for (const auto& item : doc["messages"].GetArray()) {
-        if (!item.IsObject() || !item.HasMember("op") || !item["op"].IsString() || !item.HasMember("fields") ||
-            !item["fields"].IsString() || !item.HasMember("mid") || !item["mid"].IsString() ||
+        if (!item.IsObject() || !item.HasMember("mid") || !item["mid"].IsString() ||
             !absentOr(item, "queuedAt", &json::Value::IsInt64) || !absentOr(item, "priority", &json::Value::IsInt))
             return false;
+        auto frame = readStoredFrame(item);
+        if (!frame) return false;
         Outgoing o;
-        o.op = item["op"].GetString();
-        if (!isMessage(o.op)) return false;
-        // The fields must be JSON object members: check before trusting them.
-        json::Document fields;
-        std::string asObject = "{" + std::string(item["fields"].GetString()) + "}";
-        if (!json::parseStrict(asObject, fields, asObject.size() + 1, 64, true).ok()) return false;
-        if (o.op == "publish") {
-            if (!fields.HasMember("room") || !fields["room"].IsString()) return false;
-            o.room = fields["room"].GetString();
+        if (auto* p = std::get_if<protocol::PublishFrame>(&*frame)) {
+            o.room = p->room;
+            o.event = p->event;
+            o.echo = p->echo;
+        } else if (auto* m = std::get_if<protocol::SendFrame>(&*frame)) {
+            o.event = m->event;
+        } else {
+            return false;  // only messages are kept
         }
-        if (fields.HasMember("event") && fields["event"].IsString()) o.event = fields["event"].GetString();
+        o.frame = std::move(*frame);
         // Snapshots written before connection-scoped sends were kept out.
-        if (!persisted(o.op, o.event)) continue;
-        o.frameWithoutRef = item["fields"].GetString();
+        if (!persisted(o.frame, o.event)) continue;
         o.mid = item["mid"].GetString();
         o.queuedAt = item.HasMember("queuedAt") ? item["queuedAt"].GetInt64() : now;
         if (item.HasMember("priority")) {

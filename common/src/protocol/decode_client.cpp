@@ -208,8 +208,8 @@ std::optional<std::string> verbatimNumber(std::string_view text, const char* key
 
 DecodedClientFrame decodeClientFrame(std::string_view text, const DecodeLimits& limits) {
     DecodedClientFrame out;
-    json::Document doc;
-    auto parsed = json::parseStrict(text, doc, limits.maxMessageBytes, limits.maxJsonDepth, true);
+    json::Document& doc = json::scratchDocument();
+    auto parsed = json::parseStrict(text, doc, limits.maxMessageBytes, limits.maxJsonDepth, true, limits.knownUtf8);
     if (!parsed.ok()) {
         out.error = parseError(parsed);
         return out;

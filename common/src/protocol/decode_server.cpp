@@ -12,28 +12,6 @@ namespace {
 
 using detail::FieldReader;
 
-bool readError(FieldReader& r, const char* name, Error& out) {
-    const json::Value* v = r.find(name);
-    if (!v || !v->IsObject()) {
-        r.fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be an error object");
-        return false;
-    }
-    FieldReader er(*v);
-    std::string code;
-    er.requiredString("code", code, 1, 64);
-    er.requiredString("message", out.message, 0, 1 << 20);
-    std::optional<std::string> details;
-    er.optionalObjectJson("details", details);
-    if (er.failed()) {
-        r.fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be {code, message, details}");
-        return false;
-    }
-    // A code from a newer server is still an error; keep it as internal.
-    out.code = errorCodeFromName(code).value_or(ErrorCode::Internal);
-    out.detailsJson = details.value_or("{}");
-    return true;
-}
-
 std::optional<ServerFrame> decodeReply(FieldReader& r) {
     ReplyFrame f;
     r.requiredUint("ref", f.ref, kMaxSafeInteger);
@@ -43,14 +21,14 @@ std::optional<ServerFrame> decodeReply(FieldReader& r) {
     if (r.failed()) return std::nullopt;
     f.ok = ok->GetBool();
     if (f.ok) r.anyJson("data", f.dataJson, "null");
-    else readError(r, "error", f.error);
+    else r.requiredError("error", f.error);
     if (r.failed()) return std::nullopt;
     return f;
 }
 
 std::optional<ServerFrame> decodeErrorPush(FieldReader& r) {
     ErrorFrame f;
-    readError(r, "error", f.error);
+    r.requiredError("error", f.error);
     std::optional<std::string> opOf;
     r.optionalString("op_of", opOf, 0, 32);
     if (r.failed()) return std::nullopt;
@@ -66,28 +44,11 @@ std::optional<ServerFrame> decodePong(FieldReader& r) {
     return f;
 }
 
-bool readMember(FieldReader& r, const char* name, MemberView& out) {
-    const json::Value* v = r.find(name);
-    if (!v || !v->IsObject()) {
-        r.fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be a member object");
-        return false;
-    }
-    FieldReader mr(*v);
-    mr.requiredString("sid", out.sid, 1, 128);
-    mr.optionalString("user", out.user, 0, 1024);
-    mr.anyJson("info", out.infoJson, "{}");
-    if (mr.failed()) {
-        r.fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be {sid, user, info}");
-        return false;
-    }
-    return true;
-}
-
 std::optional<ServerFrame> decodePresence(FieldReader& r) {
     PresenceFrame f;
     r.requiredRoom("room", f.room);
     r.requiredString("action", f.action, 1, 16);
-    readMember(r, "member", f.member);
+    r.requiredMember("member", f.member);
     r.requiredUint("memberCount", f.memberCount, kMaxSafeInteger);
     if (r.failed()) return std::nullopt;
     if (f.action != "join" && f.action != "leave") {
@@ -138,7 +99,7 @@ std::optional<ServerFrame> decodeAck(FieldReader& r) {
     f.ok = ok->GetBool();
     if (r.find("error")) {
         Error e;
-        if (!readError(r, "error", e)) return std::nullopt;
+        if (!r.requiredError("error", e)) return std::nullopt;
         f.error = std::move(e);
     }
     return f;
@@ -175,8 +136,8 @@ constexpr std::array<std::pair<std::string_view, Decoder>, 8> kDecoders{{
 
 DecodedServerFrame decodeServerFrame(std::string_view text, const DecodeLimits& limits) {
     DecodedServerFrame out;
-    json::Document doc;
-    auto parsed = json::parseStrict(text, doc, limits.maxMessageBytes, limits.maxJsonDepth, true);
+    json::Document& doc = json::scratchDocument();
+    auto parsed = json::parseStrict(text, doc, limits.maxMessageBytes, limits.maxJsonDepth, true, limits.knownUtf8);
     if (!parsed.ok()) {
         Error e;
         e.code = parsed.failure == json::ParseFailure::TooLarge ? ErrorCode::TooLarge : ErrorCode::BadRequest;

@@ -205,4 +205,46 @@ bool FieldReader::optionalNumberJson(const char* name, std::optional<std::string
     return true;
 }
 
+bool FieldReader::requiredError(const char* name, Error& out) {
+    if (failed()) return false;
+    const json::Value* v = find(name);
+    if (!v || !v->IsObject()) {
+        fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be an error object");
+        return false;
+    }
+    FieldReader er(*v);
+    std::string code;
+    er.requiredString("code", code, 1, 64);
+    er.requiredString("message", out.message, 0, 1 << 20);
+    std::optional<std::string> details;
+    er.optionalObjectJson("details", details);
+    if (er.failed()) {
+        fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be {code, message, details}");
+        return false;
+    }
+    // A code from a newer server is still an error; keep it as internal.
+    out.code = errorCodeFromName(code).value_or(ErrorCode::Internal);
+    out.detailsJson = details.value_or("{}");
+    return true;
+}
+
+bool FieldReader::requiredMember(const char* name, MemberView& out) {
+    if (failed()) return false;
+    const json::Value* v = find(name);
+    if (!v || !memberFrom(*v, out)) {
+        fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be a member object {sid, user, info}");
+        return false;
+    }
+    return true;
+}
+
+bool FieldReader::memberFrom(const json::Value& value, MemberView& out) {
+    if (!value.IsObject()) return false;
+    FieldReader mr(value);
+    mr.requiredString("sid", out.sid, 1, 128);
+    mr.optionalString("user", out.user, 0, 1024);
+    mr.anyJson("info", out.infoJson, "{}");
+    return !mr.failed();
+}
+
 }  // namespace brolostack::protocol::detail

@@ -43,6 +43,12 @@ public:
     bool optionalPosition(const char* name, std::optional<StreamPosition>& out);
     bool position(const json::Value& value, const std::string& field, StreamPosition& out);
     bool optionalNumberJson(const char* name, std::optional<std::string>& out);
+    /// {code, message, details}; a code from a newer server becomes internal.
+    bool requiredError(const char* name, Error& out);
+    /// {sid, user, info}
+    bool requiredMember(const char* name, MemberView& out);
+    /// A member object given as a value (an element of `members`).
+    static bool memberFrom(const json::Value& value, MemberView& out);
 
 private:
     const json::Value& object_;

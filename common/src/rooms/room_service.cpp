@@ -3,6 +3,7 @@
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/protocol/json_writers.hpp"
+#include "brolostack/protocol/replies.hpp"
 
 #include <algorithm>
 
@@ -21,14 +22,10 @@ constexpr std::uint32_t kDefaultHistoryLimit = 100;
 
 protocol::MemberView viewOf(const MemberEntry& m) { return {m.sid, m.user, m.infoJson}; }
 
-void writeMembers(json::Writer& w, const Room& room, std::size_t max) {
+void writeMembers(json::Writer& w, const Room& room) {
     json::writeKey(w, "members");
     w.StartArray();
-    std::size_t n = 0;
-    for (const auto& [id, member] : room.members) {
-        if (n++ == max) break;
-        protocol::writeMember(w, viewOf(member));
-    }
+    for (const auto& [id, member] : room.members) protocol::writeMember(w, viewOf(member));
     w.EndArray();
     json::writeKey(w, "memberCount");
     w.Uint64(room.members.size());
@@ -44,16 +41,7 @@ void writeFrames(json::Writer& w, const char* key, const std::vector<HistoryEntr
 }  // namespace
 
 std::string Publication::replyJson() const {
-    return json::object([&](json::Writer& w) {
-        json::writeKey(w, "room");
-        json::writeString(w, at.room);
-        json::writeKey(w, "offset");
-        w.Uint64(at.offset);
-        json::writeKey(w, "epoch");
-        json::writeString(w, at.epoch);
-        json::writeKey(w, "duplicate");
-        w.Bool(duplicate);
-    });
+    return protocol::encodePublishReply({at.room, {at.epoch, at.offset}, duplicate});
 }
 
 RoomService::RoomService(RoomServiceSettings settings, std::function<std::string()> newEpoch, store::Store* store)
@@ -86,26 +74,22 @@ std::variant<std::string, Error> RoomService::join(const Participant& p, const p
             if (memberId != p.id) deliver(memberId, frame);
     }
 
-    bool recovered = false;
-    std::vector<HistoryEntry> missed;
-    if (f.since && f.since->epoch == room.epoch) {
-        recovered = room.history.coversAfter(f.since->offset, room.lastOffset);
-        if (f.since->offset < room.lastOffset) missed = room.history.after(f.since->offset, room.history.size());
+    protocol::JoinReply reply;
+    reply.room = room.id;
+    reply.name = room.name;
+    reply.position = {room.epoch, room.lastOffset};
+    for (const auto& [id, member] : room.members) {
+        if (reply.members.size() == kMaxMembersInJoinReply) break;
+        reply.members.push_back(viewOf(member));
     }
-    return json::object([&](json::Writer& w) {
-        json::writeKey(w, "room");
-        json::writeString(w, room.id);
-        json::writeKey(w, "name");
-        json::writeString(w, room.name);
-        json::writeKey(w, "epoch");
-        json::writeString(w, room.epoch);
-        json::writeKey(w, "offset");
-        w.Uint64(room.lastOffset);
-        writeMembers(w, room, kMaxMembersInJoinReply);
-        json::writeKey(w, "recovered");
-        w.Bool(recovered);
-        writeFrames(w, "missed", missed);
-    });
+    reply.memberCount = room.members.size();
+    if (f.since && f.since->epoch == room.epoch) {
+        reply.recovered = room.history.coversAfter(f.since->offset, room.lastOffset);
+        if (f.since->offset < room.lastOffset)
+            for (const auto& entry : room.history.after(f.since->offset, room.history.size()))
+                reply.missed.push_back(*entry.frame);
+    }
+    return protocol::encodeJoinReply(reply);
 }
 
 void RoomService::leave(MemberId member, const std::string& roomId, std::int64_t now, const Deliver& deliver) {
@@ -212,7 +196,7 @@ std::variant<std::string, Error> RoomService::membersJson(const std::string& roo
     return json::object([&](json::Writer& w) {
         json::writeKey(w, "room");
         json::writeString(w, room->id);
-        writeMembers(w, *room, room->members.size());
+        writeMembers(w, *room);
     });
 }
 

@@ -2,6 +2,7 @@
 // token's claims allow and how frames reach connections is decided here;
 // the rules of rooms themselves are the room service's (rooms/room_service.hpp).
 #include "brolostack/protocol/identifiers.hpp"
+#include "brolostack/protocol/replies.hpp"
 #include "brolostack/server/hub.hpp"
 
 namespace brolostack::server {
@@ -45,11 +46,7 @@ void Hub::handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t n
 void Hub::handleLeave(Connection& c, const protocol::LeaveFrame& f, std::int64_t now, Outbox& out) {
     rooms_.leave(c.id, f.room, now, deliverTo(out));
     if (f.ref == 0) return;
-    reply(c, f.ref, json::object([&](json::Writer& w) {
-              json::writeKey(w, "room");
-              json::writeString(w, f.room);
-          }),
-          out);
+    reply(c, f.ref, protocol::encodeLeaveReply({f.room}), out);
 }
 
 void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t now, Outbox& out) {

@@ -2,10 +2,13 @@
 // is not Node: the wasm core as an ES module that bundlers include as they
 // include any import (no global, no script tag, no second file to serve),
 // and the runtime's own WebSocket.
+import createCore from '../../dist/brolostack_core.mjs';
 
-/** The core module's factory, instantiated once by core.mjs. */
-export function importCore() {
-  return import('../../dist/brolostack_core.mjs').then((module) => module.default());
+/** The core, instantiated synchronously (its wasm is inlined); core.mjs does it once. */
+export function instantiateCore() {
+  const core = {};
+  createCore(core);
+  return core;
 }
 
 /** The WebSocket constructor to use when the app passes none. */

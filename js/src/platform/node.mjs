@@ -4,10 +4,11 @@
 // from the `ws` package when the app installed it.
 import { createRequire } from 'node:module';
 
-/** The core module's factory, instantiated once by core.mjs. */
-export async function importCore() {
-  const require = createRequire(import.meta.url);
-  return require('../../dist/brolostack_core.cjs')();
+/** The core, instantiated synchronously (its wasm is inlined); core.mjs does it once. */
+export function instantiateCore() {
+  const core = {};
+  createRequire(import.meta.url)('../../dist/brolostack_core.cjs')(core);
+  return core;
 }
 
 /** The WebSocket constructor to use when the app passes none; null when there is none. */

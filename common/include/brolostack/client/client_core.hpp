@@ -10,12 +10,16 @@
 // resumeToken, so the server's dedupe turns retries into exactly-once.
 #pragma once
 
+#include "brolostack/protocol/frames.hpp"
+#include "brolostack/protocol/replies.hpp"
+
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace brolostack::client {
@@ -42,16 +46,56 @@ struct ClientOptions {
     std::string apiKey;
 };
 
+/// What the shell must do. Values an event or a settled request carries
+/// are either JSON the core wrote, or a part of the frame being received:
+/// the shell holds that frame already and parses it once, however many
+/// effects use it (a message is one `message` event and one named event).
 struct Effect {
     enum class Kind { Open, Send, Close, Emit, Resolve, Reject };
+    /// Where a value comes from.
+    enum class Arg : std::uint8_t {
+        None,             // no value (undefined)
+        Json,             // the JSON text beside it
+        Frame,            // the received frame, whole
+        FrameData,        // its `data` (a message's, or a reply's)
+        FrameMember,      // its `member` (presence)
+        FrameError,       // its `error`
+        FrameMsg,         // its `msg` (an ARGS push)
+        FrameMsgPayload,  // its `msg.payload`
+        FrameInMs,        // its `inMs` (expiring)
+    };
     Kind kind = Kind::Send;
     std::string text;       // Send: the frame; Close: reason; Emit: event name; Reject: error code
-    std::string dataJson;   // Emit: first argument; Resolve: the reply data; Reject: the message
-    std::string extraJson;  // Emit: second argument (e.g. the whole frame), or empty
+    Arg data = Arg::None;   // Emit: first argument; Resolve: the value
+    std::string dataJson;   // data == Json: its text; Reject: the message
+    Arg extra = Arg::None;  // Emit: second argument
+    std::string extraJson;  // extra == Json: its text
     std::uint64_t requestId = 0;
     std::uint16_t code = 0;  // Close
+
+    static Effect open() { return Effect{Kind::Open, {}, Arg::None, {}, Arg::None, {}, 0, 0}; }
+    static Effect send(std::string frame) { return Effect{Kind::Send, std::move(frame), Arg::None, {}, Arg::None, {}, 0, 0}; }
+    static Effect close(std::uint16_t code, std::string reason) {
+        return Effect{Kind::Close, std::move(reason), Arg::None, {}, Arg::None, {}, 0, code};
+    }
+    static Effect resolve(std::uint64_t id, Arg value, std::string json = {}) {
+        return Effect{Kind::Resolve, {}, value, std::move(json), Arg::None, {}, id, 0};
+    }
+    static Effect reject(std::uint64_t id, std::string code, std::string message) {
+        return Effect{Kind::Reject, std::move(code), Arg::None, std::move(message), Arg::None, {}, id, 0};
+    }
 };
 using Effects = std::vector<Effect>;
+
+/// A random source for ClientCore from a seed in [0, 1): xorshift64*.
+/// Jitter and message ids need spread, not secrecy (a mid only has to be
+/// unique within its sender's dedupe window).
+std::function<double()> seededRandom(double seed);
+
+/// For shells that want every value as JSON text (a native embedder, the
+/// tests): fills dataJson and extraJson of the effects whose values are
+/// parts of `frame`, the text last given to received(), and marks them Json.
+void resolveFrameArgs(Effects& effects, std::string_view frame);
 
 class ClientCore {
 public:
@@ -79,7 +123,7 @@ public:
 
     // ---- what the transport reports ------------------------------------
     void opened(std::int64_t now, Effects& out);
-    void received(const std::string& text, std::int64_t now, Effects& out);
+    void received(std::string_view text, std::int64_t now, Effects& out);
     void closed(std::uint16_t code, const std::string& reason, std::int64_t now, Effects& out);
     void tick(std::int64_t now, Effects& out);
     /// When tick() has something to do next (0: nothing scheduled).
@@ -105,8 +149,7 @@ public:
 private:
     struct Outgoing {
         std::uint64_t requestId = 0;
-        std::string op;  // publish | send | join | leave | history
-        std::string frameWithoutRef;  // the frame's fields after op, as JSON members
+        protocol::ClientFrame frame;  // sent with a fresh ref on each connection
         std::string mid;
         std::string room;   // publish and join: the room addressed
         std::string event;  // publish and send: the event name
@@ -117,6 +160,9 @@ private:
         std::int64_t sentAt = 0;
         std::uint64_t ref = 0;
         std::int64_t queuedAt = 0;
+
+        bool isMessage() const;  // a publish or a send: kept until answered
+        std::string_view op() const;
     };
     struct RoomState {
         std::string name;
@@ -127,19 +173,29 @@ private:
     };
 
     void setState(State s, Effects& out);
-    void emit(Effects& out, const std::string& name, std::string dataJson, std::string extraJson = {});
+    void emit(Effects& out, const std::string& name, std::string dataJson);
+    void emitArgs(Effects& out, std::string name, Effect::Arg data, std::string dataJson, Effect::Arg extra,
+                  std::string extraJson);
     std::uint64_t enqueue(Outgoing o, std::int64_t now, Effects& out);
     void transmit(Outgoing& o, Effects& out);
     void dropOverflow(Effects& out);
     Outgoing joinFrame(const std::string& room, const RoomState& state) const;
-    void onJoined(const Outgoing& join, const std::string& dataJson, Effects& out);
+    void onJoined(const Outgoing& join, const protocol::JoinReply& reply, Effects& out);
+    void takeRoomPosition(const std::string& room, const protocol::JoinReply& reply);
+    /// A frame from the server; `nested` for frames inside a reply (a join's
+    /// or a welcome's missed messages), whose values the core then writes
+    /// as JSON, since they are not the frame the shell holds.
+    void handle(const protocol::ServerFrame& frame, std::string_view text, bool nested, std::int64_t now, Effects& out);
+    void handleNested(const std::vector<std::string>& frames, std::int64_t now, Effects& out);
+    void onArgsPush(const protocol::ArgsPushFrame& f, bool nested, Effects& out);
+    void onPong(const protocol::PongFrame& f, std::int64_t now, Effects& out);
     void flush(Effects& out);
     void sendHello(Effects& out);
-    void onWelcome(const std::string& dataJson, std::int64_t now, Effects& out);
-    void onReply(std::uint64_t ref, bool ok, const std::string& dataJson, const std::string& code,
-                 const std::string& message, Effects& out);
-    void onMessage(const std::string& frameJson, const std::string& room, const std::string& event,
-                   const std::string& dataJson, std::uint64_t offset, const std::string& epoch, Effects& out);
+    void onWelcome(const protocol::ReplyFrame& reply, std::int64_t now, Effects& out);
+    void onReply(const protocol::ReplyFrame& reply, Effects& out);
+    void onMessage(const protocol::MessageFrame& f, std::string_view text, bool nested, Effects& out);
+    /// False for a frame already seen in `room` (replayed on recovery); moves the room's position otherwise.
+    bool advance(const std::string& room, const std::string& epoch, std::uint64_t offset);
     void scheduleReconnect(std::int64_t now, Effects& out);
     void failPending(const std::string& code, const std::string& message, Effects& out);
     std::string newMid();

@@ -15,6 +15,9 @@ namespace brolostack::protocol {
 struct DecodeLimits {
     std::size_t maxMessageBytes = 1024 * 1024;  // larger texts are `too_large`
     unsigned maxJsonDepth = 32;                 // deeper nesting is `bad_request`
+    /// The text is known to be UTF-8 (a WebSocket text frame, which the
+    /// WebSocket layer checked, RFC 6455 section 8.1): not checked again.
+    bool knownUtf8 = false;
 };
 
 /// A decoded client frame, or the error to answer with. `op` and `ref` are

@@ -1,0 +1,126 @@
+// The wasm boundary of one client: received frames go into the core's input
+// buffer as UTF-8 (no string marshalling per call), and each call's effects
+// come back as records on a tape in the wasm heap (wasm-client/effect_tape.hpp)
+// read here as numbers. Values the core takes from the frame being received
+// (a message's data, a presence's member) are read from that frame, parsed
+// once here, however many effects use it.
+
+/** Doubles per record, in wasm-client/effect_tape.hpp's order. */
+const FIELDS = 11;
+const KINDS = ['open', 'send', 'close', 'emit', 'resolve', 'reject'];
+const REJECT = 5;
+// Effect::Arg in common/include/brolostack/client/client_core.hpp.
+const ARG_NONE = 0;
+const ARG_JSON = 1;
+const FRAME_PARTS = [
+  null, null,
+  (f) => f,
+  (f) => f.data,
+  (f) => f.member,
+  (f) => f.error,
+  (f) => f.msg,
+  (f) => f.msg?.payload,
+  (f) => f.inMs,
+];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class CoreChannel {
+  /** `core`: the instantiated module; `client`: its WasmClient. */
+  constructor(core, client) {
+    this.core = core;
+    this.client = client;
+    this.header = client.tapeHeader() / 8;
+    this.inputCapacity = 4096;
+    this.inputAddress = client.inputBuffer(this.inputCapacity);
+    this.inputView = null;  // the input buffer as bytes, while the heap's buffer stays the same
+  }
+
+  /** Hands a text frame to the core; returns its effects. */
+  receive(text, now) {
+    this.feed(text, now);
+    return this.effects(text);
+  }
+
+  /** Hands a text frame to the core, leaving its effects on the tape. */
+  feed(text, now) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const room = text.length * 3;
+    if (room > this.inputCapacity) {
+      this.inputCapacity = room;
+      this.inputAddress = this.client.inputBuffer(room);
+      this.inputView = null;
+    }
+    // The heap's buffer is replaced when wasm memory grows.
+    if (this.inputView?.buffer !== this.core.HEAPU8.buffer) {
+      this.inputView = this.core.HEAPU8.subarray(this.inputAddress, this.inputAddress + this.inputCapacity);
+    }
+    const { written } = encoder.encodeInto(text, this.inputView);
+    this.client.received(written, now);
+  }
+
+  /**
+   * The effects the last call left, as plain objects: read in full before
+   * any is acted on, since a handler that calls the client again replaces
+   * the tape. `frameText`: the frame that call received, if any.
+   */
+  effects(frameText) {
+    const heap = this.core.HEAPF64;
+    const count = heap[this.header];
+    if (count === 0) return [];
+    const bytes = this.core.HEAPU8;
+    let frame;
+    const value = (arg, at) => {
+      if (arg === ARG_NONE) return undefined;
+      if (arg === ARG_JSON) return JSON.parse(text(bytes, heap[at], heap[at + 1]));
+      frame ??= JSON.parse(frameText);
+      return FRAME_PARTS[arg](frame);
+    };
+    const out = new Array(count);
+    for (let i = 0, at = heap[this.header + 1] / 8; i < count; i += 1, at += FIELDS) {
+      const kind = heap[at];
+      out[i] = {
+        kind: KINDS[kind],
+        text: text(bytes, heap[at + 5], heap[at + 6]),
+        // A reject's second string is its message, not JSON.
+        data: kind === REJECT ? text(bytes, heap[at + 7], heap[at + 8]) : value(heap[at + 1], at + 7),
+        extra: value(heap[at + 2], at + 9),
+        id: heap[at + 4],
+        code: heap[at + 3],
+      };
+    }
+    return out;
+  }
+
+  /** The last call's records as they lie on the tape, values unresolved: what tests compare with the native core. */
+  records() {
+    const heap = this.core.HEAPF64;
+    const bytes = this.core.HEAPU8;
+    const out = [];
+    for (let i = 0, at = heap[this.header + 1] / 8; i < heap[this.header]; i += 1, at += FIELDS) {
+      out.push({
+        kind: heap[at], text: text(bytes, heap[at + 5], heap[at + 6]),
+        data: heap[at + 1], dataJson: text(bytes, heap[at + 7], heap[at + 8]),
+        extra: heap[at + 2], extraJson: text(bytes, heap[at + 9], heap[at + 10]),
+        id: heap[at + 4], code: heap[at + 3],
+      });
+    }
+    return out;
+  }
+}
+
+/** UTF-8 at `address`; short ASCII (event names, codes) without TextDecoder's call cost. */
+function text(bytes, address, length) {
+  if (length === 0) return '';
+  if (length <= 32) {
+    let s = '';
+    for (let i = address, end = address + length; i < end; i += 1) {
+      const b = bytes[i];
+      if (b >= 0x80) return decoder.decode(bytes.subarray(address, address + length));
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+  return decoder.decode(bytes.subarray(address, address + length));
+}
