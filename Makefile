@@ -58,7 +58,7 @@ unit:
 # grow coverage collect in $(FUZZ_BUILD)/work/<target>; crashes land there too.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := client_frame_fuzz server_frame_fuzz args_message_fuzz binary_chunk_fuzz jwt_fuzz queue_restore_fuzz inflate_fuzz
+FUZZ_TARGETS := client_frame_fuzz server_frame_fuzz args_message_fuzz binary_chunk_fuzz jwt_fuzz queue_restore_fuzz client_session_fuzz inflate_fuzz
 
 fuzz-build: deps
 	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja \

@@ -46,6 +46,28 @@ snapshots = [
     {"rooms": {}, "messages": []},
 ]
 
+def lines(*frames):
+    return '\n'.join(json.dumps(f, separators=(',', ':')) for f in frames).encode()
+
+def message(offset, event='chat'):
+    return {"op": "message", "room": "general", "event": event, "data": {"n": offset},
+            "from": {"sid": "c-2", "user": None}, "offset": offset, "epoch": "e1", "ts": 1700000000000}
+
+welcome = {"op": "reply", "ref": 1, "ok": True, "data": {"sid": "c-1", "resumeToken": "t", "rooms": {
+    "general": {"recovered": False, "epoch": "e1", "offset": 2, "missed": [message(1), message(2)]},
+    "gone": {"recovered": False, "error": {"code": "forbidden", "message": "no", "details": {}}}}}}
+sessions = [
+    lines(welcome,
+          {"op": "reply", "ref": 2, "ok": True, "data": {"room": "general", "name": "General", "epoch": "e1", "offset": 2,
+           "members": [{"sid": "c-1", "user": None, "info": {}}], "memberCount": 1, "recovered": True, "missed": [message(2)]}},
+          {"op": "reply", "ref": 3, "ok": True, "data": {"room": "general", "offset": 3, "epoch": "e1", "duplicate": False}},
+          message(3), message(4, "note"),
+          {"op": "presence", "room": "general", "action": "leave", "member": {"sid": "c-2", "user": "u", "info": {}}, "memberCount": 1},
+          {"op": "args", "msg": args_messages[2], "room": "$session:s1", "offset": 1, "epoch": "e9"},
+          {"op": "pong", "ts": 1700000000000, "serverTs": 1}),
+    lines({"op": "reply", "ref": 1, "ok": False, "error": {"code": "unauthorized", "message": "no", "details": {}}}),
+]
+
 def deflated(text, level=6, final=False):
     """A message as a permessage-deflate sender writes it: raw deflate, the
     00 00 ff ff of the sync flush removed (or ended with a final block)."""
@@ -68,6 +90,7 @@ seeds = {
     'binary_chunk_fuzz': chunks,
     'jwt_fuzz': [t.encode() for t in jwts],
     'queue_restore_fuzz': [json.dumps(s).encode() for s in snapshots],
+    'client_session_fuzz': sessions,
     'inflate_fuzz': compressed,
 }
 for target, inputs in seeds.items():
