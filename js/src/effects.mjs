@@ -35,6 +35,8 @@ export class CoreChannel {
     this.inputCapacity = 4096;
     this.inputAddress = client.inputBuffer(this.inputCapacity);
     this.inputView = null;  // the input buffer as bytes, while the heap's buffer stays the same
+    this.frameText = undefined;  // the frame whose effects are being read, and its parse
+    this.frame = undefined;
   }
 
   /** Hands a text frame to the core; returns its effects. */
@@ -70,13 +72,7 @@ export class CoreChannel {
     const count = heap[this.header];
     if (count === 0) return [];
     const bytes = this.core.HEAPU8;
-    let frame;
-    const value = (arg, at) => {
-      if (arg === ARG_NONE) return undefined;
-      if (arg === ARG_JSON) return JSON.parse(text(bytes, heap[at], heap[at + 1]));
-      frame ??= JSON.parse(frameText);
-      return FRAME_PARTS[arg](frame);
-    };
+    this.frameText = frameText;
     const out = new Array(count);
     for (let i = 0, at = heap[this.header + 1] / 8; i < count; i += 1, at += FIELDS) {
       const kind = heap[at];
@@ -84,13 +80,23 @@ export class CoreChannel {
         kind: KINDS[kind],
         text: text(bytes, heap[at + 5], heap[at + 6]),
         // A reject's second string is its message, not JSON.
-        data: kind === REJECT ? text(bytes, heap[at + 7], heap[at + 8]) : value(heap[at + 1], at + 7),
-        extra: value(heap[at + 2], at + 9),
+        data: kind === REJECT ? text(bytes, heap[at + 7], heap[at + 8]) : this.value(heap[at + 1], heap, bytes, at + 7),
+        extra: this.value(heap[at + 2], heap, bytes, at + 9),
         id: heap[at + 4],
         code: heap[at + 3],
       };
     }
+    this.frame = undefined;
+    this.frameText = undefined;
     return out;
+  }
+
+  /** One effect value: none, JSON beside it on the tape, or a part of the received frame (parsed on first use). */
+  value(arg, heap, bytes, at) {
+    if (arg === ARG_NONE) return undefined;
+    if (arg === ARG_JSON) return JSON.parse(text(bytes, heap[at], heap[at + 1]));
+    this.frame ??= JSON.parse(this.frameText);
+    return FRAME_PARTS[arg](this.frame);
   }
 
   /** The last call's records as they lie on the tape, values unresolved: what tests compare with the native core. */

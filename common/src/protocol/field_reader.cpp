@@ -33,10 +33,7 @@ bool FieldReader::requiredString(const char* name, std::string& out, std::size_t
         fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' is required");
         return false;
     }
-    std::optional<std::string> value;
-    if (!optionalString(name, value, minBytes, maxBytes)) return false;
-    out = std::move(*value);
-    return true;
+    return readString(name, *v, out, minBytes, maxBytes);
 }
 
 bool FieldReader::optionalString(const char* name, std::optional<std::string>& out, std::size_t minBytes,
@@ -44,18 +41,26 @@ bool FieldReader::optionalString(const char* name, std::optional<std::string>& o
     if (failed()) return false;
     const json::Value* v = find(name);
     if (!v) return true;
-    if (!v->IsString()) {
+    std::string value;
+    if (!readString(name, *v, value, minBytes, maxBytes)) return false;
+    out = std::move(value);
+    return true;
+}
+
+bool FieldReader::readString(const char* name, const json::Value& v, std::string& out, std::size_t minBytes,
+                             std::size_t maxBytes) {
+    if (!v.IsString()) {
         fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' must be a string");
         return false;
     }
-    std::size_t n = v->GetStringLength();
+    std::size_t n = v.GetStringLength();
     if (n < minBytes || n > maxBytes) {
         fail(ErrorCode::BadRequest, name,
              std::string("field '") + name + "' must be " + std::to_string(minBytes) + "-" +
                  std::to_string(maxBytes) + " bytes");
         return false;
     }
-    out.emplace(v->GetString(), n);
+    out.assign(v.GetString(), n);
     return true;
 }
 
@@ -68,14 +73,12 @@ bool FieldReader::optionalRef(std::uint64_t& out) {
 
 bool FieldReader::requiredUint(const char* name, std::uint64_t& out, std::uint64_t maxValue) {
     if (failed()) return false;
-    if (!find(name)) {
+    const json::Value* v = find(name);
+    if (!v) {
         fail(ErrorCode::BadRequest, name, std::string("field '") + name + "' is required");
         return false;
     }
-    std::optional<std::uint64_t> value;
-    if (!optionalUint(name, value, 0, maxValue)) return false;
-    out = *value;
-    return true;
+    return readUint(name, *v, out, 0, maxValue);
 }
 
 bool FieldReader::optionalUint(const char* name, std::optional<std::uint64_t>& out, std::uint64_t minValue,
@@ -83,13 +86,21 @@ bool FieldReader::optionalUint(const char* name, std::optional<std::uint64_t>& o
     if (failed()) return false;
     const json::Value* v = find(name);
     if (!v) return true;
-    if (!v->IsUint64() || v->GetUint64() < minValue || v->GetUint64() > maxValue) {
+    std::uint64_t value = 0;
+    if (!readUint(name, *v, value, minValue, maxValue)) return false;
+    out = value;
+    return true;
+}
+
+bool FieldReader::readUint(const char* name, const json::Value& v, std::uint64_t& out, std::uint64_t minValue,
+                           std::uint64_t maxValue) {
+    if (!v.IsUint64() || v.GetUint64() < minValue || v.GetUint64() > maxValue) {
         fail(ErrorCode::BadRequest, name,
              std::string("field '") + name + "' must be an integer from " + std::to_string(minValue) + " to " +
                  std::to_string(maxValue));
         return false;
     }
-    out = v->GetUint64();
+    out = v.GetUint64();
     return true;
 }
 

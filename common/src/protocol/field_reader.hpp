@@ -51,6 +51,10 @@ public:
     static bool memberFrom(const json::Value& value, MemberView& out);
 
 private:
+    bool readString(const char* name, const json::Value& v, std::string& out, std::size_t minBytes, std::size_t maxBytes);
+    bool readUint(const char* name, const json::Value& v, std::uint64_t& out, std::uint64_t minValue,
+                  std::uint64_t maxValue);
+
     const json::Value& object_;
     std::optional<Error> error_;
 };
