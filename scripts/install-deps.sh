@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 RUN_PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   libwebsocketpp-dev libasio-dev rapidjson-dev libssl-dev zlib1g-dev
-  libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev libsystemd-dev
+  libspdlog-dev libcli11-dev prometheus-cpp-dev libcurl4-openssl-dev libsqlite3-dev libsystemd-dev libhiredis-dev
   emscripten node-acorn
 )
 # The tests on top: GoogleTest, the fuzzers' clang, a browser, the package
@@ -20,7 +20,7 @@ RUN_PACKAGES=(
 TEST_PACKAGES=(
   libgtest-dev
   clang-14 libclang-rt-14-dev
-  curl chromium
+  curl chromium redis-server
   dpkg-dev systemd
   python3-fastapi python3-uvicorn python3-flask python3-django python3-tornado
 )
