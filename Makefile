@@ -108,13 +108,18 @@ backends-python:
 	@/usr/bin/python3 -m unittest discover -s integrations/python/tests
 	@node --test --test-concurrency=1 tests/backends/python-*.test.mjs
 
+# Sockets against the anchors (bench/perf.mjs: our server, Socket.IO, ws and
+# a C ceiling under one native loader) into bench/results/latest.{json,md}
+# and latency.png; QUICK=1 runs that alone, in about a minute.
 bench: build
+	@BENCH_BUILD_DIR=$(BUILD) node bench/perf.mjs $(if $(QUICK),--quick,)
+ifndef QUICK
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5
-	@node bench/sockets.mjs
 	@node bench/store_publish.mjs
 	@node bench/abuse.mjs
 	@node bench/compression.mjs
 	@node bench/client_path.mjs
+endif
 
 # The server with the demo page, and the demo agents as a Node worker
 # beside it; prints the URL; Ctrl-C stops both (scripts/run-demo.mjs).

@@ -1,4 +1,4 @@
-// The Socket.IO anchor for bench/sockets.mjs: the room fan-out written the
+// The Socket.IO anchor for bench/perf.mjs: the room fan-out written the
 // way a Socket.IO user writes it (WebSocket transport only, rooms, an
 // acknowledged publish that reaches every other member). Prints
 // "listening on PORT" once ready.
