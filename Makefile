@@ -112,6 +112,7 @@ backends-python:
 # a C ceiling under one native loader) into bench/results/latest.{json,md}
 # and latency.png; QUICK=1 runs that alone, in about a minute.
 bench: build
+	@scripts/install-deps.sh bench
 	@BENCH_BUILD_DIR=$(BUILD) node bench/perf.mjs $(if $(QUICK),--quick,)
 ifndef QUICK
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5

@@ -5,6 +5,7 @@
 #
 #   scripts/install-deps.sh        everything `make test` uses
 #   scripts/install-deps.sh run    what `make run` uses: the server and the demo
+#   scripts/install-deps.sh bench  `make test`'s, and gnuplot for the bench's latency plot
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,10 @@ TEST_PACKAGES=(
   dpkg-dev systemd
   python3-fastapi python3-uvicorn python3-flask python3-django python3-tornado
 )
+BENCH_PACKAGES=(gnuplot-nox)
 DEBIAN_PACKAGES=("${RUN_PACKAGES[@]}")
 [ "${1:-test}" = run ] || DEBIAN_PACKAGES+=("${TEST_PACKAGES[@]}")
+[ "${1:-test}" != bench ] || DEBIAN_PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
