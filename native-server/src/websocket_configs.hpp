@@ -1,5 +1,5 @@
 // The websocketpp configurations of the server, plain and TLS: websocketpp's
-// own, with two changes.
+// own, with three changes.
 //
 // 1. permessage-deflate is ours (deflate_extension.hpp).
 // 2. On plain TCP a finished connection shuts down only its sending side.
@@ -13,12 +13,18 @@
 //    websocketpp picks the shutdown through its socket policy, a template
 //    parameter of the transport: the policy below is its plain one with that
 //    single call changed. (TLS ends with close_notify and no read shutdown.)
+// 3. No locks and no strands: one thread runs the loop and is the only one
+//    that touches websocketpp (other threads hand work over with post()),
+//    so the mutex websocketpp takes around every send, state read and
+//    buffered-amount read, and the strand it wraps every handler in, only
+//    cost time on each delivery.
 #pragma once
 
 #include "deflate_extension.hpp"
 
 #include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/transport/asio/security/none.hpp>
 
 namespace brolostack::native::half_close {
@@ -49,8 +55,12 @@ namespace brolostack::native {
 struct PlainConfig : websocketpp::config::asio {
     typedef PlainConfig type;
     typedef websocketpp::config::asio base;
+    typedef websocketpp::concurrency::none concurrency_type;
+    static bool const enable_multithreading = false;
 
     struct transport_config : base::transport_config {
+        typedef websocketpp::concurrency::none concurrency_type;
+        static bool const enable_multithreading = false;
         typedef half_close::endpoint socket_type;
     };
     typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
@@ -59,6 +69,15 @@ struct PlainConfig : websocketpp::config::asio {
 
 struct TlsConfig : websocketpp::config::asio_tls {
     typedef TlsConfig type;
+    typedef websocketpp::config::asio_tls base;
+    typedef websocketpp::concurrency::none concurrency_type;
+    static bool const enable_multithreading = false;
+
+    struct transport_config : base::transport_config {
+        typedef websocketpp::concurrency::none concurrency_type;
+        static bool const enable_multithreading = false;
+    };
+    typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
     typedef BoundedDeflateExtension permessage_deflate_type;
 };
 
