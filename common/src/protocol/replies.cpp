@@ -39,15 +39,20 @@ void writeJoinReplyFields(json::Writer& w, const JoinReply& r) {
     w.EndArray();
 }
 
-/// Parses a body that must be a JSON object.
-std::optional<Error> parseBody(std::string_view text, json::Document& doc, const char* what) {
-    if (json::parseStrict(text, doc, text.size(), kMaxBodyDepth, true).ok()) return std::nullopt;
-    return makeError(ErrorCode::BadRequest, std::string(what) + " is not a JSON object");
+/// A body read by `read(FieldReader&, T&)`, which records what is wrong
+/// in the reader: the value, or the first problem found.
+template <class T, class Read>
+std::variant<T, Error> decodeBody(std::string_view text, const char* what, Read read) {
+    json::Document doc;
+    if (!json::parseStrict(text, doc, text.size(), kMaxBodyDepth, true).ok())
+        return makeError(ErrorCode::BadRequest, std::string(what) + " is not a JSON object");
+    FieldReader r(doc);
+    T out;
+    read(r, out);
+    if (r.failed()) return *r.error();
+    return out;
 }
 
-/// A welcome's rooms are keyed by room, and PROTOCOL.md's example of one
-/// has no `room` or `memberCount`: only the position and the recovery are
-/// required there.
 bool readJoinReply(FieldReader& r, JoinReply& out, bool inWelcome) {
     if (!inWelcome || r.find("room")) r.requiredRoom("room", out.room);
     std::optional<std::string> name;
@@ -119,67 +124,51 @@ std::string encodeLeaveReply(const LeaveReply& reply) {
 }
 
 std::variant<JoinReply, Error> decodeJoinReply(std::string_view dataJson) {
-    json::Document doc;
-    if (auto e = parseBody(dataJson, doc, "a join reply")) return *e;
-    FieldReader r(doc);
-    JoinReply out;
-    if (!readJoinReply(r, out, false)) return *r.error();
-    return out;
+    return decodeBody<JoinReply>(dataJson, "a join reply", [](FieldReader& r, JoinReply& out) { readJoinReply(r, out, false); });
 }
 
 std::variant<PublishReply, Error> decodePublishReply(std::string_view dataJson) {
-    json::Document doc;
-    if (auto e = parseBody(dataJson, doc, "a publish reply")) return *e;
-    FieldReader r(doc);
-    PublishReply out;
-    r.requiredRoom("room", out.room);
-    r.requiredUint("offset", out.position.offset, kMaxSafeInteger);
-    r.requiredString("epoch", out.position.epoch, 0, 64);
-    r.optionalBool("duplicate", out.duplicate);
-    if (r.failed()) return *r.error();
-    return out;
+    return decodeBody<PublishReply>(dataJson, "a publish reply", [](FieldReader& r, PublishReply& out) {
+        r.requiredRoom("room", out.room);
+        r.requiredUint("offset", out.position.offset, kMaxSafeInteger);
+        r.requiredString("epoch", out.position.epoch, 0, 64);
+        r.optionalBool("duplicate", out.duplicate);
+    });
 }
 
 std::variant<LeaveReply, Error> decodeLeaveReply(std::string_view dataJson) {
-    json::Document doc;
-    if (auto e = parseBody(dataJson, doc, "a leave reply")) return *e;
-    FieldReader r(doc);
-    LeaveReply out;
-    if (!r.requiredRoom("room", out.room)) return *r.error();
-    return out;
+    return decodeBody<LeaveReply>(dataJson, "a leave reply", [](FieldReader& r, LeaveReply& out) {
+        r.requiredRoom("room", out.room);
+    });
 }
 
 std::variant<Welcome, Error> decodeWelcome(std::string_view dataJson) {
-    json::Document doc;
-    if (auto e = parseBody(dataJson, doc, "a welcome")) return *e;
-    FieldReader r(doc);
-    Welcome out;
-    r.requiredString("sid", out.sid, 1, 128);
-    std::optional<std::string> resumeToken;
-    r.optionalString("resumeToken", resumeToken, 0, 256);
-    out.resumeToken = resumeToken.value_or("");
-    if (r.failed()) return *r.error();
-    if (const json::Value* rooms = r.find("rooms")) {
-        if (!rooms->IsObject()) return makeError(ErrorCode::BadRequest, "field 'rooms' must be an object");
+    return decodeBody<Welcome>(dataJson, "a welcome", [](FieldReader& r, Welcome& out) {
+        r.requiredString("sid", out.sid, 1, 128);
+        std::optional<std::string> resumeToken;
+        r.optionalString("resumeToken", resumeToken, 0, 256);
+        out.resumeToken = resumeToken.value_or("");
+        const json::Value* rooms = r.find("rooms");
+        if (r.failed() || !rooms) return;
+        if (!rooms->IsObject()) return r.fail(ErrorCode::BadRequest, "rooms", "field 'rooms' must be an object");
         for (auto it = rooms->MemberBegin(); it != rooms->MemberEnd(); ++it) {
             std::string room(it->name.GetString(), it->name.GetStringLength());
-            if (!it->value.IsObject()) return makeError(ErrorCode::BadRequest, "field 'rooms." + room + "' must be an object");
+            if (!it->value.IsObject())
+                return r.fail(ErrorCode::BadRequest, "rooms", "field 'rooms." + room + "' must be an object");
             FieldReader rr(it->value);
             ResumedRoom resumed;
             if (rr.find("error")) {
                 Error e;
-                if (!rr.requiredError("error", e)) return *rr.error();
-                resumed.error = std::move(e);
+                if (rr.requiredError("error", e)) resumed.error = std::move(e);
             } else {
                 JoinReply joined;
-                if (!readJoinReply(rr, joined, true)) return *rr.error();
-                if (joined.room.empty()) joined.room = room;
-                resumed.joined = std::move(joined);
+                if (readJoinReply(rr, joined, true)) resumed.joined = std::move(joined);
+                if (resumed.joined && resumed.joined->room.empty()) resumed.joined->room = room;
             }
+            if (rr.failed()) return r.fail(ErrorCode::BadRequest, "rooms", "room '" + room + "': " + rr.error()->message);
             out.rooms.emplace(std::move(room), std::move(resumed));
         }
-    }
-    return out;
+    });
 }
 
 }  // namespace brolostack::protocol
