@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
     brolostack::config::Settings settings;
     settings.logLevel = "off";
     settings.maxAgentsPerSession = static_cast<std::size_t>(agents);
+    // The scheduler is measured, not the disk; and each round starts empty
+    // (tasks kept by a store from an earlier run would refuse the same ids).
+    settings.store = "memory";
     std::vector<double> rates;
     for (int round = 0; round < rounds; ++round) {
         brolostack::WSMultiagent server(settings);
