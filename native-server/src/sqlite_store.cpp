@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS grants (token TEXT PRIMARY KEY, dedupe_key TEXT NOT N
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
   session TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (session, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS agents (
+  session TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (session, id)) WITHOUT ROWID;
 )sql";
 
 /// A prepared statement, reset after each use.
@@ -105,13 +107,13 @@ std::variant<std::string, std::string> scalar(sqlite3* db, const char* sql) {
 struct SqliteStore::Change {
     enum class Kind {
         RoomCreated, RoomNamed, RoomForgotten, Message, Trimmed, Mid, GrantIssued, GrantExpires,
-        SessionSaved, SessionForgotten, TaskSaved, TaskForgotten,
+        SessionSaved, SessionForgotten, TaskSaved, TaskForgotten, AgentSaved, AgentForgotten,
     };
     Kind kind = Kind::Message;
     std::uint64_t seq = 0;
     std::string key;     // the room, the grant's token, or the session
-    std::string text;    // epoch, name, dedupe key, or the task's id
-    std::string record;  // a session's or task's record
+    std::string text;    // epoch, name, dedupe key, or the task's or agent's id
+    std::string record;  // a session's, task's or agent's record
     std::uint64_t offset = 0;  // a message's offset, or the first offset kept
     std::int64_t time = 0;     // creation time, a message's ts, or an expiry
     store::Frame frame;
@@ -146,11 +148,14 @@ struct SqliteStore::Statements {
           saveSession(db, "INSERT OR REPLACE INTO sessions (id, record) VALUES (?, ?)"),
           forgetSession(db, "DELETE FROM sessions WHERE id = ?"),
           forgetSessionTasks(db, "DELETE FROM tasks WHERE session = ?"),
+          forgetSessionAgents(db, "DELETE FROM agents WHERE session = ?"),
           saveTask(db, "INSERT OR REPLACE INTO tasks (session, id, record) VALUES (?, ?, ?)"),
-          forgetTask(db, "DELETE FROM tasks WHERE session = ? AND id = ?") {}
+          forgetTask(db, "DELETE FROM tasks WHERE session = ? AND id = ?"),
+          saveAgent(db, "INSERT OR REPLACE INTO agents (session, id, record) VALUES (?, ?, ?)"),
+          forgetAgent(db, "DELETE FROM agents WHERE session = ? AND id = ?") {}
     Statement begin, end, rollback, createRoom, nameRoom, forgetRoom, forgetMessages, addMessage, keepOffset,
         trimMessages, addMid, capMids, expireMids, issueGrant, expireGrantAt, expireGrants, saveSession, forgetSession,
-        forgetSessionTasks, saveTask, forgetTask;
+        forgetSessionTasks, forgetSessionAgents, saveTask, forgetTask, saveAgent, forgetAgent;
 };
 
 std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& dataDir,
@@ -281,6 +286,9 @@ store::Snapshot SqliteStore::load() {
     Statement tasks(db_, "SELECT session, id, record FROM tasks ORDER BY session, id");
     while (tasks.step() == SQLITE_ROW)
         snapshot.tasks.push_back(store::StoredRecord{tasks.text(0), tasks.text(1), tasks.text(2)});
+    Statement agents(db_, "SELECT session, id, record FROM agents ORDER BY session, id");
+    while (agents.step() == SQLITE_ROW)
+        snapshot.agents.push_back(store::StoredRecord{agents.text(0), agents.text(1), agents.text(2)});
     return snapshot;
 }
 
@@ -394,6 +402,23 @@ void SqliteStore::taskForgotten(const std::string& session, const std::string& t
     c.kind = Change::Kind::TaskForgotten;
     c.key = session;
     c.text = task;
+    queue(std::move(c));
+}
+
+void SqliteStore::agentSaved(const std::string& session, const std::string& agent, const std::string& record) {
+    Change c;
+    c.kind = Change::Kind::AgentSaved;
+    c.key = session;
+    c.text = agent;
+    c.record = record;
+    queue(std::move(c));
+}
+
+void SqliteStore::agentForgotten(const std::string& session, const std::string& agent) {
+    Change c;
+    c.kind = Change::Kind::AgentForgotten;
+    c.key = session;
+    c.text = agent;
     queue(std::move(c));
 }
 
@@ -519,6 +544,7 @@ std::optional<std::string> SqliteStore::commit(std::vector<Change>& batch, std::
                 break;
             case Change::Kind::SessionForgotten:
                 step(s.forgetSessionTasks.bind(1, c.key).run());
+                step(s.forgetSessionAgents.bind(1, c.key).run());
                 step(s.forgetSession.bind(1, c.key).run());
                 break;
             case Change::Kind::TaskSaved:
@@ -526,6 +552,12 @@ std::optional<std::string> SqliteStore::commit(std::vector<Change>& batch, std::
                 break;
             case Change::Kind::TaskForgotten:
                 step(s.forgetTask.bind(1, c.key).bind(2, c.text).run());
+                break;
+            case Change::Kind::AgentSaved:
+                step(s.saveAgent.bind(1, c.key).bind(2, c.text).bind(3, c.record).run());
+                break;
+            case Change::Kind::AgentForgotten:
+                step(s.forgetAgent.bind(1, c.key).bind(2, c.text).run());
                 break;
         }
         if (rc != SQLITE_OK) break;

@@ -52,6 +52,8 @@ public:
     void sessionForgotten(const std::string& session) override;
     void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
     void taskForgotten(const std::string& session, const std::string& task) override;
+    void agentSaved(const std::string& session, const std::string& agent, const std::string& record) override;
+    void agentForgotten(const std::string& session, const std::string& agent) override;
     void expire(std::int64_t now) override;
     void stepEnded() override;
 

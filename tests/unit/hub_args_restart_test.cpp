@@ -205,6 +205,51 @@ TEST_F(ArgsRestart, AnUnreadableRecordIsSkippedAndCounted) {
     EXPECT_EQ(taskState("t1"), "queued");
 }
 
+TEST_F(ArgsRestart, AgentsAreKeptInRecordsOfTheirOwnSoATaskSavesNoAgent) {
+    ConnId agent = client();
+    for (const char* id : {"a1", "a2", "a3"}) registerAgent(agent, id, "w");
+    auto kept = store.load();
+    ASSERT_EQ(kept.agents.size(), 3u);
+    ASSERT_EQ(kept.sessions.size(), 1u);
+    EXPECT_EQ(kept.sessions[0].json.find("a1"), std::string::npos) << "the session record holds no agent";
+
+    // Tasks change the session (its counters), never its agents' records.
+    expectOk(client(), "start-task", R"({"sessionId":"s1","id":"t1"})");
+    expectOk(agent, "task-complete", R"({"taskId":"t1","agentId":"a1","result":1})");
+    EXPECT_EQ(store.load().agents[0].json, kept.agents[0].json);
+    EXPECT_NE(store.load().sessions[0].json, kept.sessions[0].json);
+
+    expectOk(agent, "heartbeat", R"({"sessionId":"s1","agentId":"a3","status":"busy"})");
+    expectOk(agent, "unregister-agent", R"({"sessionId":"s1","agentId":"a2"})");
+    kept = store.load();
+    ASSERT_EQ(kept.agents.size(), 2u) << "an unregistered agent's record goes";
+    EXPECT_NE(kept.agents[1].json.find("\"busy\""), std::string::npos) << kept.agents[1].json;
+
+    restart();
+    Document s = snapshot();
+    ASSERT_EQ(s["agents"].Size(), 2u);
+    EXPECT_STREQ(s["agents"][0]["id"].GetString(), "a1");
+    EXPECT_STREQ(s["agents"][1]["id"].GetString(), "a3");
+    EXPECT_STREQ(s["agents"][0]["status"].GetString(), "offline");
+    EXPECT_EQ(s["metrics"]["completedTasks"].GetInt(), 1) << "the counters stay with the session";
+}
+
+TEST_F(ArgsRestart, ASessionRecordOfAnEarlierVersionKeepsItsAgents) {
+    store.sessionSaved("s1", R"({"id":"s1","nextTaskSeq":0,"totalTasks":0,"completedTasks":0,"failedTasks":0,)"
+                             R"("totalExecutionMs":0,"agents":[{"id":"old","type":"w","capabilities":["x"],)"
+                             R"("status":"idle","name":"old","version":"","maxConcurrentTasks":2}]})");
+    restart();
+    Document s = snapshot();
+    ASSERT_EQ(s["agents"].Size(), 1u);
+    EXPECT_STREQ(s["agents"][0]["id"].GetString(), "old");
+    // With the next change saved, the agent has a record of its own, and a
+    // later restart still finds it.
+    registerAgent(client(), "new", "w");
+    EXPECT_EQ(store.load().agents.size(), 2u);
+    restart();
+    EXPECT_EQ(snapshot()["agents"].Size(), 2u);
+}
+
 TEST(ArgsRecords, ATaskRecordRoundTripsItsStagesAndAttempts) {
     brolostack::args::Task t;
     t.def.id = "t1";

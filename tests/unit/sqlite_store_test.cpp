@@ -165,7 +165,7 @@ TEST_F(SqliteStoreTest, MidsExpireInTheOrderTheyWereRemembered) {
     EXPECT_EQ(kept.mids[2].mid, "m5") << "kept until the live ones before it lapse";
 }
 
-TEST_F(SqliteStoreTest, SessionAndTaskRecordsComeBackAndLeaveWithTheirSession) {
+TEST_F(SqliteStoreTest, SessionTaskAndAgentRecordsComeBackAndLeaveWithTheirSession) {
     {
         auto s = open();
         s->sessionSaved("s1", R"({"session":1})");
@@ -175,6 +175,11 @@ TEST_F(SqliteStoreTest, SessionAndTaskRecordsComeBackAndLeaveWithTheirSession) {
         s->taskSaved("s1", "t2", "{}");
         s->taskForgotten("s1", "t2");
         s->taskSaved("s2", "t9", "{}");
+        s->agentSaved("s1", "a1", R"({"a":1})");
+        s->agentSaved("s1", "a1", R"({"a":2})");
+        s->agentSaved("s1", "a2", "{}");
+        s->agentForgotten("s1", "a2");
+        s->agentSaved("s2", "a9", "{}");
         s->sessionForgotten("s2");
         waitDurable(*s);
     }
@@ -185,6 +190,10 @@ TEST_F(SqliteStoreTest, SessionAndTaskRecordsComeBackAndLeaveWithTheirSession) {
     ASSERT_EQ(kept.tasks.size(), 1u);
     EXPECT_EQ(kept.tasks[0].id, "t1");
     EXPECT_EQ(kept.tasks[0].json, R"({"v":2})");
+    ASSERT_EQ(kept.agents.size(), 1u) << "a forgotten agent and the forgotten session's are gone";
+    EXPECT_EQ(kept.agents[0].session, "s1");
+    EXPECT_EQ(kept.agents[0].id, "a1");
+    EXPECT_EQ(kept.agents[0].json, R"({"a":2})");
 }
 
 TEST_F(SqliteStoreTest, ProgressIsReportedAfterEachCommit) {

@@ -36,18 +36,29 @@ std::string_view taskStateName(TaskState s) {
 Coordinator::Coordinator(CoordinatorSettings settings, std::function<std::string()> newId, store::Store* store)
     : settings_(settings), newId_(std::move(newId)), store_(store) {}
 
-std::size_t Coordinator::restore(const std::vector<store::StoredRecord>& sessions,
-                                 const std::vector<store::StoredRecord>& tasks, std::int64_t now) {
+std::size_t Coordinator::restore(const store::Snapshot& kept, std::int64_t now) {
     std::size_t unreadable = 0;
-    for (const auto& record : sessions) {
+    for (const auto& record : kept.sessions) {
         auto s = decodeSessionRecord(record.json, now);
         if (!s || s->id != record.session) {
             ++unreadable;
             continue;
         }
+        // Agents inside a session record (an earlier version's) move to
+        // records of their own with the next change saved.
+        for (const auto& [agentId, agent] : s->agents) changes_.touchAgent(*s, agentId);
         sessions_.insert_or_assign(s->id, std::move(*s));
     }
-    for (const auto& record : tasks) {
+    for (const auto& record : kept.agents) {
+        auto session = sessions_.find(record.session);
+        auto agent = decodeAgentRecord(record.json, now);
+        if (session == sessions_.end() || !agent || agent->info.id != record.id) {
+            ++unreadable;
+            continue;
+        }
+        session->second.agents.insert_or_assign(record.id, std::move(*agent));
+    }
+    for (const auto& record : kept.tasks) {
         auto session = sessions_.find(record.session);
         auto t = decodeTaskRecord(record.json, now);
         if (session == sessions_.end() || !t || t->def.id != record.id) {
@@ -79,6 +90,13 @@ void Coordinator::persist() {
         auto it = sessions_.find(id);
         if (it == sessions_.end()) store_->sessionForgotten(id);
         else store_->sessionSaved(id, encodeSessionRecord(it->second));
+    }
+    for (const auto& [sessionId, agentId] : changes_.agents) {
+        auto session = sessions_.find(sessionId);
+        if (session == sessions_.end()) continue;  // forgotten with its session
+        auto agent = session->second.agents.find(agentId);
+        if (agent == session->second.agents.end()) store_->agentForgotten(sessionId, agentId);
+        else store_->agentSaved(sessionId, agentId, encodeAgentRecord(agent->second));
     }
     for (const auto& [sessionId, taskId] : changes_.tasks) {
         auto session = sessions_.find(sessionId);
@@ -222,7 +240,7 @@ Result Coordinator::registerAgent(Session& s, Owner from, const Message& msg, st
     agent.owner = from;
     if (isNew) agent.idleSince = now;
     agent.online = true;
-    changed(s);
+    agentChanged(s, agent.info.id);
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     writeAgentInfo(w, agent.info, agent.currentTasks, true);
@@ -248,7 +266,7 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
     it->second.online = false;
     tasks_.agentLeft(s, *agentId, "unregistered", now, out);
     s.agents.erase(it);
-    changed(s);
+    agentChanged(s, *agentId);
     out.push_back({Routed::Route::Announce, 0, false,
                    make(s, MessageType::AgentUnregister,
                         object([&](json::Writer& w) {
@@ -275,7 +293,7 @@ Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::i
     if (it == s.agents.end() || !it->second.online) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' online");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may report for it");
     if (auto status = stringMember(p, "status")) {
-        if (it->second.info.status != *status) changed(s);
+        if (it->second.info.status != *status) agentChanged(s, *agentId);
         it->second.info.status = *status;
     }
     tasks_.schedule(s, now, out);  // an agent back to work may take waiting tasks

@@ -231,27 +231,53 @@ std::string encodeSessionRecord(const Session& s) {
         w.Uint64(s.failedTasks);
         json::writeKey(w, "totalExecutionMs");
         w.Double(s.totalExecutionMs);
-        json::writeKey(w, "agents");
-        w.StartArray();
-        for (const auto& [id, a] : s.agents) {
-            w.StartObject();
-            json::writeKey(w, "id");
-            json::writeString(w, a.info.id);
-            json::writeKey(w, "type");
-            json::writeString(w, a.info.type);
-            writeStrings(w, "capabilities", a.info.capabilities);
-            json::writeKey(w, "status");
-            json::writeString(w, a.info.status);
-            json::writeKey(w, "name");
-            json::writeString(w, a.info.name);
-            json::writeKey(w, "version");
-            json::writeString(w, a.info.version);
-            json::writeKey(w, "maxConcurrentTasks");
-            w.Uint(a.info.maxConcurrentTasks);
-            w.EndObject();
-        }
-        w.EndArray();
     });
+}
+
+std::string encodeAgentRecord(const AgentState& agent) {
+    const AgentInfo& info = agent.info;
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "id");
+        json::writeString(w, info.id);
+        json::writeKey(w, "type");
+        json::writeString(w, info.type);
+        writeStrings(w, "capabilities", info.capabilities);
+        json::writeKey(w, "status");
+        json::writeString(w, info.status);
+        json::writeKey(w, "name");
+        json::writeString(w, info.name);
+        json::writeKey(w, "version");
+        json::writeString(w, info.version);
+        json::writeKey(w, "maxConcurrentTasks");
+        w.Uint(info.maxConcurrentTasks);
+    });
+}
+
+namespace {
+
+std::optional<AgentState> readAgent(const json::Value& value, std::int64_t now) {
+    if (!value.IsObject()) return std::nullopt;
+    Reader ar(value);
+    AgentState agent;
+    agent.info.id = ar.text("id");
+    agent.info.type = ar.text("type");
+    agent.info.capabilities = ar.strings("capabilities");
+    agent.info.status = ar.text("status");
+    agent.info.name = ar.text("name");
+    agent.info.version = ar.text("version");
+    agent.info.maxConcurrentTasks = static_cast<std::uint32_t>(ar.count("maxConcurrentTasks"));
+    if (!ar.ok() || agent.info.id.empty()) return std::nullopt;
+    agent.online = false;  // until its agent registers again
+    agent.idleSince = now;
+    return agent;
+}
+
+}  // namespace
+
+std::optional<AgentState> decodeAgentRecord(std::string_view record, std::int64_t now) {
+    json::Document doc;
+    if (!json::parseStrict(record, doc, record.size() + 1, kRecordDepth, true).ok()) return std::nullopt;
+    return readAgent(doc, now);
 }
 
 std::optional<Session> decodeSessionRecord(std::string_view record, std::int64_t now) {
@@ -265,24 +291,16 @@ std::optional<Session> decodeSessionRecord(std::string_view record, std::int64_t
     s.completedTasks = r.count("completedTasks");
     s.failedTasks = r.count("failedTasks");
     s.totalExecutionMs = r.number("totalExecutionMs");
-    const json::Value* agents = r.member("agents");
-    if (!r.ok() || s.id.empty() || !agents || !agents->IsArray()) return std::nullopt;
-    for (const auto& value : agents->GetArray()) {
-        if (!value.IsObject()) return std::nullopt;
-        Reader ar(value);
-        AgentState agent;
-        agent.info.id = ar.text("id");
-        agent.info.type = ar.text("type");
-        agent.info.capabilities = ar.strings("capabilities");
-        agent.info.status = ar.text("status");
-        agent.info.name = ar.text("name");
-        agent.info.version = ar.text("version");
-        agent.info.maxConcurrentTasks = static_cast<std::uint32_t>(ar.count("maxConcurrentTasks"));
-        if (!ar.ok() || agent.info.id.empty()) return std::nullopt;
-        agent.online = false;  // until its agent registers again
-        agent.idleSince = now;
-        std::string id = agent.info.id;
-        s.agents.emplace(std::move(id), std::move(agent));
+    if (!r.ok() || s.id.empty()) return std::nullopt;
+    // Records of earlier versions hold the session's agents.
+    if (auto agents = doc.FindMember("agents"); agents != doc.MemberEnd()) {
+        if (!agents->value.IsArray()) return std::nullopt;
+        for (const auto& value : agents->value.GetArray()) {
+            auto agent = readAgent(value, now);
+            if (!agent) return std::nullopt;
+            std::string id = agent->info.id;
+            s.agents.emplace(std::move(id), std::move(*agent));
+        }
     }
     s.lastActivity = now;
     return s;

@@ -60,7 +60,7 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
 void Hub::restore(const store::Snapshot& kept, std::int64_t now) {
     rooms_.restore(kept, now);
     resumeGrants_.restore(kept.grants, now);
-    unreadableRecords_ = coordinator_.restore(kept.sessions, kept.tasks, now);
+    unreadableRecords_ = coordinator_.restore(kept, now);
 }
 
 Admission Hub::admit(const UpgradeRequest& request, std::int64_t now) {

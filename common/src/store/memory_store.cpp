@@ -15,6 +15,7 @@ Snapshot MemoryStore::load() {
     for (const auto& [token, grant] : grants_) s.grants.push_back(grant);
     for (const auto& [id, record] : sessions_) s.sessions.push_back(StoredRecord{id, id, record});
     for (const auto& [key, record] : tasks_) s.tasks.push_back(StoredRecord{key.first, key.second, record});
+    for (const auto& [key, record] : agents_) s.agents.push_back(StoredRecord{key.first, key.second, record});
     return s;
 }
 
@@ -79,6 +80,7 @@ void MemoryStore::sessionForgotten(const std::string& session) {
     ++changes_;
     sessions_.erase(session);
     tasks_.erase(tasks_.lower_bound({session, std::string()}), tasks_.lower_bound({session + '\0', std::string()}));
+    agents_.erase(agents_.lower_bound({session, std::string()}), agents_.lower_bound({session + '\0', std::string()}));
 }
 
 void MemoryStore::taskSaved(const std::string& session, const std::string& task, const std::string& record) {
@@ -89,6 +91,16 @@ void MemoryStore::taskSaved(const std::string& session, const std::string& task,
 void MemoryStore::taskForgotten(const std::string& session, const std::string& task) {
     ++changes_;
     tasks_.erase({session, task});
+}
+
+void MemoryStore::agentSaved(const std::string& session, const std::string& agent, const std::string& record) {
+    ++changes_;
+    agents_[{session, agent}] = record;
+}
+
+void MemoryStore::agentForgotten(const std::string& session, const std::string& agent) {
+    ++changes_;
+    agents_.erase({session, agent});
 }
 
 void MemoryStore::expire(std::int64_t now) {

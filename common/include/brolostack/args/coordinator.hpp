@@ -22,12 +22,11 @@ public:
     Coordinator(const Coordinator&) = delete;  // its scheduler refers to its members
     Coordinator& operator=(const Coordinator&) = delete;
 
-    /// Rebuilds the sessions and tasks a store kept (before anything else
-    /// happens): agents offline until they register again, running stages
-    /// ready again, queued tasks in their place. Records it cannot read are
-    /// skipped and counted.
-    std::size_t restore(const std::vector<store::StoredRecord>& sessions, const std::vector<store::StoredRecord>& tasks,
-                        std::int64_t now);
+    /// Rebuilds the sessions, agents and tasks a store kept (before anything
+    /// else happens): agents offline until they register again, running
+    /// stages ready again, queued tasks in their place. Records it cannot
+    /// read are skipped and counted.
+    std::size_t restore(const store::Snapshot& kept, std::int64_t now);
 
     /// Handles one message from `from` (already envelope-checked).
     Result handle(Owner from, const Message& msg, std::int64_t now, Outputs& out);
@@ -87,6 +86,7 @@ private:
 
     // persistence (records.cpp holds the format)
     void changed(const Session& s) { changes_.touch(s); }
+    void agentChanged(const Session& s, const std::string& agent) { changes_.touchAgent(s, agent); }
     /// Tells the store what changed since the last call (at the end of every public call that changes state).
     void persist();
     struct PersistOnReturn {

@@ -50,8 +50,10 @@ using Result = std::variant<std::string, protocol::Error>;
 /// The sessions and tasks a call changed (or forgot): written to the store when the call returns.
 struct Changes {
     std::set<std::string> sessions;
-    std::set<std::pair<std::string, std::string>> tasks;  // (session, task)
+    std::set<std::pair<std::string, std::string>> tasks;   // (session, task)
+    std::set<std::pair<std::string, std::string>> agents;  // (session, agent)
     void touch(const Session& s) { sessions.insert(s.id); }
+    void touchAgent(const Session& s, const std::string& agent) { agents.emplace(s.id, agent); }
     void touch(const Session& s, const Task& t) { tasks.emplace(s.id, t.def.id); }
 };
 

@@ -32,6 +32,8 @@ public:
     void sessionForgotten(const std::string& session) override;
     void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
     void taskForgotten(const std::string& session, const std::string& task) override;
+    void agentSaved(const std::string& session, const std::string& agent, const std::string& record) override;
+    void agentForgotten(const std::string& session, const std::string& agent) override;
     void expire(std::int64_t now) override;
 
     std::uint64_t lastChange() const override { return changes_; }
@@ -49,6 +51,7 @@ private:
     std::unordered_map<std::string, StoredGrant> grants_;
     std::map<std::string, std::string> sessions_;
     std::map<std::pair<std::string, std::string>, std::string> tasks_;  // (session, task) -> record
+    std::map<std::pair<std::string, std::string>, std::string> agents_;  // (session, agent) -> record
 };
 
 }  // namespace brolostack::store

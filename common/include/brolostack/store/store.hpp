@@ -9,7 +9,7 @@
 //
 // At start the core rebuilds itself from `load()`: rooms with their epochs,
 // offsets and history, the mid dedupe window, the resume grants, and ARGS
-// sessions and tasks (records whose JSON the ARGS layer writes and reads:
+// sessions, their agents and tasks (records whose JSON the ARGS layer writes and reads:
 // args/records.hpp).
 #pragma once
 
@@ -61,7 +61,7 @@ struct StoredGrant {
 /// An ARGS session's or task's record.
 struct StoredRecord {
     std::string session;
-    std::string id;  // the task's id; the session's id again for a session record
+    std::string id;  // the task's or agent's id; the session's id again for a session record
     std::string json;
 };
 
@@ -71,6 +71,7 @@ struct Snapshot {
     std::vector<StoredGrant> grants;
     std::vector<StoredRecord> sessions;
     std::vector<StoredRecord> tasks;
+    std::vector<StoredRecord> agents;
 };
 
 class Store {
@@ -94,8 +95,13 @@ public:
     /// The grant's connection closed: it now lapses at `expiresAt`.
     virtual void grantExpires(const std::string& token, std::int64_t expiresAt) = 0;
     virtual void sessionSaved(const std::string& session, const std::string& record) = 0;
-    /// The session is gone, and every task of it.
+    /// The session is gone, and every task and agent of it.
     virtual void sessionForgotten(const std::string& session) = 0;
+    /// An agent is kept apart from its session's record: a session is saved
+    /// with every task it starts or ends, and an agent changes only when it
+    /// registers, reports a status or leaves.
+    virtual void agentSaved(const std::string& session, const std::string& agent, const std::string& record) = 0;
+    virtual void agentForgotten(const std::string& session, const std::string& agent) = 0;
     virtual void taskSaved(const std::string& session, const std::string& task, const std::string& record) = 0;
     virtual void taskForgotten(const std::string& session, const std::string& task) = 0;
     /// Mids and grants whose time is up may go.
