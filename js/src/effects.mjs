@@ -47,19 +47,29 @@ export class CoreChannel {
 
   /** Hands a text frame to the core, leaving its effects on the tape. */
   feed(text, now) {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = text.length * 3;
-    if (room > this.inputCapacity) {
-      this.inputCapacity = room;
-      this.inputAddress = this.client.inputBuffer(room);
+    // The buffer grows to the frames it is given: to the frame's length
+    // first (enough for ASCII, which most frames are), and to three bytes
+    // per UTF-16 unit (enough for anything) only when that was not enough.
+    // Sizing every frame for the worst case would keep a 4 MB history
+    // reply's 12 MB for the client's life.
+    let encoded = this.encode(text);
+    if (encoded.read < text.length) encoded = this.encode(text, text.length);
+    if (encoded.read < text.length) encoded = this.encode(text, text.length * 3);
+    this.client.received(encoded.written, now);
+  }
+
+  /** Writes `text` into the input buffer, grown first to `bytes` if it is smaller. */
+  encode(text, bytes = 0) {
+    if (bytes > this.inputCapacity) {
+      this.inputCapacity = bytes;
+      this.inputAddress = this.client.inputBuffer(bytes);
       this.inputView = null;
     }
     // The heap's buffer is replaced when wasm memory grows.
     if (this.inputView?.buffer !== this.core.HEAPU8.buffer) {
       this.inputView = this.core.HEAPU8.subarray(this.inputAddress, this.inputAddress + this.inputCapacity);
     }
-    const { written } = encoder.encodeInto(text, this.inputView);
-    this.client.received(written, now);
+    return encoder.encodeInto(text, this.inputView);
   }
 
   /**
