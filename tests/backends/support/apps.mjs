@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createServer } from 'node:net';
@@ -75,14 +75,34 @@ export function freshDataDir() {
   return dir;
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A port for an app a test starts a little later. It is taken from below
+ * the kernel's ephemeral range: a port from that range, free when checked,
+ * can be handed to the next process that binds port 0 (the brolostack-server
+ * a test starts in between) before the app binds it.
+ */
+export async function freePort() {
+  const ephemeralLow = ephemeralPortsFrom();
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = 10000 + Math.floor(Math.random() * (ephemeralLow - 10000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between 10000 and ${ephemeralLow}`);
+}
+
+function ephemeralPortsFrom() {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;  // not Linux: the usual start of the range
+  }
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
