@@ -344,10 +344,11 @@ void ClientCore::handle(const protocol::ServerFrame& frame, std::string_view tex
     }
 }
 
-void ClientCore::handleNested(const std::vector<std::string>& frames, std::int64_t now, Effects& out) {
+void ClientCore::handleNested(const std::vector<std::shared_ptr<const std::string>>& frames, std::int64_t now,
+                              Effects& out) {
     for (const auto& text : frames) {
-        auto decoded = protocol::decodeServerFrame(text, kServerFrameLimits);
-        if (decoded.frame) handle(*decoded.frame, text, true, now, out);
+        auto decoded = protocol::decodeServerFrame(*text, kServerFrameLimits);
+        if (decoded.frame) handle(*decoded.frame, *text, true, now, out);
     }
 }
 

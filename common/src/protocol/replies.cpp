@@ -35,7 +35,7 @@ void writeJoinReplyFields(json::Writer& w, const JoinReply& r) {
     w.Bool(r.recovered);
     json::writeKey(w, "missed");
     w.StartArray();
-    for (const auto& frame : r.missed) json::writeRaw(w, frame);
+    for (const auto& frame : r.missed) json::writeRaw(w, *frame);
     w.EndArray();
 }
 
@@ -90,7 +90,7 @@ bool readJoinReply(FieldReader& r, JoinReply& out, bool inWelcome) {
                 r.fail(ErrorCode::BadRequest, "missed", "field 'missed' must be an array of frames");
                 return false;
             }
-            out.missed.push_back(json::toString(frame));
+            out.missed.push_back(std::make_shared<const std::string>(json::toString(frame)));
         }
     }
     out.memberCount = memberCount.value_or(out.members.size());

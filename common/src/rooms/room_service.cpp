@@ -87,7 +87,7 @@ std::variant<std::string, Error> RoomService::join(const Participant& p, const p
         reply.recovered = room.history.coversAfter(f.since->offset, room.lastOffset);
         if (f.since->offset < room.lastOffset)
             for (const auto& entry : room.history.after(f.since->offset, room.history.size()))
-                reply.missed.push_back(*entry.frame);
+                reply.missed.push_back(entry.frame);
     }
     return protocol::encodeJoinReply(reply);
 }

@@ -40,6 +40,8 @@ std::uint16_t freePort() {
 }
 
 RedisServer::RedisServer() {
+    // mkdtemp(3) replaces the six X's with a unique suffix and creates the
+    // folder; if it cannot, dir_ stays empty and start() fails the test.
     std::string pattern = (fs::temp_directory_path() / "brolostack-redis-XXXXXX").string();
     if (::mkdtemp(pattern.data())) dir_ = pattern;
 }

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -186,7 +187,7 @@ private:
     /// or a welcome's missed messages), whose values the core then writes
     /// as JSON, since they are not the frame the shell holds.
     void handle(const protocol::ServerFrame& frame, std::string_view text, bool nested, std::int64_t now, Effects& out);
-    void handleNested(const std::vector<std::string>& frames, std::int64_t now, Effects& out);
+    void handleNested(const std::vector<std::shared_ptr<const std::string>>& frames, std::int64_t now, Effects& out);
     void onArgsPush(const protocol::ArgsPushFrame& f, bool nested, Effects& out);
     void onPong(const protocol::PongFrame& f, std::int64_t now, Effects& out);
     void flush(Effects& out);

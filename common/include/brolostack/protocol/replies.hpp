@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,7 +27,9 @@ struct JoinReply {
     std::vector<MemberView> members;  // at most the first 1,000; memberCount is exact
     std::uint64_t memberCount = 0;
     bool recovered = false;
-    std::vector<std::string> missed;  // server frames (message or args), each as its JSON text
+    /// Server frames (message or args), each as its JSON text, shared with
+    /// the room's history: a recovery of a long history copies no frame.
+    std::vector<std::shared_ptr<const std::string>> missed;
 };
 
 /// The reply to `publish`: the message's place in the room.
