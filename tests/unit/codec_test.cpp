@@ -987,3 +987,39 @@ TEST(ClientDecodeErrors, ParseFailuresNeverTripAnInternalAssert) {
     bp::decodeClientFrame(std::string(100000, '['));
     EXPECT_EQ(json::internalAssertCount(), before);
 }
+
+// Cluster mode: a broker places an unplaced message (offset and epoch), and
+// the result decodes as the message the hub would have encoded itself.
+TEST(MessagePlacement, APlacedMessageDecodesAsTheFullFrame) {
+    bp::MessageFrame m;
+    m.room = "general";
+    m.event = "chat";
+    m.dataJson = R"({"text":"hi \"there\"","n":[1,2]})";
+    m.from = bp::Sender{"c-1", std::string("alice")};
+    m.ts = 1700000000123;
+    m.mid = "m-7";
+    std::string unplaced = bp::encodeUnplacedMessage(m);
+    EXPECT_EQ(unplaced.find("offset"), std::string::npos);
+    auto placed = bp::placeMessage(unplaced, 42, "e1a-b_c");
+    ASSERT_TRUE(placed);
+    auto decoded = bp::decodeServerFrame(*placed);
+    ASSERT_TRUE(decoded.frame) << *placed;
+    m.offset = 42;
+    m.epoch = "e1a-b_c";
+    EXPECT_EQ(std::get<bp::MessageFrame>(*decoded.frame), m);
+}
+
+TEST(MessagePlacement, RefusesWhatIsNotAMessageOrNotAPosition) {
+    EXPECT_FALSE(bp::placeMessage("", 1, "e"));
+    EXPECT_FALSE(bp::placeMessage("not json", 1, "e"));
+    EXPECT_FALSE(bp::placeMessage("{}", 1, "e"));  // no fields to follow
+    const std::string unplaced = R"({"op":"message"})";
+    EXPECT_FALSE(bp::placeMessage(unplaced, 0, "e"));  // offsets start at 1
+    EXPECT_FALSE(bp::placeMessage(unplaced, bp::kMaxSafeInteger + 1, "e"));
+    EXPECT_FALSE(bp::placeMessage(unplaced, 1, ""));
+    EXPECT_FALSE(bp::placeMessage(unplaced, 1, "a\"b"));  // would break out of the string
+    EXPECT_FALSE(bp::placeMessage(unplaced, 1, std::string(65, 'e')));
+    auto placed = bp::placeMessage(unplaced, 1, std::string(64, 'e'));
+    ASSERT_TRUE(placed);
+    EXPECT_EQ(*placed, R"({"op":"message","offset":1,"epoch":")" + std::string(64, 'e') + R"("})");
+}

@@ -131,6 +131,7 @@ void readOverrides(Reader& r, Settings& s) {
     r.text("STATIC_DIR", s.staticDir);
     r.text("STORE", s.store);
     r.text("DATA_DIR", s.dataDir);
+    r.text("BROKER", s.broker);
     r.boolean("ENABLE_COMPRESSION", s.compression);
     r.integer("HEARTBEAT_MS", s.heartbeatMs, 1000, kMaxMs);
     r.integer("MAX_CONNECTIONS", s.maxConnections, 1, 10000000);
@@ -190,6 +191,8 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
         r.fail("LOG_FORMAT must be json or text (got '" + s.logFormat + "')");
     if (s.store != "sqlite" && s.store != "memory")
         r.fail("STORE must be sqlite or memory (got '" + s.store + "')");
+    if (s.broker != "local" && s.broker.rfind("redis://", 0) != 0)
+        r.fail("BROKER must be local or redis://host[:port][/db] (got '" + s.broker + "')");
     if (s.store == "sqlite" && s.dataDir.empty()) r.fail("DATA_DIR must name a folder for the sqlite store");
     if (s.wsPath.empty() || s.wsPath.front() != '/') r.fail("WS_PATH must start with '/' (got '" + s.wsPath + "')");
     if (s.encryption) {
@@ -287,6 +290,7 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"STATIC_DIR", "folder served at / (the web demo)"},
         {"STORE", "where rooms, history, dedupe and resume grants survive restarts: sqlite (default) or memory"},
         {"DATA_DIR", "folder of the sqlite store (default ./data)"},
+        {"BROKER", "where rooms fan out: local (default) or redis://host[:port][/db] for cluster mode"},
         {"ENABLE_COMPRESSION", "permessage-deflate (profile; not yet available, logged when on)"},
         {"HEARTBEAT_MS", "WebSocket ping interval; silent peers close after twice this (profile)"},
         {"MAX_CONNECTIONS", "open connections at most; more get HTTP 503 (profile)"},
@@ -358,6 +362,7 @@ std::vector<std::string> describe(const Settings& s) {
         "STATIC_DIR=" + s.staticDir,
         "STORE=" + s.store,
         "DATA_DIR=" + s.dataDir,
+        "BROKER=" + s.broker,
         "ENABLE_COMPRESSION=" + b(s.compression),
         "HEARTBEAT_MS=" + std::to_string(s.heartbeatMs),
         "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),

@@ -3,6 +3,7 @@
 // on every build, native and wasm alike.
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/codec.hpp"
+#include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/protocol/json_writers.hpp"
 
 #include <type_traits>
@@ -230,7 +231,8 @@ void writeFrame(Writer& w, const PresenceFrame& f) {
     w.Uint64(f.memberCount);
 }
 
-void writeFrame(Writer& w, const MessageFrame& f) {
+/// Who sent what where: a message's fields before its position.
+void writeMessageContent(Writer& w, const MessageFrame& f) {
     writeKey(w, "room");
     writeString(w, f.room);
     writeKey(w, "event");
@@ -242,13 +244,21 @@ void writeFrame(Writer& w, const MessageFrame& f) {
     writeStringOrNull(w, "sid", f.from.sid);
     writeStringOrNull(w, "user", f.from.user);
     w.EndObject();
+}
+
+void writeMessageTimeAndMid(Writer& w, const MessageFrame& f) {
+    writeKey(w, "ts");
+    w.Int64(f.ts);
+    writeOptionalString(w, "mid", f.mid);
+}
+
+void writeFrame(Writer& w, const MessageFrame& f) {
+    writeMessageContent(w, f);
     writeKey(w, "offset");
     w.Uint64(f.offset);
     writeKey(w, "epoch");
     writeString(w, f.epoch);
-    writeKey(w, "ts");
-    w.Int64(f.ts);
-    writeOptionalString(w, "mid", f.mid);
+    writeMessageTimeAndMid(w, f);
 }
 
 void writeFrame(Writer& w, const ExpiringFrame& f) {
@@ -300,6 +310,32 @@ static_assert(std::variant_size_v<ServerFrame> == std::size(kServerOps), "one op
 std::string encodeClientFrame(const ClientFrame& frame) { return encodeVariant(frame); }
 std::string encodeServerFrame(const ServerFrame& frame) { return encodeVariant(frame); }
 std::string_view opName(const ServerFrame& frame) { return kServerOps[frame.index()]; }
+
+std::string encodeUnplacedMessage(const MessageFrame& frame) {
+    thread_local rapidjson::StringBuffer buffer;
+    buffer.Clear();
+    Writer w(buffer);
+    w.StartObject();
+    writeOp(w, "message");
+    writeMessageContent(w, frame);
+    writeMessageTimeAndMid(w, frame);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::optional<std::string> placeMessage(std::string_view unplaced, std::uint64_t offset, std::string_view epoch) {
+    if (unplaced.size() < 3 || unplaced.front() != '{' || unplaced.back() != '}') return std::nullopt;
+    if (!isValidEpoch(epoch) || offset == 0 || offset > kMaxSafeInteger) return std::nullopt;
+    std::string frame;
+    frame.reserve(unplaced.size() + epoch.size() + 40);
+    frame.append(unplaced, 0, unplaced.size() - 1);
+    frame += ",\"offset\":";
+    frame += std::to_string(offset);
+    frame += ",\"epoch\":\"";
+    frame += epoch;  // no escaping needed: isValidEpoch allows no quote nor backslash
+    frame += "\"}";
+    return frame;
+}
 
 void writeError(json::Writer& w, const Error& e) { writeErrorObject(w, e); }
 void writeMember(json::Writer& w, const MemberView& m) { writeMemberObject(w, m); }

@@ -26,6 +26,14 @@ bool isValidSessionId(std::string_view id) {
     return !id.empty() && id.size() <= kMaxSessionIdBytes && allIdChars(id);
 }
 
+bool isValidEpoch(std::string_view epoch) {
+    if (epoch.empty() || epoch.size() > kMaxEpochBytes) return false;
+    for (char c : epoch)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
 std::string_view sessionIdOfRoom(std::string_view room) {
     if (room.substr(0, kSessionRoomPrefix.size()) != kSessionRoomPrefix) return {};
     room.remove_prefix(kSessionRoomPrefix.size());

@@ -139,6 +139,46 @@ std::uint64_t RoomRegistry::append(Room& room, std::int64_t now,
     return offset;
 }
 
+Room& RoomRegistry::adopt(const std::string& roomId, const std::string& epoch, std::uint64_t lastOffset,
+                          const std::vector<HistoryEntry>& messages, std::int64_t now) {
+    auto it = rooms_.find(roomId);
+    if (it == rooms_.end()) {
+        it = rooms_.try_emplace(roomId, roomId, epoch, settings_.historySize, settings_.historyTtlMs,
+                                settings_.historyMaxBytes)
+                 .first;
+        it->second.lastActivity = now;
+    }
+    Room& room = it->second;
+    historyBytes_ -= room.history.bytes();
+    room.history = HistoryRing(settings_.historySize, settings_.historyTtlMs, settings_.historyMaxBytes);
+    room.epoch = epoch;
+    room.lastOffset = lastOffset;
+    for (const auto& m : messages) room.history.push(m);
+    room.history.expire(now);
+    historyBytes_ += room.history.bytes();
+    schedule(room);
+    enforceBudget();
+    return room;
+}
+
+void RoomRegistry::appendPlaced(Room& room, HistoryEntry entry) {
+    std::size_t before = room.history.bytes();
+    room.lastOffset = entry.offset;
+    room.lastActivity = std::max(room.lastActivity, entry.ts);
+    room.history.push(std::move(entry));
+    historyBytes_ = historyBytes_ - before + room.history.bytes();
+    schedule(room);
+    enforceBudget();
+}
+
+void RoomRegistry::forget(const std::string& roomId) {
+    auto it = rooms_.find(roomId);
+    if (it == rooms_.end()) return;
+    historyBytes_ -= it->second.history.bytes();
+    if (store_) store_->roomForgotten(roomId);
+    rooms_.erase(it);  // its entries in due_ go stale and are skipped
+}
+
 void RoomRegistry::enforceBudget() {
     if (historyBytes_ <= settings_.historyBudgetBytes) return;
     const std::size_t target = settings_.historyBudgetBytes / 10 * 9;

@@ -131,12 +131,27 @@ PublishedAt RoomService::append(Room& room, const protocol::Sender& from, const 
     return PublishedAt{room.id, offset, room.epoch};
 }
 
-std::variant<Publication, Error> RoomService::publish(const Participant& p, protocol::PublishFrame& f, std::int64_t now) {
+std::optional<Error> RoomService::checkPublish(const Participant& p, const protocol::PublishFrame& f) const {
     if (protocol::isServerRoom(f.room))
         return makeError(ErrorCode::Forbidden, "rooms starting with '$' belong to the server: clients cannot publish there");
+    if (!registry_.isMember(f.room, p.id)) return makeError(ErrorCode::Forbidden, "join the room before publishing to it");
+    return std::nullopt;
+}
+
+std::string RoomService::unplacedMessage(const Participant& p, protocol::PublishFrame& f, std::int64_t now) {
+    protocol::MessageFrame message;
+    message.room = f.room;
+    message.event = f.event;
+    message.dataJson = std::move(f.dataJson);
+    message.from = protocol::Sender{p.sid, p.user};
+    message.ts = now;
+    message.mid = f.mid;
+    return protocol::encodeUnplacedMessage(message);
+}
+
+std::variant<Publication, Error> RoomService::publish(const Participant& p, protocol::PublishFrame& f, std::int64_t now) {
+    if (auto refused = checkPublish(p, f)) return *refused;
     Room* room = registry_.find(f.room);
-    if (!room || room->members.count(p.id) == 0)
-        return makeError(ErrorCode::Forbidden, "join the room before publishing to it");
     Publication result;
     if (auto earlier = f.mid ? mids_.find(p.dedupeKey, *f.mid, now) : std::nullopt) {
         result.duplicate = true;
@@ -170,6 +185,27 @@ void RoomService::announce(const std::string& roomId, std::int64_t now,
     SharedFrame frame;
     registry_.append(room, now, [&](std::uint64_t offset) { return build(room, offset); }, &frame);
     this->deliver(room.id, frame, 0, deliver);
+}
+
+void RoomService::adopt(const std::string& roomId, const std::string& epoch, std::uint64_t lastOffset,
+                        const std::vector<HistoryEntry>& messages, std::int64_t now) {
+    registry_.adopt(roomId, epoch, lastOffset, messages, now);
+}
+
+Placement RoomService::place(const std::string& roomId, std::string_view epoch, std::uint64_t offset,
+                             const SharedFrame& frame, std::int64_t now) {
+    Room* room = registry_.find(roomId);
+    if (!room) return Placement::Unknown;
+    if (epoch != room->epoch) return Placement::OtherEpoch;
+    if (offset <= room->lastOffset) return Placement::Stale;
+    if (offset != room->lastOffset + 1) return Placement::Gap;
+    registry_.appendPlaced(*room, HistoryEntry{offset, now, frame});
+    return Placement::Appended;
+}
+
+void RoomService::forget(const std::string& roomId) {
+    const Room* room = registry_.find(roomId);
+    if (room && room->members.empty()) registry_.forget(roomId);
 }
 
 void RoomService::deliver(const std::string& roomId, const SharedFrame& frame, MemberId skip,

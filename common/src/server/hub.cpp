@@ -27,6 +27,9 @@ namespace {
 constexpr std::int64_t kRateLimitGraceMs = 10000;
 // CONNECTION_RATE_PER_IP counts upgrades over this window.
 constexpr std::int64_t kUpgradeWindowMs = 60000;
+// Frames one connection may send while an earlier one waits for rooms to
+// load from the broker (cluster mode); more are refused with unavailable.
+constexpr std::size_t kMaxHeldFrames = 256;
 
 }  // namespace
 
@@ -42,7 +45,8 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
                                                             settings_.maxRooms, settings_.emptyRoomTtlMs},
                                         settings_.midTtlMs, settings_.maxRememberedMids,
                                         settings_.maxRoomsPerConnection, settings_.maxHistoryLimit},
-             [this] { return newId_(); }, store_),
+             // In cluster mode rooms, their history and publish mids live in the broker.
+             [this] { return newId_(); }, settings_.broker == "local" ? store_ : nullptr),
       resumeGrants_(settings_.midTtlMs, store_),
       coordinator_(args::CoordinatorSettings{settings_.maxAgentsPerSession, settings_.taskTimeoutMs,
                                              settings_.assignTimeoutMs, settings_.collaborationTimeoutMs,
@@ -50,7 +54,9 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
                                              settings_.maxSessions, settings_.taskRetentionMs,
                                              settings_.deadLetterRetentionMs},
                    [this] { return newId_(); }, store_),
+      clustered_(settings_.broker != "local"),
       startedAt_(now) {
+    nodeId_ = newId_();
     decodeLimits_.maxMessageBytes = settings_.maxMessageBytes;
     decodeLimits_.maxJsonDepth = settings_.maxJsonDepth;
     counters_.environment = std::string(config::environmentName(settings_.environment));
@@ -58,7 +64,7 @@ Hub::Hub(config::Settings settings, std::function<std::string()> newId, std::int
 }
 
 void Hub::restore(const store::Snapshot& kept, std::int64_t now) {
-    rooms_.restore(kept, now);
+    if (!clustered_) rooms_.restore(kept, now);
     resumeGrants_.restore(kept.grants, now);
     unreadableRecords_ = coordinator_.restore(kept, now);
 }
@@ -155,6 +161,17 @@ void Hub::receiveText(ConnId conn, std::string_view text, std::int64_t now, Outb
         fail(*c, decoded.ref, decoded.op, *decoded.error, now, out);
         return;
     }
+    if (!c->held.empty() && !isPing) {
+        // Frames keep their order behind one that waits for rooms to load.
+        if (c->held.size() >= kMaxHeldFrames) {
+            fail(*c, decoded.ref, decoded.op,
+                 makeError(ErrorCode::Unavailable, "too many frames wait for rooms to load; send again later"), now,
+                 out);
+            return;
+        }
+        c->held.push_back(std::move(*decoded.frame));
+        return;
+    }
     handleFrame(*c, *decoded.frame, now, out);
 }
 
@@ -202,6 +219,7 @@ bool Hub::admitByRate(Connection& c, std::uint64_t ref, const std::string& op, s
 
 void Hub::handleFrame(Connection& c, protocol::ClientFrame& frame, std::int64_t now, Outbox& out) {
     using namespace protocol;
+    if (clustered_ && holdForRooms(c, frame, out)) return;
     if (auto* hello = std::get_if<HelloFrame>(&frame)) {
         if (c.helloDone) {
             fail(c, hello->ref, "hello", makeError(ErrorCode::BadRequest, "hello was already sent"), now, out);
@@ -254,10 +272,21 @@ void Hub::handleHello(Connection& c, protocol::HelloFrame& hello, std::int64_t n
         // retries after a reconnect are recognised. Sids are public (member
         // lists show them), so they cannot serve for this.
         if (auto granted = resumeGrants_.lookup(hello.resume->token, now)) c.dedupeKey = *granted;
+        else if (clustered_ && isClusterResumeToken(hello.resume->token)) c.resumeToken = hello.resume->token;
     }
     c.helloDone = true;
-    c.resumeToken = newId_() + newId_();
-    resumeGrants_.issue(c.resumeToken, c.dedupeKey);
+    if (clustered_ && !c.identity) {
+        // Any node may see the client next, so the mid namespace of an
+        // anonymous client follows from its secret token alone, with no
+        // grant table to share: the token is kept across reconnects and
+        // names the namespace. (Mids live in the broker for one mid window;
+        // an old token names a namespace nothing is left in.)
+        if (c.resumeToken.empty()) c.resumeToken = newId_() + newId_();
+        c.dedupeKey = "t:" + c.resumeToken;
+    } else {
+        c.resumeToken = newId_() + newId_();
+        resumeGrants_.issue(c.resumeToken, c.dedupeKey);
+    }
 
     std::string roomsJson = "{}";
     if (hello.resume && !hello.resume->rooms.empty()) {
@@ -352,8 +381,10 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     Connection* c = find(conn);
     if (!c) return;
     c->closing = true;
+    std::set<std::string> joined = rooms_.roomsOf(conn);
     rooms_.leaveAll(conn, now, deliverTo(out));
-    resumeGrants_.release(c->resumeToken, now);
+    if (clustered_) unwatchIfUnused(joined, out);
+    if (!clustered_) resumeGrants_.release(c->resumeToken, now);
     connections_.erase(conn);
     args::Outputs outputs;
     coordinator_.ownerGone(conn, now, outputs);

@@ -25,6 +25,7 @@ rooms::Deliver Hub::deliverTo(Outbox& out) {
 std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::JoinFrame& f, std::int64_t now,
                                                Outbox& out) {
     if (!claimsAllow(c, f.room)) return makeError(ErrorCode::Forbidden, "your token does not allow this room");
+    if (auto unavailable = brokerRoomUnavailable(f.room)) return *unavailable;
     return rooms_.join(participantOf(c), f, now, deliverTo(out));
 }
 
@@ -45,6 +46,7 @@ void Hub::handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t n
 
 void Hub::handleLeave(Connection& c, const protocol::LeaveFrame& f, std::int64_t now, Outbox& out) {
     rooms_.leave(c.id, f.room, now, deliverTo(out));
+    if (clustered_) unwatchIfUnused({f.room}, out);
     if (f.ref == 0) return;
     reply(c, f.ref, protocol::encodeLeaveReply({f.room}), out);
 }
@@ -52,6 +54,10 @@ void Hub::handleLeave(Connection& c, const protocol::LeaveFrame& f, std::int64_t
 void Hub::handlePublish(Connection& c, protocol::PublishFrame& f, std::int64_t now, Outbox& out) {
     if (!protocol::isServerRoom(f.room) && !claimsAllow(c, f.room)) {
         fail(c, f.ref, "publish", makeError(ErrorCode::Forbidden, "your token does not allow this room"), now, out);
+        return;
+    }
+    if (clustered_ && !protocol::isServerRoom(f.room)) {
+        publishThroughBroker(c, f, now, out);
         return;
     }
     auto result = rooms_.publish(participantOf(c), f, now);

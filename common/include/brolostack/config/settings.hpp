@@ -33,6 +33,7 @@ struct Settings {
     std::string staticDir;  // served at "/" when set
     std::string store = "sqlite";  // where what survives a restart lives: sqlite | memory
     std::string dataDir = "./data";  // the sqlite store's folder
+    std::string broker = "local";  // where rooms fan out: local | redis://host[:port][/db] (cluster mode)
 
     // Profile rows (DESIGN.md)
     bool compression = false;

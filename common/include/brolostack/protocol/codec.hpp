@@ -41,6 +41,15 @@ DecodedServerFrame decodeServerFrame(std::string_view text, const DecodeLimits& 
 std::string encodeClientFrame(const ClientFrame& frame);
 std::string encodeServerFrame(const ServerFrame& frame);
 
+/// A message frame without its position (offset and epoch), for a broker
+/// that assigns positions (cluster mode): one JSON object, the frame minus
+/// those two fields.
+std::string encodeUnplacedMessage(const MessageFrame& frame);
+/// The message frame once the broker gave the unplaced message its
+/// position; none when `unplaced` is not a JSON object's text or the
+/// position is not one (an epoch of other than [A-Za-z0-9_-], 1-64 bytes).
+std::optional<std::string> placeMessage(std::string_view unplaced, std::uint64_t offset, std::string_view epoch);
+
 /// The wire `op` of a frame, e.g. "publish".
 std::string_view opName(const ClientFrame& frame);
 std::string_view opName(const ServerFrame& frame);

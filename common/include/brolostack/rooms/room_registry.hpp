@@ -87,6 +87,18 @@ public:
     std::uint64_t append(Room& room, std::int64_t now, const std::function<SharedFrame(std::uint64_t)>& build,
                          SharedFrame* builtOut = nullptr);
 
+    // ---- replicas of a broker's rooms (cluster mode) ------------------------
+    /// Makes the room the broker's copy: its epoch, latest offset and the
+    /// newest messages (`messages` oldest first, offsets rising by one and
+    /// ending at `lastOffset`, or empty), keeping its members. Created when
+    /// missing.
+    Room& adopt(const std::string& roomId, const std::string& epoch, std::uint64_t lastOffset,
+                const std::vector<HistoryEntry>& messages, std::int64_t now);
+    /// Appends a message the broker placed: `entry.offset` is lastOffset + 1.
+    void appendPlaced(Room& room, HistoryEntry entry);
+    /// Drops the room and its history (its members must be gone).
+    void forget(const std::string& roomId);
+
     /// Expires history and forgets rooms with neither members nor history,
     /// looking only at rooms where something is due.
     void expire(std::int64_t now);

@@ -47,6 +47,15 @@ struct Publication {
     std::string replyJson() const;
 };
 
+/// What became of a message the broker placed (cluster mode).
+enum class Placement {
+    Appended,    // the next offset: appended, to be delivered
+    Stale,       // at or before the latest offset held: already here
+    Gap,         // past the next offset: what lies between must be read first
+    OtherEpoch,  // the broker's room is a new incarnation: read it afresh
+    Unknown,     // this node holds no such room
+};
+
 class RoomService {
 public:
     /// `newEpoch` names each new incarnation of a room; `store` (none:
@@ -68,6 +77,23 @@ public:
     /// A member's publish to a room it joined. The caller replies, then
     /// delivers the frame (so the publisher learns its offset first).
     std::variant<Publication, protocol::Error> publish(const Participant& p, protocol::PublishFrame& f, std::int64_t now);
+    /// The checks publish() makes before appending (cluster mode asks them
+    /// before handing the publish to the broker).
+    std::optional<protocol::Error> checkPublish(const Participant& p, const protocol::PublishFrame& f) const;
+    /// The message a member's publish becomes, without its position
+    /// (protocol::encodeUnplacedMessage). Takes the frame's data.
+    static std::string unplacedMessage(const Participant& p, protocol::PublishFrame& f, std::int64_t now);
+
+    // ---- replicas of a broker's rooms (cluster mode) ------------------------
+    /// Makes the room the broker's copy (RoomRegistry::adopt).
+    void adopt(const std::string& room, const std::string& epoch, std::uint64_t lastOffset,
+               const std::vector<HistoryEntry>& messages, std::int64_t now);
+    /// Appends a message the broker placed when it is the room's next one.
+    Placement place(const std::string& room, std::string_view epoch, std::uint64_t offset, const SharedFrame& frame,
+                    std::int64_t now);
+    /// Drops the replica of a room no member of this node is in any more.
+    void forget(const std::string& room);
+
     /// A publish of the server's own (HTTP API), delivered to every member.
     std::variant<PublishedAt, protocol::Error> publishAsServer(const std::string& room, const std::string& event,
                                                                const std::string& dataJson, std::int64_t now,

@@ -9,6 +9,7 @@
 #include "brolostack/protocol/codec.hpp"
 #include "brolostack/rooms/room_service.hpp"
 #include "brolostack/server/auth.hpp"
+#include "brolostack/server/broker.hpp"
 #include "brolostack/server/outbox.hpp"
 #include "brolostack/server/inbound_throttle.hpp"
 #include "brolostack/server/rate_limiter.hpp"
@@ -20,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -96,6 +98,27 @@ public:
         std::int64_t openedAt = 0;
     };
     std::optional<ConnectionInfo> connectionInfo(ConnId conn) const;
+
+    // ---- the broker (cluster mode; broker.hpp) ------------------------------
+    /// Rooms fan out through a shared broker (BROKER is not `local`).
+    bool clustered() const { return clustered_; }
+    /// This node's name in broker origins (random, new at each start).
+    const std::string& nodeId() const { return nodeId_; }
+    /// The broker answered a Watch or CatchUp of `room`.
+    void brokerSynced(const std::string& room, RoomSync sync, std::int64_t now, Outbox& out);
+    /// A Watch or CatchUp of `room` got no answer (the broker is unreachable).
+    void brokerSyncFailed(const std::string& room, std::int64_t now, Outbox& out);
+    /// The broker fanned out a message of `room` (any node's).
+    void brokerPlaced(const std::string& room, std::string_view epoch, PlacedMessage message, std::int64_t now,
+                      Outbox& out);
+    /// The broker's answer to Publish `token`, or why it has none (unavailable).
+    void brokerPublished(std::uint64_t token, std::variant<BrokerPublishResult, protocol::Error> result,
+                         std::int64_t now, Outbox& out);
+    /// The fan-out was interrupted and runs again: every followed room reads
+    /// what it missed meanwhile.
+    void brokerResumed(Outbox& out);
+    /// Rooms followed through the broker (live or loading).
+    std::size_t watchedRooms() const { return watches_.size(); }
 
     // ---- in-process participants (the embedding API) ---------------------
     /// Owners at or above this id are in-process agents, not connections.
@@ -174,6 +197,23 @@ private:
         RateLimiter rate;
         InboundThrottle inbound;
         std::string currentSession = "default";  // ARGS session of `send` shortcuts
+        // Cluster mode: frames that wait for rooms to load from the broker
+        // (the oldest is the one that needs them), and how many rooms that is.
+        std::deque<protocol::ClientFrame> held;
+        std::size_t roomsAwaited = 0;
+    };
+    /// A room followed through the broker (cluster mode).
+    struct RoomWatch {
+        bool live = false;        // loaded: the local room is the broker's copy
+        bool catchingUp = false;  // a CatchUp is out
+        std::optional<protocol::Error> failed;  // the load failed (answered to the frames waiting)
+        std::vector<ConnId> waiting;            // connections holding frames until it loads
+        std::vector<std::pair<std::string, PlacedMessage>> early;  // (epoch, message) fanned out before their turn
+    };
+    struct PendingPublish {
+        ConnId conn = 0;
+        std::uint64_t ref = 0;
+        std::string room;
     };
 
     // dispatch (hub.cpp)
@@ -210,6 +250,25 @@ private:
     rooms::Participant participantOf(const Connection& c) const;
     /// Delivers room frames to members' connections through `out`.
     rooms::Deliver deliverTo(Outbox& out);
+    // cluster mode (hub_cluster.cpp)
+    /// Holds `frame` (and every later frame of `c`) when it needs rooms not
+    /// loaded from the broker yet, asking the broker for them; true if held.
+    bool holdForRooms(Connection& c, protocol::ClientFrame& frame, Outbox& out);
+    /// Runs the frames `conn` held once nothing it waits for is loading.
+    void releaseHeld(ConnId conn, std::int64_t now, Outbox& out);
+    /// Wakes the connections waiting for `room` (loaded or failed).
+    void wakeWaiting(const std::string& room, std::int64_t now, Outbox& out);
+    /// Why `room` cannot be joined here now, in cluster mode (none: it can).
+    std::optional<protocol::Error> brokerRoomUnavailable(const std::string& room) const;
+    void publishThroughBroker(Connection& c, protocol::PublishFrame& f, std::int64_t now, Outbox& out);
+    void applyPlaced(const std::string& room, RoomWatch& watch, const std::string& epoch, const PlacedMessage& message,
+                     std::int64_t now, Outbox& out);
+    void catchUp(const std::string& room, RoomWatch& watch, std::uint64_t after, Outbox& out);
+    /// Stops following the rooms of `rooms` no member of this node is in.
+    void unwatchIfUnused(const std::set<std::string>& rooms, Outbox& out);
+    void settlePublish(std::uint64_t token, const std::variant<BrokerPublishResult, protocol::Error>& result,
+                       std::int64_t now, Outbox& out);
+    void requestBroker(BrokerRequest request, Outbox& out);
     // replies (hub_replies.cpp)
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
@@ -238,6 +297,11 @@ private:
     std::unordered_map<std::string, std::deque<std::int64_t>> recentUpgrades_;  // per IP, last minute
     void restore(const store::Snapshot& kept, std::int64_t now);
     LocalHooks localHooks_;
+    bool clustered_ = false;
+    std::string nodeId_;
+    std::unordered_map<std::string, RoomWatch> watches_;
+    std::unordered_map<std::uint64_t, PendingPublish> pendingPublishes_;
+    std::uint64_t lastBrokerToken_ = 0;
     std::size_t unreadableRecords_ = 0;
     std::size_t pendingAdmissions_ = 0;
     std::size_t pendingWebhooks_ = 0;

@@ -2,6 +2,8 @@
 // socket: it appends actions here and the I/O layer performs them in order.
 #pragma once
 
+#include "brolostack/server/broker.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,7 +17,7 @@ using ConnId = std::uint64_t;
 using SharedFrame = std::shared_ptr<const std::string>;
 
 struct Action {
-    enum class Kind { Send, Close, Ping, Webhook, PauseReading };
+    enum class Kind { Send, Close, Ping, Webhook, PauseReading, Broker };
     Kind kind = Kind::Send;
     ConnId conn = 0;
     SharedFrame frame;        // Send
@@ -25,6 +27,7 @@ struct Action {
     bool droppable = false;   // Send: may be skipped for a receiver over the slow-consumer mark
     std::uint64_t ref = 0;    // Webhook: the request to answer (0: none); `frame` holds the body
     std::int64_t delayMs = 0; // PauseReading: read nothing more from the connection for this long
+    std::shared_ptr<const BrokerRequest> broker = nullptr;  // Broker
 };
 
 using Outbox = std::vector<Action>;

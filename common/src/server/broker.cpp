@@ -1,0 +1,43 @@
+#include "brolostack/server/broker.hpp"
+
+#include <charconv>
+
+namespace brolostack::server {
+
+namespace {
+
+bool isTokenChar(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+std::optional<std::uint64_t> parseNumber(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+std::string BrokerOrigin::encode() const {
+    return node + ' ' + std::to_string(token) + ' ' + std::to_string(skip);
+}
+
+std::optional<BrokerOrigin> BrokerOrigin::parse(std::string_view text) {
+    auto first = text.find(' ');
+    auto second = first == std::string_view::npos ? first : text.find(' ', first + 1);
+    if (first == 0 || second == std::string_view::npos) return std::nullopt;
+    auto token = parseNumber(text.substr(first + 1, second - first - 1));
+    auto skip = parseNumber(text.substr(second + 1));
+    if (!token || !skip) return std::nullopt;
+    return BrokerOrigin{std::string(text.substr(0, first)), *token, *skip};
+}
+
+bool isClusterResumeToken(std::string_view token) {
+    if (token.size() < kMinResumeTokenBytes || token.size() > kMaxResumeTokenBytes) return false;
+    for (char c : token)
+        if (!isTokenChar(c)) return false;
+    return true;
+}
+
+}  // namespace brolostack::server

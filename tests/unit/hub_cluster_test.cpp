@@ -1,0 +1,379 @@
+// Cluster mode (server/broker.hpp): two hubs share one broker and behave as
+// one. The broker here is the contract the Redis broker implements, kept in
+// memory, with its answers handed over when a test says so, so each order
+// in which a real broker's replies and fan-out can arrive is played out.
+#include "hub_test_support.hpp"
+
+#include "brolostack/protocol/codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <set>
+
+namespace hubtest {
+namespace {
+
+using brolostack::server::BrokerOrigin;
+using brolostack::server::BrokerPublishResult;
+using brolostack::server::BrokerRequest;
+using brolostack::server::PlacedMessage;
+using brolostack::server::RoomSync;
+
+/// One room as a broker keeps it.
+struct BrokerRoom {
+    std::string epoch;
+    std::vector<PlacedMessage> messages;  // offsets 1..n
+};
+
+/// A node: a hub, its ids, and what it sent to its connections.
+struct Node {
+    std::unique_ptr<Hub> hub;
+    Outbox log;
+    std::uint64_t ids = 0;
+    std::set<std::string> watched;
+};
+
+class ClusterTest : public ::testing::Test {
+protected:
+    std::int64_t now = 1'700'000'000'000;
+    std::vector<Node> nodes{2};
+    std::map<std::string, BrokerRoom> rooms;
+    std::map<std::string, std::pair<std::string, std::uint64_t>> mids;  // dedupe key + mid -> (epoch, offset)
+    /// Answers and fan-out not handed over yet, in the order the broker made them.
+    std::deque<std::function<void()>> pending;
+    bool brokerDown = false;
+    std::uint64_t ref = 0;
+    int epochs = 0;
+
+    void SetUp() override {
+        brolostack::config::Settings settings;
+        settings.broker = "redis://127.0.0.1:6379";
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            Node& node = nodes[i];
+            node.hub = std::make_unique<Hub>(
+                settings,
+                [&node, i] {
+                    char buf[24];
+                    std::snprintf(buf, sizeof buf, "n%zu%014llx", i, static_cast<unsigned long long>(++node.ids));
+                    return std::string(buf);
+                },
+                now);
+        }
+    }
+
+    /// Keeps what the hub sent and queues what it asked of the broker.
+    void take(std::size_t n, Outbox& out) {
+        for (auto& a : out) {
+            if (a.kind == Action::Kind::Broker) brokerDo(n, *a.broker);
+            else nodes[n].log.push_back(a);
+        }
+    }
+
+    void brokerDo(std::size_t n, const BrokerRequest& r) {
+        Hub& hub = *nodes[n].hub;
+        switch (r.kind) {
+        case BrokerRequest::Kind::Watch:
+        case BrokerRequest::Kind::CatchUp: {
+            if (r.kind == BrokerRequest::Kind::Watch) nodes[n].watched.insert(r.room);
+            if (brokerDown) {
+                pending.push_back([this, n, room = r.room] { run(n, [&](Outbox& o) { nodes[n].hub->brokerSyncFailed(room, now, o); }); });
+                return;
+            }
+            BrokerRoom& room = obtain(r.room);
+            RoomSync sync{room.epoch, room.messages.size(), {}};
+            for (const auto& m : room.messages)
+                if (m.offset > r.after) sync.messages.push_back(m);
+            pending.push_back([this, n, room = r.room, sync] { run(n, [&](Outbox& o) { nodes[n].hub->brokerSynced(room, sync, now, o); }); });
+            return;
+        }
+        case BrokerRequest::Kind::Unwatch:
+            nodes[n].watched.erase(r.room);
+            return;
+        case BrokerRequest::Kind::Publish: {
+            if (brokerDown) {
+                auto error = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");
+                pending.push_back([this, n, token = r.token, error] { run(n, [&](Outbox& o) { nodes[n].hub->brokerPublished(token, error, now, o); }); });
+                return;
+            }
+            BrokerRoom& room = obtain(r.room);
+            std::string midKey = r.mid ? r.room + "|" + r.dedupeKey + "|" + *r.mid : "";
+            if (!midKey.empty() && mids.count(midKey)) {
+                auto [epoch, offset] = mids[midKey];
+                BrokerPublishResult dup{{epoch, offset}, true};
+                pending.push_back([this, n, token = r.token, dup] { run(n, [&](Outbox& o) { nodes[n].hub->brokerPublished(token, dup, now, o); }); });
+                return;
+            }
+            PlacedMessage m{room.messages.size() + 1, r.unplaced, r.origin};
+            room.messages.push_back(m);
+            if (!midKey.empty()) mids[midKey] = {room.epoch, m.offset};
+            BrokerPublishResult placed{{room.epoch, m.offset}, false};
+            pending.push_back([this, n, token = r.token, placed] { run(n, [&](Outbox& o) { nodes[n].hub->brokerPublished(token, placed, now, o); }); });
+            for (std::size_t k = 0; k < nodes.size(); ++k)
+                if (nodes[k].watched.count(r.room))
+                    pending.push_back([this, k, room = r.room, epoch = room.epoch, m] { run(k, [&](Outbox& o) { nodes[k].hub->brokerPlaced(room, epoch, m, now, o); }); });
+            return;
+        }
+        }
+    }
+
+    BrokerRoom& obtain(const std::string& id) {
+        BrokerRoom& room = rooms[id];
+        if (room.epoch.empty()) room.epoch = "E" + std::to_string(++epochs);
+        return room;
+    }
+
+    void run(std::size_t n, const std::function<void(Outbox&)>& step) {
+        Outbox out;
+        step(out);
+        take(n, out);
+    }
+    /// Hands over everything the broker has made so far (and what that causes).
+    void settle() {
+        while (!pending.empty()) {
+            auto next = std::move(pending.front());
+            pending.pop_front();
+            next();
+        }
+    }
+
+    ConnId connect(std::size_t n, const std::string& helloFields = "") {
+        static ConnId nextConn = 100;
+        ConnId conn = ++nextConn;
+        Hub& hub = *nodes[n].hub;
+        EXPECT_TRUE(hub.admit({}, now).admitted());
+        hub.open(conn, {}, now);
+        sendText(n, conn, R"({"op":"hello","ref":)" + std::to_string(++ref) + R"(,"v":1)" + helloFields + "}");
+        settle();
+        return conn;
+    }
+    std::uint64_t sendText(std::size_t n, ConnId conn, const std::string& text) {
+        run(n, [&](Outbox& o) { nodes[n].hub->receiveText(conn, text, now, o); });
+        return ref;
+    }
+    std::uint64_t join(std::size_t n, ConnId conn, const std::string& room, const std::string& extra = "") {
+        return sendText(n, conn, R"({"op":"join","ref":)" + std::to_string(++ref) + R"(,"room":")" + room + "\"" + extra + "}");
+    }
+    std::uint64_t publish(std::size_t n, ConnId conn, const std::string& room, int value, const std::string& extra = "") {
+        return sendText(n, conn, R"({"op":"publish","ref":)" + std::to_string(++ref) + R"(,"room":")" + room +
+                                     R"(","event":"chat","data":{"n":)" + std::to_string(value) + "}" + extra + "}");
+    }
+
+    std::vector<Document> frames(std::size_t n, ConnId conn, std::string_view op) { return framesTo(nodes[n].log, conn, op); }
+    /// The reply (or error) frame answering `r` on node `n`, if there is one.
+    std::optional<Document> answer(std::size_t n, ConnId conn, std::uint64_t r) {
+        for (auto& f : framesTo(nodes[n].log, conn))
+            if (f.HasMember("ref") && f["ref"].IsUint64() && f["ref"].GetUint64() == r) return std::move(f);
+        return std::nullopt;
+    }
+    std::vector<std::uint64_t> messageOffsets(std::size_t n, ConnId conn) {
+        std::vector<std::uint64_t> offsets;
+        for (const auto& f : frames(n, conn, "message")) offsets.push_back(f["offset"].GetUint64());
+        return offsets;
+    }
+    /// The ops sent to `conn`, in order.
+    std::vector<std::string> ops(std::size_t n, ConnId conn) {
+        std::vector<std::string> result;
+        for (const auto& f : framesTo(nodes[n].log, conn)) result.push_back(f["op"].GetString());
+        return result;
+    }
+};
+
+using Offsets = std::vector<std::uint64_t>;
+
+TEST_F(ClusterTest, AMessagePublishedOnOneNodeReachesMembersOnEveryNodeWithTheBrokersPosition) {
+    ConnId alice = connect(0), bob = connect(1), carol = connect(1);
+    std::string aliceSid = frames(0, alice, "reply")[0]["data"]["sid"].GetString();
+    join(0, alice, "general");
+    join(1, bob, "general");
+    join(1, carol, "general");
+    settle();
+    std::uint64_t r = publish(0, alice, "general", 1);
+    settle();
+    auto reply = answer(0, alice, r);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["data"]["offset"].GetUint64(), 1u);
+    EXPECT_EQ(std::string((*reply)["data"]["epoch"].GetString()), rooms["general"].epoch);
+    for (ConnId member : {bob, carol}) {
+        auto got = frames(1, member, "message");
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(got[0]["offset"].GetUint64(), 1u);
+        EXPECT_EQ(std::string(got[0]["epoch"].GetString()), rooms["general"].epoch);
+        EXPECT_EQ(got[0]["data"]["n"].GetInt(), 1);
+        EXPECT_EQ(std::string(got[0]["from"]["sid"].GetString()), aliceSid);
+    }
+    // Both nodes' publishes share one sequence of offsets.
+    publish(1, bob, "general", 2);
+    publish(0, alice, "general", 3);
+    settle();
+    EXPECT_EQ(messageOffsets(1, carol), (Offsets{1, 2, 3}));
+    EXPECT_EQ(messageOffsets(0, alice), (Offsets{2}));  // echo is off by default
+}
+
+TEST_F(ClusterTest, ThePublisherHearsItsReplyBeforeItsEchoWhicheverTheBrokerSendsFirst) {
+    ConnId alice = connect(0);
+    join(0, alice, "general");
+    settle();
+    std::uint64_t r = publish(0, alice, "general", 1, R"(,"echo":true)");
+    // The broker's reply is first in line; hand over the fan-out first instead.
+    ASSERT_EQ(pending.size(), 2u);
+    std::swap(pending[0], pending[1]);
+    settle();
+    auto seen = framesTo(nodes[0].log, alice);
+    ASSERT_GE(seen.size(), 2u);
+    EXPECT_EQ(std::string(seen[seen.size() - 2]["op"].GetString()), "reply");
+    EXPECT_EQ(seen[seen.size() - 2]["ref"].GetUint64(), r);
+    EXPECT_EQ(std::string(seen.back()["op"].GetString()), "message");
+    EXPECT_EQ(frames(0, alice, "reply").size(), 3u);  // hello, join and the publish: answered once
+}
+
+TEST_F(ClusterTest, AJoinWaitsForTheRoomToLoadAndFramesBehindItKeepTheirOrder) {
+    ConnId alice = connect(0);
+    join(0, alice, "general");
+    settle();
+    for (int i = 1; i <= 3; ++i) publish(0, alice, "general", i);
+    settle();
+
+    ConnId bob = connect(1);
+    std::uint64_t joinRef = join(1, bob, "general", R"(,"since":{"epoch":")" + rooms["general"].epoch + R"(","offset":1})");
+    std::uint64_t publishRef = publish(1, bob, "general", 4);
+    // Nothing is answered before the broker's copy of the room arrives.
+    EXPECT_FALSE(answer(1, bob, joinRef));
+    EXPECT_FALSE(answer(1, bob, publishRef));
+    settle();
+    auto joined = answer(1, bob, joinRef);
+    ASSERT_TRUE(joined);
+    EXPECT_TRUE((*joined)["data"]["recovered"].GetBool());
+    Offsets missed;
+    for (const auto& m : (*joined)["data"]["missed"].GetArray()) missed.push_back(m["offset"].GetUint64());
+    EXPECT_EQ(missed, (Offsets{2, 3}));
+    auto published = answer(1, bob, publishRef);
+    ASSERT_TRUE(published);
+    EXPECT_EQ(errorCode(*published), "");
+    EXPECT_EQ((*published)["data"]["offset"].GetUint64(), 4u);
+    EXPECT_EQ(messageOffsets(0, alice), (Offsets{4}));
+}
+
+TEST_F(ClusterTest, ASkippedOffsetIsReadFromTheBrokerAndDeliveredInOrder) {
+    ConnId alice = connect(0), bob = connect(1);
+    join(0, alice, "general");
+    join(1, bob, "general");
+    settle();
+    publish(0, alice, "general", 1);
+    settle();
+    // Node 1 misses the fan-out of offsets 2 and 3 (as across a dropped subscription).
+    nodes[1].watched.erase("general");
+    publish(0, alice, "general", 2);
+    publish(0, alice, "general", 3);
+    settle();
+    nodes[1].watched.insert("general");
+    publish(0, alice, "general", 4);
+    settle();
+    EXPECT_EQ(messageOffsets(1, bob), (Offsets{1, 2, 3, 4}));
+    std::vector<int> values;
+    for (const auto& f : frames(1, bob, "message")) values.push_back(f["data"]["n"].GetInt());
+    EXPECT_EQ(values, (std::vector<int>{1, 2, 3, 4}));
+}
+
+TEST_F(ClusterTest, AfterTheFanOutWasInterruptedEveryRoomReadsWhatItMissed) {
+    ConnId alice = connect(0), bob = connect(1);
+    join(0, alice, "general");
+    join(1, bob, "general");
+    settle();
+    nodes[1].watched.erase("general");
+    publish(0, alice, "general", 1);
+    publish(0, alice, "general", 2);
+    settle();
+    nodes[1].watched.insert("general");
+    EXPECT_TRUE(messageOffsets(1, bob).empty());
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerResumed(o); });
+    settle();
+    EXPECT_EQ(messageOffsets(1, bob), (Offsets{1, 2}));
+}
+
+TEST_F(ClusterTest, WithTheBrokerAwayJoinsAndPublishesAnswerUnavailable) {
+    ConnId alice = connect(0);
+    join(0, alice, "general");
+    settle();
+    brokerDown = true;
+    std::uint64_t r = publish(0, alice, "general", 1);
+    ConnId bob = connect(1);
+    std::uint64_t j = join(1, bob, "general");
+    settle();
+    ASSERT_TRUE(answer(0, alice, r));
+    EXPECT_EQ(errorCode(*answer(0, alice, r)), "unavailable");
+    ASSERT_TRUE(answer(1, bob, j));
+    EXPECT_EQ(errorCode(*answer(1, bob, j)), "unavailable");
+    // Back again: the same join now succeeds.
+    brokerDown = false;
+    std::uint64_t again = join(1, bob, "general");
+    settle();
+    ASSERT_TRUE(answer(1, bob, again));
+    EXPECT_EQ(errorCode(*answer(1, bob, again)), "");
+}
+
+TEST_F(ClusterTest, AnAnonymousClientKeepsItsMidNamespaceOnAnotherNode) {
+    ConnId first = connect(0);
+    std::string token = frames(0, first, "reply")[0]["data"]["resumeToken"].GetString();
+    join(0, first, "general");
+    settle();
+    std::uint64_t r1 = publish(0, first, "general", 1, R"(,"mid":"m-1")");
+    settle();
+    // Its node dies; the client resumes on the other one and retries the publish.
+    ConnId again = connect(1, R"(,"resume":{"token":")" + token + R"(","rooms":{}})");
+    EXPECT_EQ(std::string(frames(1, again, "reply")[0]["data"]["resumeToken"].GetString()), token);
+    join(1, again, "general");
+    settle();
+    std::uint64_t r2 = publish(1, again, "general", 1, R"(,"mid":"m-1")");
+    settle();
+    auto retried = answer(1, again, r2);
+    ASSERT_TRUE(retried);
+    EXPECT_TRUE((*retried)["data"]["duplicate"].GetBool());
+    EXPECT_EQ((*retried)["data"]["offset"].GetUint64(), (*answer(0, first, r1))["data"]["offset"].GetUint64());
+    EXPECT_EQ(rooms["general"].messages.size(), 1u);
+}
+
+TEST_F(ClusterTest, ANodeStopsFollowingARoomWhenItsLastMemberThereLeaves) {
+    ConnId alice = connect(0), bob = connect(0);
+    join(0, alice, "general");
+    join(0, bob, "general");
+    settle();
+    EXPECT_EQ(nodes[0].hub->watchedRooms(), 1u);
+    sendText(0, alice, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":"general"})");
+    EXPECT_TRUE(nodes[0].watched.count("general"));
+    run(0, [&](Outbox& o) { nodes[0].hub->closed(bob, now, o); });
+    EXPECT_FALSE(nodes[0].watched.count("general"));
+    EXPECT_EQ(nodes[0].hub->watchedRooms(), 0u);
+    // A later join loads the room again, with what was published meanwhile.
+    ConnId carol = connect(1);
+    join(1, carol, "general");
+    settle();
+    publish(1, carol, "general", 1);
+    settle();
+    ConnId dave = connect(0);
+    std::uint64_t j = join(0, dave, "general", R"(,"since":{"epoch":")" + rooms["general"].epoch + R"(","offset":0})");
+    settle();
+    ASSERT_TRUE(answer(0, dave, j));
+    EXPECT_EQ((*answer(0, dave, j))["data"]["offset"].GetUint64(), 1u);
+    EXPECT_EQ((*answer(0, dave, j))["data"]["missed"].Size(), 1u);
+}
+
+TEST_F(ClusterTest, ABrokerMessageThisVersionCannotReadIsSkipped) {
+    ConnId alice = connect(0);
+    join(0, alice, "general");
+    settle();
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerPlaced("general", rooms["general"].epoch, PlacedMessage{1, "not json", ""}, now, o); });
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerPlaced("general", "bad\"epoch", PlacedMessage{1, "{}", ""}, now, o); });
+    EXPECT_TRUE(frames(0, alice, "message").empty());
+    EXPECT_FALSE(BrokerOrigin::parse("node"));
+    EXPECT_FALSE(BrokerOrigin::parse("node x 0"));
+    auto origin = BrokerOrigin::parse(BrokerOrigin{"n1", 7, 9}.encode());
+    ASSERT_TRUE(origin);
+    EXPECT_EQ(origin->node, "n1");
+    EXPECT_EQ(origin->token, 7u);
+    EXPECT_EQ(origin->skip, 9u);
+}
+
+}  // namespace
+}  // namespace hubtest
