@@ -10,12 +10,13 @@ include(CMakePackageConfigHelpers)
 
 set_target_properties(brolostack_common PROPERTIES EXPORT_NAME core)
 set_target_properties(brolostack_http PROPERTIES EXPORT_NAME http)
+set_target_properties(brolostack_redis PROPERTIES EXPORT_NAME redis)
 set_target_properties(brolostack_server PROPERTIES EXPORT_NAME server)
 add_library(brolostack::core ALIAS brolostack_common)
 add_library(brolostack::server ALIAS brolostack_server)
 
 install(TARGETS brolostack-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
-install(TARGETS brolostack_common brolostack_http brolostack_server EXPORT brolostackTargets
+install(TARGETS brolostack_common brolostack_http brolostack_redis brolostack_server EXPORT brolostackTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/common/include/ ${PROJECT_SOURCE_DIR}/native-server/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development)

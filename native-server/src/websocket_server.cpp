@@ -92,6 +92,8 @@ struct WebSocketServer::Impl {
     virtual void execute(const std::function<void(server::Outbox&, std::int64_t)>& work) = 0;
     virtual void shutdown() = 0;
     virtual void releaseDurable() = 0;
+    virtual asio::io_context& ioContext() = 0;
+    std::function<void(const server::BrokerRequest&)> broker;
 };
 
 template <class Config>
@@ -125,6 +127,7 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void releaseDurable() override {
         gate.release(hub.store().durableChange(), [this](server::Outbox& out) { performNow(out); });
     }
+    asio::io_context& ioContext() override { return io; }
 
     server::Hub& hub;
     HttpApi& api;
@@ -501,6 +504,10 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
             callWebhook(action);
             continue;
         }
+        if (action.kind == server::Action::Kind::Broker) {
+            if (broker) broker(*action.broker);
+            continue;
+        }
         auto hit = handles.find(action.conn);
         if (hit == handles.end()) continue;
         std::error_code ec;
@@ -530,6 +537,7 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
                 pauseReading(action.conn, con, action.delayMs);
                 break;
             case server::Action::Kind::Webhook:
+            case server::Action::Kind::Broker:
                 break;  // handled before the connection lookup
         }
         if (ec) logEvent(*log, spdlog::level::debug, "send failed", {{"conn", static_cast<std::int64_t>(action.conn)}, {"error", ec.message()}});
@@ -806,6 +814,10 @@ void WebSocketServer::run() { impl_->run(); }
 void WebSocketServer::post(std::function<void()> work) { impl_->post(std::move(work)); }
 void WebSocketServer::execute(const std::function<void(server::Outbox&, std::int64_t)>& work) { impl_->execute(work); }
 void WebSocketServer::shutdown() { impl_->shutdown(); }
+asio::io_context& WebSocketServer::ioContext() { return impl_->ioContext(); }
+void WebSocketServer::setBroker(std::function<void(const server::BrokerRequest&)> perform) {
+    impl_->broker = std::move(perform);
+}
 void WebSocketServer::releaseDurable() {
     impl_->post([impl = impl_.get()] { impl->releaseDurable(); });
 }

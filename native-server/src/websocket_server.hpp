@@ -16,6 +16,7 @@
 #include <string>
 
 namespace spdlog { class logger; }
+namespace asio { class io_context; }
 
 namespace brolostack::native {
 
@@ -48,6 +49,10 @@ public:
     /// Tells the server (from any thread) that the store made more changes
     /// durable: the output that waited for them goes out.
     void releaseDurable();
+    /// The server's event loop (a broker's connections run on it).
+    asio::io_context& ioContext();
+    /// Where the hub's broker requests go (cluster mode); called on the loop.
+    void setBroker(std::function<void(const server::BrokerRequest&)> perform);
 
 private:
     struct Impl;

@@ -11,6 +11,7 @@
 #include "http_api.hpp"
 #include "jwt_verifier.hpp"
 #include "random_ids.hpp"
+#include "redis/redis_broker.hpp"
 #include "server_log.hpp"
 #include "sqlite_store.hpp"
 #include "static_files.hpp"
@@ -57,6 +58,7 @@ struct WSMultiagent::Impl {
     std::unique_ptr<native::HttpApi> api;
     std::unique_ptr<native::StaticFiles> files;
     std::unique_ptr<native::WebSocketServer> ws;
+    std::unique_ptr<native::redis::RedisBroker> broker;  // cluster mode; goes before the loop it runs on
 
     // The store goes first: its writer commits what is queued and may still
     // tell the server so, which must then exist.
@@ -74,6 +76,7 @@ struct WSMultiagent::Impl {
     /// Assignments still held by in-process agents, by (owner, task id).
     std::map<std::pair<args::Owner, std::string>, std::weak_ptr<TaskReporter::State>> assignments;
 
+    std::optional<std::string> openBroker();
     void deliverLocal(args::Owner owner, const args::Message& msg);
     void assign(args::Owner owner, const LocalAgent& agent, const args::Message& msg);
     void takeBack(args::Owner owner, const args::Message& cancel);
@@ -252,6 +255,28 @@ config::Settings WSMultiagent::settingsFromEnvironment() {
     return loaded.settings;
 }
 
+std::optional<std::string> WSMultiagent::Impl::openBroker() {
+    native::redis::RedisBroker::Bounds bounds;
+    bounds.historySize = settings.historySize;
+    // A room's keys outlive its history and its empty-room grace, as the
+    // room itself does on one node; then its next publish starts a new epoch.
+    std::int64_t ttlMs = std::max(settings.historyTtlMs, settings.emptyRoomTtlMs);
+    bounds.roomTtl = std::chrono::seconds((ttlMs + 999) / 1000);
+    auto opened = native::redis::RedisBroker::open(
+        ws->ioContext(), settings.broker, *hub,
+        [this](const std::function<void(server::Outbox&, std::int64_t)>& work) { ws->execute(work); }, bounds,
+        [] { return native::randomHex(8); });
+    if (auto* error = std::get_if<std::string>(&opened)) return *error;
+    broker = std::move(std::get<std::unique_ptr<native::redis::RedisBroker>>(opened));
+    broker->onStateChange([this](bool up) {
+        if (up) native::logEvent(*log, spdlog::level::info, "broker connected", {{"broker", settings.broker}});
+        else native::logEvent(*log, spdlog::level::warn, "broker unreachable: publishes and new rooms answer unavailable",
+                              {{"broker", settings.broker}, {"error", broker->lastError()}});
+    });
+    ws->setBroker([this](const server::BrokerRequest& request) { broker->perform(request); });
+    return std::nullopt;
+}
+
 std::optional<std::string> WSMultiagent::initialize() {
     Impl& m = *impl_;
     m.log = spdlog::get("brolostack");
@@ -281,6 +306,9 @@ std::optional<std::string> WSMultiagent::initialize() {
                                                      std::get<native::TrustedProxies>(std::move(proxies)), m.log,
                                                      *m.metrics);
     if (auto error = m.ws->loadTls()) return error;
+    if (m.hub->clustered()) {
+        if (auto error = m.openBroker()) return error;
+    }
     if (sqlite) {
         sqlite->onProgress([&m, sqlite] {
             m.ws->releaseDurable();

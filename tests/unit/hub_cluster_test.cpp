@@ -72,7 +72,6 @@ protected:
     }
 
     void brokerDo(std::size_t n, const BrokerRequest& r) {
-        Hub& hub = *nodes[n].hub;
         switch (r.kind) {
         case BrokerRequest::Kind::Watch:
         case BrokerRequest::Kind::CatchUp: {

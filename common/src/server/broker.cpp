@@ -20,12 +20,12 @@ std::optional<std::uint64_t> parseNumber(std::string_view text) {
 }  // namespace
 
 std::string BrokerOrigin::encode() const {
-    return node + ' ' + std::to_string(token) + ' ' + std::to_string(skip);
+    return node + ':' + std::to_string(token) + ':' + std::to_string(skip);
 }
 
 std::optional<BrokerOrigin> BrokerOrigin::parse(std::string_view text) {
-    auto first = text.find(' ');
-    auto second = first == std::string_view::npos ? first : text.find(' ', first + 1);
+    auto first = text.find(':');
+    auto second = first == std::string_view::npos ? first : text.find(':', first + 1);
     if (first == 0 || second == std::string_view::npos) return std::nullopt;
     auto token = parseNumber(text.substr(first + 1, second - first - 1));
     auto skip = parseNumber(text.substr(second + 1));

@@ -1,11 +1,16 @@
 #include "redis/room_streams.hpp"
 
+#include <algorithm>
+
 namespace brolostack::native::redis {
 namespace {
 
-// KEYS[1] meta hash, KEYS[2] history stream.
+// KEYS[1] meta hash, KEYS[2] history stream, KEYS[3] (optional) the
+// publish's dedupe key.
 // ARGV[1] message, ARGV[2] max history length, ARGV[3] ttl in seconds (0:
-// none), ARGV[4] channel, ARGV[5] epoch for a room that has none.
+// none), ARGV[4] channel, ARGV[5] epoch for a room that has none, ARGV[6]
+// origin ("-": none), ARGV[7] dedupe window in ms.
+// Returns {offset, epoch, 1 if a duplicate else 0}.
 //
 // MAXLEN is exact (=), not approximate (~): "~" trims only whole stream
 // nodes (stream-node-max-entries, 100 by default), so a room could keep
@@ -14,14 +19,24 @@ namespace {
 // full, a small constant cost. Offsets in the entry ids make XRANGE by
 // offset direct, and keep XADD's ids increasing because the offset does.
 // A new epoch means a new room: a stream left from before is dropped.
+// A dedupe key of an earlier epoch is no duplicate: that room is gone.
 constexpr const char* kPublish = R"lua(
 if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5]) == 1 then
   redis.call('DEL', KEYS[2])
 end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local space = string.find(seen, ' ', 1, true)
+    if space and string.sub(seen, space + 1) == epoch then
+      return {tonumber(string.sub(seen, 1, space - 1)), epoch, 1}
+    end
+  end
+end
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 local id = string.format('%d', offset)
-redis.call('XADD', KEYS[2], 'MAXLEN', '=', ARGV[2], id .. '-0', 'm', ARGV[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '=', ARGV[2], id .. '-0', 'm', ARGV[1], 'o', ARGV[6])
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
@@ -30,8 +45,11 @@ else
   redis.call('PERSIST', KEYS[1])
   redis.call('PERSIST', KEYS[2])
 end
-redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. id .. ' ' .. ARGV[1])
-return {offset, epoch}
+if KEYS[3] then
+  redis.call('SET', KEYS[3], id .. ' ' .. epoch, 'PX', ARGV[7])
+end
+redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. id .. ' ' .. ARGV[6] .. ' ' .. ARGV[1])
+return {offset, epoch, 0}
 )lua";
 
 // KEYS[1] meta hash, KEYS[2] history stream.
@@ -77,17 +95,23 @@ RoomStreams::RoomStreams(RedisScripts& scripts, std::function<std::string()> new
       publish_(scripts.add(kPublish)),
       read_(scripts.add(kRead)) {}
 
-void RoomStreams::publishToRoom(const std::string& room, std::string messageJson, std::size_t maxLen,
-                                std::chrono::seconds ttl, std::function<void(RedisResult<PublishedMessage>)> done) {
-    scripts_.run(publish_, {metaKey(room), historyKey(room)},
-                 {std::move(messageJson), std::to_string(maxLen), std::to_string(ttl.count()), channel(room),
-                  newEpoch_()},
+void RoomStreams::publishToRoom(const std::string& room, RoomPost post, std::size_t maxLen, std::chrono::seconds ttl,
+                                std::function<void(RedisResult<PublishedMessage>)> done) {
+    std::vector<std::string> keys{metaKey(room), historyKey(room)};
+    if (post.dedupeId) keys.push_back(midKey(room, *post.dedupeId));
+    // A window under 1 ms would make SET ... PX 0 an error.
+    auto window = std::max<std::int64_t>(post.dedupeWindow.count(), 1);
+    scripts_.run(publish_, std::move(keys),
+                 {std::move(post.json), std::to_string(maxLen), std::to_string(ttl.count()), channel(room),
+                  newEpoch_(), post.origin.empty() ? "-" : std::move(post.origin), std::to_string(window)},
                  [done = std::move(done)](RedisReply reply) {
                      if (reply.isError()) return done(reply.error());
                      const auto& a = reply.array();
-                     if (a.size() != 2 || !a[0].isInteger() || a[0].integer() <= 0 || !a[1].isString())
+                     if (a.size() != 3 || !a[0].isInteger() || a[0].integer() <= 0 || !a[1].isString() ||
+                         !a[2].isInteger())
                          return done(unexpected("publishToRoom answered", reply));
-                     done(PublishedMessage{static_cast<std::uint64_t>(a[0].integer()), a[1].string()});
+                     done(PublishedMessage{static_cast<std::uint64_t>(a[0].integer()), a[1].string(),
+                                           a[2].integer() == 1});
                  });
 }
 
@@ -112,10 +136,13 @@ void RoomStreams::readRoomSince(const std::string& room, std::uint64_t after, st
                          static const std::vector<RedisReply> none;
                          const auto& fields = e.size() == 2 ? e[1].array() : none;
                          const std::string* json = nullptr;
-                         for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+                         std::string origin;
+                         for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
                              if (fields[i].string() == "m") json = &fields[i + 1].string();
+                             if (fields[i].string() == "o" && fields[i + 1].string() != "-") origin = fields[i + 1].string();
+                         }
                          if (!offset || !json) return done(unexpected("a history entry", entry));
-                         history.messages.push_back(RoomMessage{*offset, *json});
+                         history.messages.push_back(RoomMessage{*offset, *json, std::move(origin)});
                      }
                      if (history.messages.empty()) {
                          history.contiguous = history.complete = after >= history.lastOffset;
@@ -138,8 +165,20 @@ std::optional<RoomPublication> RoomStreams::parsePublication(std::string_view pa
         if (c < '0' || c > '9') return std::nullopt;
         publication.offset = publication.offset * 10 + static_cast<unsigned>(c - '0');
     }
-    publication.json = payload.substr(second + 1);
+    auto third = payload.find(' ', second + 1);
+    if (third == std::string_view::npos || third == second + 1) return std::nullopt;
+    publication.origin = payload.substr(second + 1, third - second - 1);
+    if (publication.origin == "-") publication.origin = {};
+    publication.json = payload.substr(third + 1);
     return publication;
+}
+
+std::optional<std::string_view> RoomStreams::roomOfChannel(std::string_view name) const {
+    std::string_view head = std::string_view(prefix_) ;
+    if (name.substr(0, head.size()) != head) return std::nullopt;
+    name.remove_prefix(head.size());
+    if (name.substr(0, 5) != "room:" || name.size() == 5) return std::nullopt;
+    return name.substr(5);
 }
 
 }  // namespace brolostack::native::redis

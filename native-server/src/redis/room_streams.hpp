@@ -8,7 +8,11 @@
 // slot, as a multi-key script requires there):
 //   <prefix>room:{<room>}:meta     hash: epoch, offset (the latest)
 //   <prefix>room:{<room>}:history  stream: entry id "<offset>-0", field m = the message
-//   <prefix>room:<room>            pub/sub channel: "<epoch> <offset> <message>"
+//   <prefix>room:{<room>}:mid:<id> string: "<offset> <epoch>" of a publish
+//                                  that carried a client message id, for
+//                                  the dedupe window
+//   <prefix>room:<room>            pub/sub channel: "<epoch> <offset> <origin> <message>"
+//                                  (origin "-" when none)
 //
 // Offset and epoch share one hash so they expire together: an offset
 // counter that outlived its epoch (or the reverse) would restart offsets
@@ -31,11 +35,26 @@ namespace brolostack::native::redis {
 struct RoomMessage {
     std::uint64_t offset = 0;
     std::string json;
+    std::string origin;  // as published ("" when none)
+};
+
+/// What to publish: the message, who published it (handed back with the
+/// fan-out and the history, no spaces), and the publish's dedupe id.
+struct RoomPost {
+    RoomPost(std::string json) : json(std::move(json)) {}  // NOLINT: a bare message is a post
+    RoomPost(const char* json) : json(json) {}             // NOLINT
+    std::string json;
+    std::string origin;
+    /// When set, a second publish with the same id within `dedupeWindow`
+    /// places nothing and answers the first one's position.
+    std::optional<std::string> dedupeId;
+    std::chrono::milliseconds dedupeWindow{0};
 };
 
 struct PublishedMessage {
     std::uint64_t offset = 0;
     std::string epoch;
+    bool duplicate = false;  // the dedupe id was seen: the earlier publish's position
 };
 
 struct RoomHistory {
@@ -53,6 +72,7 @@ struct RoomHistory {
 struct RoomPublication {
     std::string_view epoch;
     std::uint64_t offset = 0;
+    std::string_view origin;  // "" when none
     std::string_view json;
 };
 
@@ -67,7 +87,7 @@ public:
     /// the history (kept to the newest `maxLen`), publishes it on the
     /// room's channel, and makes the room expire `ttl` after this publish
     /// (0: never).
-    void publishToRoom(const std::string& room, std::string messageJson, std::size_t maxLen, std::chrono::seconds ttl,
+    void publishToRoom(const std::string& room, RoomPost post, std::size_t maxLen, std::chrono::seconds ttl,
                        std::function<void(RedisResult<PublishedMessage>)> done);
     /// The room's epoch and latest offset, and at most `limit` messages with
     /// an offset above `after`. A room never published to gets its epoch
@@ -79,6 +99,11 @@ public:
     std::string metaKey(const std::string& room) const { return prefix_ + "room:{" + room + "}:meta"; }
     std::string historyKey(const std::string& room) const { return prefix_ + "room:{" + room + "}:history"; }
     std::string channel(const std::string& room) const { return prefix_ + "room:" + room; }
+    std::string midKey(const std::string& room, const std::string& dedupeId) const {
+        return prefix_ + "room:{" + room + "}:mid:" + dedupeId;
+    }
+    /// The room a channel name belongs to (none: not a room channel).
+    std::optional<std::string_view> roomOfChannel(std::string_view channel) const;
 
     /// A payload from a room's channel; none when it is not one.
     static std::optional<RoomPublication> parsePublication(std::string_view payload);

@@ -24,10 +24,10 @@ protected:
     std::function<std::string()> epochs() {
         return [this] { return "e" + std::to_string(++epochCount); };
     }
-    PublishedMessage publish(RoomStreams& rooms, const std::string& room, const std::string& json,
+    PublishedMessage publish(RoomStreams& rooms, const std::string& room, const RoomPost& post,
                              std::size_t maxLen = 100, seconds ttl = seconds(0)) {
         auto result = std::make_shared<std::optional<RedisResult<PublishedMessage>>>();
-        rooms.publishToRoom(room, json, maxLen, ttl, [result](auto r) { result->emplace(std::move(r)); });
+        rooms.publishToRoom(room, post, maxLen, ttl, [result](auto r) { result->emplace(std::move(r)); });
         EXPECT_TRUE(runUntil([&] { return result->has_value(); }));
         if (!*result || !(*result)->ok()) {
             ADD_FAILURE() << (*result ? (*result)->error().message : "no answer");
@@ -126,6 +126,43 @@ TEST_F(RoomStreamsTest, ConcurrentPublishesGetEveryOffsetOnceAndInOrder) {
         EXPECT_EQ(history.messages[i].json, sentAt[i + 1]);
     }
     EXPECT_TRUE(history.contiguous && history.complete);
+}
+
+TEST_F(RoomStreamsTest, APublishWithASeenDedupeIdPlacesNothingAndAnswersTheFirstPosition) {
+    auto c = connected();
+    ASSERT_TRUE(c);
+    RedisScripts scripts(*c);
+    RoomStreams rooms(scripts, epochs());
+    RoomPost post("{\"n\":1}");
+    post.origin = "n1:1:0";
+    post.dedupeId = "t:abc:m-1";
+    post.dedupeWindow = std::chrono::milliseconds(60000);
+    PublishedMessage first = publish(rooms, "r", post);
+    EXPECT_FALSE(first.duplicate);
+    publish(rooms, "r", "{\"n\":2}");
+    post.origin = "n2:9:0";  // retried through another node
+    PublishedMessage again = publish(rooms, "r", post);
+    EXPECT_TRUE(again.duplicate);
+    EXPECT_EQ(again.offset, first.offset);
+    EXPECT_EQ(again.epoch, first.epoch);
+    RoomHistory history = read(rooms, "r", 0, 10);
+    ASSERT_EQ(history.messages.size(), 2u);
+    EXPECT_EQ(history.messages[0].origin, "n1:1:0");
+    EXPECT_EQ(history.messages[1].origin, "");
+    // The window passes: the id is free again.
+    EXPECT_GT(call(*c, {"PTTL", rooms.midKey("r", "t:abc:m-1")}).integer(), 0);
+    call(*c, {"DEL", rooms.midKey("r", "t:abc:m-1")});
+    EXPECT_FALSE(publish(rooms, "r", post).duplicate);
+}
+
+TEST_F(RoomStreamsTest, RoomChannelsNameTheirRoom) {
+    auto c = connected();
+    ASSERT_TRUE(c);
+    RedisScripts scripts(*c);
+    RoomStreams rooms(scripts, epochs());
+    EXPECT_EQ(rooms.roomOfChannel(rooms.channel("a:b")), std::optional<std::string_view>("a:b"));
+    EXPECT_FALSE(rooms.roomOfChannel("brolostack:room:"));
+    EXPECT_FALSE(rooms.roomOfChannel("other:room:x"));
 }
 
 TEST_F(RoomStreamsTest, HistoryIsTrimmedToMaxLen) {
@@ -247,15 +284,20 @@ TEST_F(RoomStreamsTest, PublishingWhileDownIsUnavailable) {
 }
 
 TEST(RoomPublication, ParsesEpochOffsetAndMessage) {
-    auto p = RoomStreams::parsePublication("e1a 57 {\"op\":\"message\",\"data\":\"a b\"}");
+    auto p = RoomStreams::parsePublication("e1a 57 n1:3:0 {\"op\":\"message\",\"data\":\"a b\"}");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->epoch, "e1a");
     EXPECT_EQ(p->offset, 57u);
+    EXPECT_EQ(p->origin, "n1:3:0");
     EXPECT_EQ(p->json, "{\"op\":\"message\",\"data\":\"a b\"}");
+    auto anonymous = RoomStreams::parsePublication("e1a 57 - {}");
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->origin, "");
     EXPECT_FALSE(RoomStreams::parsePublication("e1a"));
-    EXPECT_FALSE(RoomStreams::parsePublication("e1a x7 {}"));
-    EXPECT_FALSE(RoomStreams::parsePublication(" 1 {}"));
-    EXPECT_FALSE(RoomStreams::parsePublication("e1a  {}"));
+    EXPECT_FALSE(RoomStreams::parsePublication("e1a 7 {}"));  // no origin
+    EXPECT_FALSE(RoomStreams::parsePublication("e1a x7 - {}"));
+    EXPECT_FALSE(RoomStreams::parsePublication(" 1 - {}"));
+    EXPECT_FALSE(RoomStreams::parsePublication("e1a  - {}"));
 }
 
 }  // namespace

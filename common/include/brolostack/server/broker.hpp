@@ -70,8 +70,9 @@ struct BrokerPublishResult {
 };
 
 /// Who published a fanned-out message, so the node it came from answers
-/// its publisher and honours `echo: false`: "<node> <token> <skip>", where
+/// its publisher and honours `echo: false`: "<node>:<token>:<skip>", where
 /// skip is the connection that must not get its own message (0: none).
+/// Node names hold no ':' (they are random hex).
 struct BrokerOrigin {
     std::string node;
     std::uint64_t token = 0;

@@ -1,0 +1,74 @@
+// The `redis` broker (BROKER=redis://...): performs the hub's broker
+// requests (server/broker.hpp) with RoomStreams and a subscriber, on the
+// server's event loop, and hands each answer and each fanned-out message
+// back to the hub as a step of its own. Nothing here blocks the loop: a
+// request made while Redis is away is answered `unavailable` at once.
+//
+// Two connections: commands (publish and read scripts) and the fan-out
+// subscription. A room is read only once its channel is confirmed, so
+// nothing published in between is missed; after the subscriber was away,
+// the hub reads what every followed room missed (Hub::brokerResumed).
+#pragma once
+
+#include "brolostack/server/hub.hpp"
+#include "redis/redis_connection.hpp"
+#include "redis/redis_scripts.hpp"
+#include "redis/redis_subscriber.hpp"
+#include "redis/room_streams.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace brolostack::native::redis {
+
+class RedisBroker {
+public:
+    /// Runs one hub step on the loop and performs what it produced.
+    using Step = std::function<void(const std::function<void(server::Outbox&, std::int64_t now)>&)>;
+    struct Bounds {
+        std::size_t historySize = 1000;   // messages kept per room (HISTORY_SIZE)
+        std::chrono::seconds roomTtl{0};  // an idle room's keys expire after this (0: never)
+    };
+
+    static std::variant<std::unique_ptr<RedisBroker>, std::string> open(asio::io_context& io, std::string_view url,
+                                                                        server::Hub& hub, Step step, Bounds bounds,
+                                                                        std::function<std::string()> newEpoch);
+    RedisBroker(const RedisBroker&) = delete;
+    RedisBroker& operator=(const RedisBroker&) = delete;
+
+    void perform(const server::BrokerRequest& request);
+    /// Both connections are up.
+    bool up() const { return commands_->up() && fanOut_->up(); }
+    /// Why it is not up ("" when it is).
+    std::string lastError() const;
+    /// Called with true when both connections are up, false when one of
+    /// them goes down (once per change).
+    void onStateChange(std::function<void(bool up)> listener);
+
+private:
+    RedisBroker(asio::io_context& io, server::Hub& hub, Step step, Bounds bounds);
+    void watch(const std::string& room);
+    void read(const std::string& room, std::uint64_t after);
+    void publish(const server::BrokerRequest& request);
+    void fannedOut(const RedisSubscriber::Message& message);
+    void stateChanged();
+    /// Runs `work` as a hub step from the loop (never inside perform()).
+    void stepSoon(std::function<void(server::Outbox&, std::int64_t)> work);
+
+    asio::io_context& io_;
+    server::Hub& hub_;
+    Step step_;
+    Bounds bounds_;
+    std::unique_ptr<RedisConnection> commands_;
+    std::unique_ptr<RedisScripts> scripts_;
+    std::unique_ptr<RoomStreams> rooms_;
+    std::unique_ptr<RedisSubscriber> fanOut_;
+    std::function<void(bool)> onState_;
+    bool reportedUp_ = false;
+    std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted steps hold a weak_ptr
+};
+
+}  // namespace brolostack::native::redis

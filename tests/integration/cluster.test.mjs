@@ -1,0 +1,160 @@
+// Cluster mode (BROKER=redis://...): three brolostack-server processes and
+// one real redis-server, all on loopback. Clients spread over the nodes
+// must see one room: one sequence of offsets, every message on every node,
+// recovery on whichever node a client comes back to, dedupe across nodes,
+// and nothing acknowledged lost when Redis restarts.
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopServer, stopAllServers } from './support/server.mjs';
+import { connect, closeAllClients, sleep } from './support/client.mjs';
+import { startRedis, stopAllRedis } from './support/redis.mjs';
+
+let redis;
+
+before(async () => { redis = await startRedis(); });
+after(async () => { await stopAllRedis(); });
+afterEach(async () => {
+  await closeAllClients();
+  await stopAllServers();
+});
+
+function startNodes(n, env = {}) {
+  return Promise.all(Array.from({ length: n }, () => startServer({ BROKER: redis.url, STORE: 'memory', ...env })));
+}
+
+const isMessage = (room) => (f) => f.op === 'message' && f.room === room;
+
+/** The next `n` messages of `room` a client receives. */
+async function messages(client, room, n, timeoutMs = 10000) {
+  const got = [];
+  for (let i = 0; i < n; i += 1) got.push(await client.next(isMessage(room), { timeoutMs, what: `message ${i + 1} of ${n}` }));
+  return got;
+}
+
+/** Publishes until the broker takes it, retrying the same mid while it answers unavailable. */
+async function publishRetrying(client, room, data, mid, { deadlineMs = 20000 } = {}) {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const reply = await client.request({ op: 'publish', room, event: 'message', data, mid }, { timeoutMs: 10000 });
+    if (reply.ok) return reply.data;
+    assert.equal(reply.error.code, 'unavailable', JSON.stringify(reply.error));
+    if (Date.now() > until) throw new Error(`publish ${mid} still unavailable after ${deadlineMs} ms`);
+    await sleep(100);
+  }
+}
+
+test('messages published on three nodes reach every member on every node, in one order', async () => {
+  const nodes = await startNodes(3);
+  const clients = await Promise.all(nodes.map((node) => connect(node.wsUrl)));
+  const room = 'cluster-chat';
+  for (const c of clients) await c.join(room);
+  const each = 20;
+  // Everyone publishes at once, with echo, so everyone sees all of it.
+  await Promise.all(clients.map((c, i) =>
+    Promise.all(Array.from({ length: each }, (_, k) => c.publish(room, { from: i, k }, { echo: true })))));
+  const seen = await Promise.all(clients.map((c) => messages(c, room, each * clients.length)));
+  const reference = seen[0];
+  assert.deepEqual(reference.map((m) => m.offset), Array.from({ length: each * 3 }, (_, i) => i + 1));
+  for (const got of seen) {
+    // The same message at the same offset on every node, one epoch.
+    assert.deepEqual(got.map((m) => [m.offset, m.epoch, m.data]), reference.map((m) => [m.offset, m.epoch, m.data]));
+  }
+  // Each publisher's messages keep the order it sent them in.
+  for (let i = 0; i < 3; i += 1) {
+    const mine = reference.filter((m) => m.data.from === i).map((m) => m.data.k);
+    assert.deepEqual(mine, Array.from({ length: each }, (_, k) => k));
+  }
+  for (const c of clients) await c.expectNothing(isMessage(room), 200);
+});
+
+test('a client whose node was killed recovers what it missed on another node', async () => {
+  const [first, second, third] = await startNodes(3);
+  const room = 'cluster-recovery';
+  const ada = await connect(first.wsUrl);
+  const bob = await connect(third.wsUrl);
+  await ada.join(room);
+  await bob.join(room);
+  for (let i = 0; i < 3; i += 1) await bob.publish(room, { n: i });
+  const read = await messages(ada, room, 3);
+  const position = { epoch: read[2].epoch, offset: read[2].offset };
+
+  await stopServer(first, { signal: 'SIGKILL' });
+  await ada.closed;
+  const missed = [];
+  for (let i = 3; i < 8; i += 1) missed.push(await bob.publish(room, { n: i }));
+
+  // Back, on another node, with the resume it had.
+  const back = await connect(second.wsUrl, { hello: { resume: { token: ada.hello.resumeToken, rooms: { [room]: position } } } });
+  const resumed = back.hello.rooms[room];
+  assert.equal(resumed.recovered, true, JSON.stringify(resumed));
+  assert.deepEqual(resumed.missed.map((m) => m.offset), missed.map((p) => p.offset));
+  assert.deepEqual(resumed.missed.map((m) => m.data.n), [3, 4, 5, 6, 7]);
+  // And it is live there: the next message arrives once.
+  await bob.publish(room, { n: 8 });
+  const [live] = await messages(back, room, 1);
+  assert.equal(live.offset, missed.at(-1).offset + 1);
+});
+
+test('a publish retried on another node after its node died is recognised by its mid', async () => {
+  const [first, second] = await startNodes(2);
+  const room = 'cluster-dedupe';
+  const ada = await connect(first.wsUrl);
+  await ada.join(room);
+  const placed = await ada.publish(room, { text: 'once' }, { mid: 'm-1' });
+  await stopServer(first, { signal: 'SIGKILL' });
+  const back = await connect(second.wsUrl, { hello: { resume: { token: ada.hello.resumeToken } } });
+  assert.equal(back.hello.resumeToken, ada.hello.resumeToken);
+  await back.join(room);
+  const again = await back.publish(room, { text: 'once' }, { mid: 'm-1' });
+  assert.equal(again.duplicate, true);
+  assert.equal(again.offset, placed.offset);
+  const history = await back.call({ op: 'history', room });
+  assert.deepEqual(history.messages.map((m) => m.data.text), ['once']);
+});
+
+test('with Redis restarted mid-run no acknowledged message is lost and publishes meanwhile answer unavailable', async () => {
+  const nodes = await startNodes(3);
+  const room = 'cluster-redis-restart';
+  const clients = await Promise.all(nodes.map((node) => connect(node.wsUrl)));
+  for (const c of clients) await c.join(room);
+  const acknowledged = new Map();  // mid -> offset
+  const publish = async (i, c) => {
+    const mid = `m-${i}`;
+    const placed = await publishRetrying(c, room, { i }, mid);
+    acknowledged.set(mid, placed.offset);
+  };
+  for (let i = 0; i < 10; i += 1) await publish(i, clients[i % 3]);
+
+  await redis.stop();
+  // While Redis is away a publish is answered, not left hanging.
+  const refused = await clients[0].request({ op: 'publish', room, event: 'message', data: { i: -1 } }, { timeoutMs: 5000 });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.code, 'unavailable');
+  // Publishes started now go through once Redis is back.
+  const during = Promise.all(Array.from({ length: 6 }, (_, k) => publish(10 + k, clients[k % 3])));
+  await sleep(300);
+  await redis.restart();
+  await during;
+  for (let i = 16; i < 20; i += 1) await publish(i, clients[i % 3]);
+
+  // A newcomer reads the whole history: every acknowledged message once, in offset order.
+  const reader = await connect(nodes[1].wsUrl);
+  const joined = await reader.join(room, { since: { epoch: (await clients[1].call({ op: 'history', room })).epoch, offset: 0 } });
+  const offsets = joined.missed.map((m) => m.offset);
+  assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+  const byMid = new Map(joined.missed.map((m) => [m.mid, m.offset]));
+  for (const [mid, offset] of acknowledged) assert.equal(byMid.get(mid), offset, `${mid} lost or moved`);
+  assert.equal(new Set(joined.missed.map((m) => m.mid)).size, joined.missed.length, 'a message was kept twice');
+  // Every node's members got every acknowledged message live, in order.
+  for (const c of clients) {
+    const live = c.all.filter(isMessage(room)).map((m) => m.offset);
+    assert.deepEqual(live, [...live].sort((a, b) => a - b));
+  }
+});
+
+test('BROKER that is not a Redis URL is refused at start', async () => {
+  const { runUntilExit } = await import('./support/server.mjs');
+  const result = await runUntilExit({ BROKER: 'nats://127.0.0.1:4222', STORE: 'memory' });
+  assert.equal(result.code, 78);
+  assert.match(result.stderr, /BROKER must be local or redis:\/\//);
+});
