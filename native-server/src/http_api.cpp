@@ -204,9 +204,12 @@ HttpResponse HttpApi::publish(const std::string& body, std::int64_t now, server:
     auto room = stringField(doc, "room");
     auto event = stringField(doc, "event");
     if (!room || !event) return errorResponse(makeError(ErrorCode::BadRequest, "'room' and 'event' strings are required"));
-    auto result = hub_.publish(*room, *event, dataOf(doc), now, out);
-    if (auto* e = std::get_if<Error>(&result)) return errorResponse(*e);
-    return ok(publishedJson(std::get<server::Published>(result), false));
+    auto later = std::make_shared<LaterAnswer>();
+    hub_.publishThen(*room, *event, dataOf(doc), now, out, [later](const auto& result) {
+        if (auto* e = std::get_if<Error>(&result)) later->settle(errorResponse(*e));
+        else later->settle(ok(publishedJson(std::get<server::Published>(result), false)));
+    });
+    return LaterAnswer::now(later);
 }
 
 HttpResponse HttpApi::broadcast(const std::string& body, std::int64_t now, server::Outbox& out) {
@@ -227,14 +230,27 @@ HttpResponse HttpApi::broadcast(const std::string& body, std::int64_t now, serve
     for (const auto& room : rooms->value.GetArray()) roomIds.emplace_back(room.GetString());
     if (auto full = hub_.checkRoomCapacity(roomIds)) return errorResponse(*full);
     std::string data = dataOf(doc);
-    std::string results = "[";
-    for (const auto& room : rooms->value.GetArray()) {
-        auto result = hub_.publish(room.GetString(), *event, data, now, out);
-        if (auto* e = std::get_if<Error>(&result)) return errorResponse(*e);
-        if (results.size() > 1) results += ',';
-        results += publishedJson(std::get<server::Published>(result), true);
+    // Answered once every room's publish is placed, in the order of `rooms`
+    // (the first failure answers alone).
+    struct Results {
+        std::vector<std::string> placed;
+        std::size_t due = 0;
+    };
+    auto later = std::make_shared<LaterAnswer>();
+    auto results = std::make_shared<Results>();
+    results->placed.resize(roomIds.size());
+    results->due = roomIds.size();
+    for (std::size_t i = 0; i < roomIds.size(); ++i) {
+        hub_.publishThen(roomIds[i], *event, data, now, out, [later, results, i](const auto& result) {
+            if (auto* e = std::get_if<Error>(&result)) return later->settle(errorResponse(*e));
+            results->placed[i] = publishedJson(std::get<server::Published>(result), true);
+            if (--results->due > 0) return;
+            std::string list;
+            for (const auto& one : results->placed) list += (list.empty() ? "" : ",") + one;
+            later->settle(ok("{\"results\":[" + list + "]}"));
+        });
     }
-    return ok("{\"results\":" + results + "]}");
+    return LaterAnswer::now(later);
 }
 
 HttpResponse HttpApi::disconnect(const std::string& body, server::Outbox& out) {

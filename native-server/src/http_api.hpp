@@ -6,7 +6,9 @@
 #include "brolostack/server/hub.hpp"
 #include "metrics.hpp"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,11 +25,36 @@ struct HttpRequest {
     std::optional<std::string> contentLength;  // as received: several headers arrive joined by ", "
 };
 
+struct LaterAnswer;
+
 struct HttpResponse {
     int status = 200;
     std::string contentType = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    /// Set when the answer comes later (a publish the broker has yet to
+    /// place, in cluster mode): the fields above mean nothing then.
+    std::shared_ptr<LaterAnswer> later;
+};
+
+/// An answer that comes later: settled once, on the server's thread; the
+/// I/O layer sets `ready` to write it out.
+struct LaterAnswer {
+    std::optional<HttpResponse> response;
+    std::function<void()> ready;
+
+    void settle(HttpResponse answer) {
+        if (response) return;
+        response = std::move(answer);
+        if (ready) ready();
+    }
+    /// The answer when it is here already, else a response that says "later".
+    static HttpResponse now(const std::shared_ptr<LaterAnswer>& later) {
+        if (later->response) return *later->response;
+        HttpResponse pending;
+        pending.later = later;
+        return pending;
+    }
 };
 
 class HttpApi {

@@ -186,6 +186,9 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void logClosed(Handle hdl, server::ConnId id);
     void onMessage(Handle hdl, const MessagePtr& msg);
     void onHttp(Handle hdl);
+    /// Status, headers and body of an HTTP answer onto the connection.
+    void writeHttpResponse(const ConnectionPtr& con, const HttpRequest& request, const BrowserRequest& browser,
+                           HttpResponse response);
     void onTick();
     void beginDrain();
     void finishIfDrained();
@@ -399,6 +402,34 @@ void WebSocketServer::Transport<Config>::onMessage(Handle hdl, const MessagePtr&
 }
 
 template <class Config>
+void WebSocketServer::Transport<Config>::writeHttpResponse(const ConnectionPtr& con, const HttpRequest& request,
+                                                          const BrowserRequest& browser, HttpResponse response) {
+    con->set_status(static_cast<websocketpp::http::status_code::value>(response.status));
+    if (log->should_log(spdlog::level::info)) {
+        std::error_code unknown;
+        auto remote = con->get_raw_socket().remote_endpoint(unknown);
+        logEvent(*log, spdlog::level::info, "http",
+                 {{"method", request.method}, {"path", browser.path.empty() ? request.target : browser.path},
+                  {"status", std::int64_t{response.status}}, {"bytes", static_cast<std::int64_t>(response.body.size())},
+                  {"address", unknown ? std::string() : proxies.clientAddress(remote.address().to_string(), header(con, "X-Forwarded-For"))}});
+    }
+    con->replace_header("Content-Type", response.contentType);
+    addBrowserHeaders(response, browser, hub.settings());
+    for (const auto& [name, value] : response.headers) con->replace_header(name, value);
+    // websocketpp ends the connection after each HTTP response; saying so
+    // keeps clients with keep-alive pools (fetch, undici, requests) from
+    // sending the next request on a socket that is closing.
+    con->replace_header("Connection", "close");
+    if (request.method == "HEAD") {
+        // The headers of the GET answer, its length included, and no body.
+        con->set_body("");
+        con->replace_header("Content-Length", std::to_string(response.body.size()));
+    } else {
+        con->set_body(response.body);
+    }
+}
+
+template <class Config>
 void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     const SteadyTime received = std::chrono::steady_clock::now();
     auto con = endpoint.get_con_from_hdl(hdl);
@@ -423,29 +454,21 @@ void WebSocketServer::Transport<Config>::onHttp(Handle hdl) {
     }
     if (!response) response = readOnly ? errorResponse(protocol::makeError(protocol::ErrorCode::NotFound, "not found"))
                                         : methodNotAllowed("GET, HEAD");
-    con->set_status(static_cast<websocketpp::http::status_code::value>(response->status));
-    if (log->should_log(spdlog::level::info)) {
-        std::error_code unknown;
-        auto remote = con->get_raw_socket().remote_endpoint(unknown);
-        logEvent(*log, spdlog::level::info, "http",
-                 {{"method", request.method}, {"path", target ? target->path : request.target},
-                  {"status", std::int64_t{response->status}}, {"bytes", static_cast<std::int64_t>(response->body.size())},
-                  {"address", unknown ? std::string() : proxies.clientAddress(remote.address().to_string(), header(con, "X-Forwarded-For"))}});
+    if (response->later) {
+        // Cluster mode: the broker places the publish first.
+        std::error_code ec = con->defer_http_response();
+        if (ec) logEvent(*log, spdlog::level::debug, "cannot defer an HTTP answer", {{"error", ec.message()}});
+        // The held connection is owned here: nothing else keeps a deferred one alive.
+        response->later->ready = [this, con, deferred = !ec, received, later = response->later, request, browser] {
+            writeHttpResponse(con, request, browser, *later->response);
+            std::error_code lost;
+            if (deferred) con->send_http_response(lost);
+            metrics.httpAnswered(secondsSince(received));
+        };
+        perform(out);
+        return;
     }
-    con->replace_header("Content-Type", response->contentType);
-    addBrowserHeaders(*response, browser, hub.settings());
-    for (const auto& [name, value] : response->headers) con->replace_header(name, value);
-    // websocketpp ends the connection after each HTTP response; saying so
-    // keeps clients with keep-alive pools (fetch, undici, requests) from
-    // sending the next request on a socket that is closing.
-    con->replace_header("Connection", "close");
-    if (request.method == "HEAD") {
-        // The headers of the GET answer, its length included, and no body.
-        con->set_body("");
-        con->replace_header("Content-Length", std::to_string(response->body.size()));
-    } else {
-        con->set_body(response->body);
-    }
+    writeHttpResponse(con, request, browser, *response);
     if (!mustWaitForStore()) {
         perform(out);
         metrics.httpAnswered(secondsSince(received));

@@ -6,7 +6,7 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer, stopAllServers } from './support/server.mjs';
-import { connect, closeAllClients, sleep } from './support/client.mjs';
+import { connect, closeAllClients, http, sleep } from './support/client.mjs';
 import { startRedis, stopAllRedis } from './support/redis.mjs';
 
 let redis;
@@ -150,6 +150,40 @@ test('with Redis restarted mid-run no acknowledged message is lost and publishes
     const live = c.all.filter(isMessage(room)).map((m) => m.offset);
     assert.deepEqual(live, [...live].sort((a, b) => a - b));
   }
+});
+
+test('a backend publishing over HTTP to one node reaches members on every node', async () => {
+  const [first, second, third] = await startNodes(3);
+  const ada = await connect(second.wsUrl);
+  const bob = await connect(third.wsUrl);
+  const joined = await ada.join('cluster-news');
+  await bob.join('cluster-sports');
+  await ada.publish('cluster-news', { first: true });
+  const one = await http(first.httpUrl, 'POST', '/api/v1/publish', {
+    body: { room: 'cluster-news', event: 'announcement', data: { text: 'from the backend' } },
+  });
+  assert.equal(one.status, 200);
+  assert.deepEqual(one.json, { offset: 2, epoch: joined.epoch });
+  const [got] = await messages(ada, 'cluster-news', 1);
+  assert.equal(got.offset, 2);
+  assert.deepEqual(got.data, { text: 'from the backend' });
+
+  const many = await http(first.httpUrl, 'POST', '/api/v1/broadcast', {
+    body: { rooms: ['cluster-news', 'cluster-sports'], event: 'alert', data: { level: 1 } },
+  });
+  assert.equal(many.status, 200);
+  assert.deepEqual(many.json.results.map((r) => [r.room, r.offset]), [['cluster-news', 3], ['cluster-sports', 1]]);
+  assert.equal((await messages(ada, 'cluster-news', 1))[0].event, 'alert');
+  assert.equal((await messages(bob, 'cluster-sports', 1))[0].event, 'alert');
+
+  // While Redis is away the backend hears 503 at once.
+  await redis.stop();
+  const refused = await http(first.httpUrl, 'POST', '/api/v1/publish', {
+    body: { room: 'cluster-news', event: 'late', data: {} },
+  });
+  assert.equal(refused.status, 503);
+  assert.equal(refused.json.error.code, 'unavailable');
+  await redis.restart();
 });
 
 test('BROKER that is not a Redis URL is refused at start', async () => {

@@ -6,6 +6,7 @@
 // go to the broker, which places them; the publisher is answered by the
 // broker's reply or by the fanned-out message, whichever comes first, so
 // the reply always precedes the publisher's own echo.
+#include "brolostack/protocol/codec.hpp"
 #include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/protocol/replies.hpp"
 #include "brolostack/server/hub.hpp"
@@ -265,6 +266,32 @@ void Hub::publishThroughBroker(Connection& c, protocol::PublishFrame& f, std::in
     requestBroker(std::move(publish), out);
 }
 
+void Hub::publishThen(const std::string& room, const std::string& event, const std::string& dataJson,
+                      std::int64_t now, Outbox& out, PublishDone done) {
+    if (!clustered_ || protocol::isServerRoom(room)) {
+        done(publish(room, event, dataJson, now, out));
+        return;
+    }
+    if (!protocol::isValidRoomId(room))
+        return done(makeError(ErrorCode::BadRequest, "field 'room' must be 1-128 bytes of A-Z a-z 0-9 _ . : @ -"));
+    if (event.empty() || event.size() > protocol::kMaxEventBytes)
+        return done(makeError(ErrorCode::BadRequest, "field 'event' must be 1-64 bytes"));
+    std::uint64_t token = ++lastBrokerToken_;
+    BrokerRequest publish;
+    publish.kind = BrokerRequest::Kind::Publish;
+    publish.room = room;
+    publish.token = token;
+    publish.origin = BrokerOrigin{nodeId_, token, 0}.encode();
+    protocol::MessageFrame message;
+    message.room = room;
+    message.event = event;
+    message.dataJson = dataJson;
+    message.ts = now;
+    publish.unplaced = protocol::encodeUnplacedMessage(message);
+    pendingPublishes_[token] = PendingPublish{0, 0, room, std::move(done)};
+    requestBroker(std::move(publish), out);
+}
+
 void Hub::brokerPublished(std::uint64_t token, std::variant<BrokerPublishResult, Error> result, std::int64_t now,
                           Outbox& out) {
     settlePublish(token, result, now, out);
@@ -276,6 +303,11 @@ void Hub::settlePublish(std::uint64_t token, const std::variant<BrokerPublishRes
     if (it == pendingPublishes_.end()) return;  // answered already
     PendingPublish pending = std::move(it->second);
     pendingPublishes_.erase(it);
+    if (pending.done) {
+        if (const auto* error = std::get_if<Error>(&result)) return pending.done(*error);
+        const auto& placed = std::get<BrokerPublishResult>(result);
+        return pending.done(Published{pending.room, placed.position.offset, placed.position.epoch});
+    }
     Connection* c = find(pending.conn);
     if (!c || pending.ref == 0) return;
     if (const auto* error = std::get_if<Error>(&result)) {

@@ -100,6 +100,8 @@ std::optional<Error> Hub::checkRoomCapacity(const std::vector<std::string>& room
 
 std::variant<Published, Error> Hub::publish(const std::string& room, const std::string& event,
                                             const std::string& dataJson, std::int64_t now, Outbox& out) {
+    if (clustered_ && !protocol::isServerRoom(room))
+        return makeError(ErrorCode::Internal, "in cluster mode a room's publish goes through the broker (publishThen)");
     return rooms_.publishAsServer(room, event, dataJson, now, deliverTo(out));
 }
 

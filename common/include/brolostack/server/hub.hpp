@@ -149,6 +149,12 @@ public:
     std::optional<protocol::Error> checkRoomCapacity(const std::vector<std::string>& roomIds) const;
     std::variant<Published, protocol::Error> publish(const std::string& room, const std::string& event,
                                                      const std::string& dataJson, std::int64_t now, Outbox& out);
+    using PublishDone = std::function<void(const std::variant<Published, protocol::Error>&)>;
+    /// Publishes as the server wherever the room lives: `done` hears where
+    /// it landed (or why not) before this returns with the local broker, and
+    /// once the broker answered in cluster mode.
+    void publishThen(const std::string& room, const std::string& event, const std::string& dataJson,
+                     std::int64_t now, Outbox& out, PublishDone done);
     /// `{"room","members","memberCount"}`, or not_found.
     std::variant<std::string, protocol::Error> membersJson(const std::string& room) const;
     /// `{"room","epoch","offset","messages","complete"}`.
@@ -211,9 +217,10 @@ private:
         std::vector<std::pair<std::string, PlacedMessage>> early;  // (epoch, message) fanned out before their turn
     };
     struct PendingPublish {
-        ConnId conn = 0;
+        ConnId conn = 0;       // the publishing connection (0: the server's own publish)
         std::uint64_t ref = 0;
         std::string room;
+        PublishDone done;      // the server's own publish
     };
 
     // dispatch (hub.cpp)
