@@ -157,8 +157,12 @@ TEST_F(ArgsScale, ThousandAgentsRunThousandTasks) {
         absorb(out);
         ASSERT_FALSE(HasFatalFailure());
         // Agents answer as work arrives, but let a backlog build up.
-        if (i % 250 == 249) work(0);
-        else if (pending.size() > 300) work(150);
+        if (i % 250 == 249) {
+            ASSERT_TRUE(state().agentIndexConsistent()) << "with a backlog, after task " << i;
+            work(0);
+        } else if (pending.size() > 300) {
+            work(150);
+        }
         ASSERT_FALSE(HasFatalFailure());
     }
     work(0);
@@ -187,6 +191,8 @@ TEST_F(ArgsScale, ThousandAgentsRunThousandTasks) {
         EXPECT_TRUE(a.online) << id;
     }
     expectLoadConsistent();
+    EXPECT_TRUE(state().agentIndexConsistent());
+    EXPECT_EQ(state().available.all().size(), static_cast<std::size_t>(kAgents)) << "all can take work again";
     auto totals = coord().totals();
     EXPECT_EQ(totals.sessions, 1u);
     EXPECT_EQ(totals.agents, static_cast<std::uint64_t>(kAgents));
@@ -233,6 +239,7 @@ TEST_F(ArgsScale, ThousandAgentsDisconnectingRequeuesEverything) {
     EXPECT_EQ(coord().totals().agents, static_cast<std::uint64_t>(kAgents / 2));
     EXPECT_EQ(coord().totals().completed, static_cast<std::uint64_t>(kAgents / 2));
     expectLoadConsistent();
+    EXPECT_TRUE(state().agentIndexConsistent());
 }
 
 }  // namespace

@@ -114,6 +114,7 @@ void ArgsTest::TearDown() {
     if (!checkInvariantsAtTearDown || !coord_ || !coord_->findSession(session)) return;
     expectTerminalInvariant();
     expectLoadConsistent();
+    EXPECT_TRUE(state().agentIndexConsistent()) << "the session's index of agents that can take work is out of step";
 }
 
 Message ArgsTest::message(MessageType type, const std::string& payloadJson, const std::string& sessionId) {

@@ -90,8 +90,8 @@ protected:
     std::string session = "s1";
     /// Everything the coordinator routed through the helpers, in order.
     Outputs log;
-    /// After every test: expectTerminalInvariant() and expectLoadConsistent()
-    /// on `session`, when it exists.
+    /// After every test: expectTerminalInvariant(), expectLoadConsistent()
+    /// and Session::agentIndexConsistent() on `session`, when it exists.
     bool checkInvariantsAtTearDown = true;
 
     void TearDown() override;

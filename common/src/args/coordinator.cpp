@@ -56,7 +56,10 @@ std::size_t Coordinator::restore(const store::Snapshot& kept, std::int64_t now) 
             ++unreadable;
             continue;
         }
-        session->second.agents.insert_or_assign(record.id, std::move(*agent));
+        auto& agents = session->second.agents;
+        auto it = agents.find(record.id);
+        if (it == agents.end()) agents.emplace(record.id, std::move(*agent));
+        else session->second.changeAgent(it, [&](AgentState& a) { a = std::move(*agent); });
     }
     for (const auto& record : kept.tasks) {
         auto session = sessions_.find(record.session);
@@ -78,6 +81,7 @@ std::size_t Coordinator::restore(const store::Snapshot& kept, std::int64_t now) 
                                    [](const Stage& st) { return st.state != StageState::Waiting; });
         if (!started) s.awaitingDependencies.insert(queuePlace(task));
     }
+    for (auto& [id, s] : sessions_) s.reindexAgents();
     return unreadable;
 }
 
@@ -235,11 +239,13 @@ Result Coordinator::registerAgent(Session& s, Owner from, const Message& msg, st
         return makeError(ErrorCode::LimitExceeded, "a session holds at most " +
                                                        std::to_string(settings_.maxAgentsPerSession) + " agents");
     if (it == s.agents.end()) it = s.agents.emplace(info.id, AgentState{}).first;
+    s.changeAgent(it, [&](AgentState& agent) {
+        agent.info = std::move(info);
+        agent.owner = from;
+        if (isNew) agent.idleSince = now;
+        agent.online = true;
+    });
     AgentState& agent = it->second;
-    agent.info = std::move(info);
-    agent.owner = from;
-    if (isNew) agent.idleSince = now;
-    agent.online = true;
     agentChanged(s, agent.info.id);
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
@@ -263,9 +269,9 @@ Result Coordinator::unregisterAgent(Session& s, Owner from, const Message& msg, 
     auto it = s.agents.find(*agentId);
     if (it == s.agents.end()) return makeError(ErrorCode::NotFound, "no agent '" + *agentId + "' in this session");
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may unregister it");
-    it->second.online = false;
+    s.changeAgent(it, [](AgentState& a) { a.online = false; });
     tasks_.agentLeft(s, *agentId, "unregistered", now, out);
-    s.agents.erase(it);
+    s.dropAgent(it);
     agentChanged(s, *agentId);
     out.push_back({Routed::Route::Announce, 0, false,
                    make(s, MessageType::AgentUnregister,
@@ -294,7 +300,7 @@ Result Coordinator::heartbeat(Session& s, Owner from, const Message& msg, std::i
     if (it->second.owner != from) return makeError(ErrorCode::Forbidden, "only the agent's connection may report for it");
     if (auto status = stringMember(p, "status")) {
         if (it->second.info.status != *status) agentChanged(s, *agentId);
-        it->second.info.status = *status;
+        s.changeAgent(it, [&](AgentState& a) { a.info.status = *status; });
     }
     tasks_.schedule(s, now, out);  // an agent back to work may take waiting tasks
     return std::string("{}");
@@ -307,7 +313,7 @@ void Coordinator::ownerGone(Owner owner, std::int64_t now, Outputs& out) {
         for (auto& [id, agent] : s.agents)
             if (agent.online && agent.owner == owner) gone.push_back(id);
         for (const auto& agentId : gone) {
-            s.agents[agentId].online = false;
+            s.changeAgent(s.agents.find(agentId), [](AgentState& a) { a.online = false; });
             tasks_.agentLeft(s, agentId, "went offline", now, out);
             Message m = make(s, MessageType::AgentUnregister,
                              object([&](json::Writer& w) {

@@ -33,19 +33,33 @@ bool hasCapability(const AgentState& a, const std::string& cap) {
     return std::find(a.info.capabilities.begin(), a.info.capabilities.end(), cap) != a.info.capabilities.end();
 }
 
-/// Statuses in which an agent takes no new work.
-bool unavailableStatus(const std::string& status) {
-    return status == "offline" || status == "error" || status == "paused" || status == "maintenance";
-}
-
 bool isActive(const Stage& st) { return st.state == StageState::Running || st.state == StageState::Done; }
 
 /// Whether any agent could take one more task now.
-bool anyAgentFree(const Session& s) {
-    return std::any_of(s.agents.begin(), s.agents.end(), [](const auto& entry) {
-        const AgentState& a = entry.second;
-        return a.online && !unavailableStatus(a.info.status) && a.currentTasks < a.info.maxConcurrentTasks;
-    });
+bool anyAgentFree(const Session& s) { return !s.available.empty(); }
+
+/// The agent for a task of one stage (nothing covered yet): the first, in
+/// preference order, of those that can take work, are of the stage's type,
+/// have not timed out on it and have every required capability. Among
+/// such agents the coverage gain is the same for all, so this is the
+/// choice ChoiceSearch makes, found without looking at every agent: the
+/// walk goes over the agents of the rarest required capability.
+const AgentState* chooseLoneStageAgent(const Session& s, const Task& t, const Stage& st) {
+    const auto& required = t.def.capabilities;
+    const AgentIndex::Entries* walk = &s.available.all();
+    for (const auto& cap : required) {
+        const AgentIndex::Entries* with = s.available.withCapability(cap);
+        if (!with) return nullptr;  // no agent that can take work has it
+        if (with->size() < walk->size()) walk = with;
+    }
+    for (const auto& entry : *walk) {
+        const AgentState& a = *entry.agent;
+        if (st.agentType && a.info.type != *st.agentType) continue;
+        if (!st.triedAgents.empty() && st.triedAgents.count(*entry.id)) continue;
+        if (std::all_of(required.begin(), required.end(), [&](const std::string& c) { return hasCapability(a, c); }))
+            return &a;
+    }
+    return nullptr;
 }
 
 /// Chooses one agent per ready stage. Candidates are tried in preference
@@ -62,12 +76,14 @@ public:
         : s_(s), t_(t), stages_(stages), potential_(potential) {}
 
     bool run(std::set<std::string> covered, std::vector<std::pair<std::size_t, std::string>>& chosen) {
-        std::map<std::string, std::uint32_t> extraLoad;
+        ExtraLoad extraLoad;
         return step(0, covered, extraLoad, chosen);
     }
 
 private:
     static constexpr std::size_t kMaxSteps = 5000;
+    /// Load added by the choices made so far in this search, per agent.
+    using ExtraLoad = std::map<std::string, std::uint32_t>;
 
     bool covers(const std::set<std::string>& covered) const {
         const auto& required = t_.def.capabilities;
@@ -77,38 +93,46 @@ private:
     }
 
     std::vector<const AgentState*> candidates(const Stage& st, const std::set<std::string>& covered,
-                                              std::map<std::string, std::uint32_t>& extraLoad) const {
+                                              const ExtraLoad& extraLoad) const {
         const auto& required = t_.def.capabilities;
         struct Scored {
             const AgentState* agent;
+            const std::string* id;
             std::size_t gain;
             std::uint32_t load;
         };
         std::vector<Scored> scored;
-        for (const auto& entry : s_.agents) {
-            const AgentState& a = entry.second;
-            std::uint32_t load = a.currentTasks + extraLoad[entry.first];
-            if (!a.online || unavailableStatus(a.info.status) || load >= a.info.maxConcurrentTasks) continue;
+        // Only agents that can take work at all (the session's index).
+        for (const auto& entry : s_.available.all()) {
+            const AgentState& a = *entry.agent;
+            std::uint32_t load = a.currentTasks;
+            if (!extraLoad.empty()) {
+                auto extra = extraLoad.find(*entry.id);
+                if (extra != extraLoad.end()) load += extra->second;
+            }
+            if (load >= a.info.maxConcurrentTasks) continue;
             if (st.agentType && a.info.type != *st.agentType) continue;
-            if (st.triedAgents.count(entry.first)) continue;
+            if (st.triedAgents.count(*entry.id)) continue;
             bool hasAll = std::all_of(required.begin(), required.end(), [&](const std::string& c) { return hasCapability(a, c); });
             if (t_.stages.size() == 1 && !hasAll) continue;  // a lone stage's agent must have them all
             std::size_t gain = static_cast<std::size_t>(std::count_if(required.begin(), required.end(), [&](const std::string& c) {
                 return !covered.count(c) && hasCapability(a, c);
             }));
-            scored.push_back({&a, gain, load});
+            scored.push_back({&a, entry.id, gain, load});
         }
-        std::stable_sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
+        // Ties end with the agent id: the order of the session's agents.
+        std::sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
             if (x.gain != y.gain) return x.gain > y.gain;
             if (x.load != y.load) return x.load < y.load;
-            return x.agent->idleSince < y.agent->idleSince;
+            if (x.agent->idleSince != y.agent->idleSince) return x.agent->idleSince < y.agent->idleSince;
+            return *x.id < *y.id;
         });
         std::vector<const AgentState*> out;
         for (const auto& sc : scored) out.push_back(sc.agent);
         return out;
     }
 
-    bool step(std::size_t i, const std::set<std::string>& covered, std::map<std::string, std::uint32_t>& extraLoad,
+    bool step(std::size_t i, const std::set<std::string>& covered, ExtraLoad& extraLoad,
               std::vector<std::pair<std::size_t, std::string>>& chosen) {
         if (i == stages_.size()) return covers(covered);
         if (++steps_ > kMaxSteps) return false;
@@ -120,7 +144,7 @@ private:
             chosen.emplace_back(stages_[i], a->info.id);
             if (step(i + 1, next, extraLoad, chosen)) return true;
             chosen.pop_back();
-            --extraLoad[a->info.id];
+            if (--extraLoad[a->info.id] == 0) extraLoad.erase(a->info.id);
             if (steps_ > kMaxSteps) return false;
         }
         return false;
@@ -257,6 +281,21 @@ void TaskScheduler::schedule(Session& s, std::int64_t now, Outputs& out) {
 }
 
 bool TaskScheduler::assignTask(Session& s, Task& t, std::int64_t now, Outputs& out) {
+    std::vector<std::pair<std::size_t, std::string>> chosen;
+    if (t.stages.size() == 1) {
+        if (t.stages[0].state != StageState::Ready) return false;
+        const AgentState* agent = chooseLoneStageAgent(s, t, t.stages[0]);
+        if (!agent) return false;  // wait: no agent can do it yet
+        chosen.emplace_back(0, agent->info.id);
+    } else if (!chooseStageAgents(s, t, chosen)) {
+        return false;  // wait: no agents can do it yet
+    }
+    commitAssignment(s, t, chosen, now, out);
+    return true;
+}
+
+bool TaskScheduler::chooseStageAgents(const Session& s, const Task& t,
+                                      std::vector<std::pair<std::size_t, std::string>>& chosen) const {
     // Capabilities already covered by the agents of running and done stages.
     std::set<std::string> covered;
     for (const auto& st : t.stages)
@@ -275,9 +314,11 @@ bool TaskScheduler::assignTask(Session& s, Task& t, std::int64_t now, Outputs& o
         if (t.stages[i].state == StageState::Ready) readyStages.push_back(i);
 
     ChoiceSearch search{s, t, readyStages, potential};
-    std::vector<std::pair<std::size_t, std::string>> chosen;
-    if (!search.run(covered, chosen)) return false;  // wait: no agents can do it yet
+    return search.run(covered, chosen);
+}
 
+void TaskScheduler::commitAssignment(Session& s, Task& t, const std::vector<std::pair<std::size_t, std::string>>& chosen,
+                                     std::int64_t now, Outputs& out) {
     if (t.state == TaskState::Queued) {
         t.state = TaskState::Running;
         t.startedAt = now;
@@ -299,9 +340,10 @@ bool TaskScheduler::assignTask(Session& s, Task& t, std::int64_t now, Outputs& o
         st.agentId = agentId;
         st.startedAt = now;
         st.progress = 0;
-        AgentState& agent = s.agents[agentId];
+        auto agentIt = s.agents.find(agentId);
+        AgentState& agent = agentIt->second;
         st.agentCapabilities = agent.info.capabilities;
-        ++agent.currentTasks;
+        s.changeAgent(agentIt, [](AgentState& a) { ++a.currentTasks; });
         std::string payload = object([&](json::Writer& w) {
             json::writeKey(w, "taskId");
             json::writeString(w, t.def.id);
@@ -337,13 +379,14 @@ bool TaskScheduler::assignTask(Session& s, Task& t, std::int64_t now, Outputs& o
         m.metadata.maxRetries = t.maxRetries;
         out.push_back({Routed::Route::ToAgent, agent.owner, false, std::move(m)});
     }
-    return true;
 }
 
 void TaskScheduler::releaseAgent(Session& s, const std::string& agentId, std::int64_t now) {
     auto it = s.agents.find(agentId);
     if (it == s.agents.end() || it->second.currentTasks == 0) return;
-    if (--it->second.currentTasks == 0) it->second.idleSince = now;
+    s.changeAgent(it, [&](AgentState& a) {
+        if (--a.currentTasks == 0) a.idleSince = now;
+    });
 }
 
 double TaskScheduler::overallProgress(const Task& t) const {

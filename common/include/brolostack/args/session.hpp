@@ -25,6 +25,68 @@ struct AgentState {
     bool online = true;
     std::uint32_t currentTasks = 0;
     std::int64_t idleSince = 0;  // last time its load dropped to zero
+    /// Where the session's AgentIndex holds it (its key when added), if it does.
+    struct Indexed {
+        bool held = false;
+        std::uint32_t load = 0;
+        std::int64_t idleSince = 0;
+    } indexed;
+};
+
+/// Whether an agent takes new work: online, in no status that refuses it
+/// (offline, error, paused, maintenance) and below its maxConcurrentTasks.
+bool canTakeWork(const AgentState& a);
+
+/// The agents that can take work (canTakeWork), in the order the scheduler
+/// prefers them among equals: least loaded, then longest idle, then by id;
+/// all of them, and those of each capability. Choosing an agent for a task
+/// walks these rather than every agent of the session. The index holds
+/// pointers into Session::agents: every change to an agent's load, idle
+/// time, status, online state or info goes through Session::changeAgent,
+/// and an agent leaves it (Session::dropAgent) before it is erased.
+class AgentIndex {
+public:
+    struct Entry {
+        std::uint32_t load;
+        std::int64_t idleSince;
+        const std::string* id;  // the key of Session::agents: stable while the agent is held
+        const AgentState* agent;
+        bool operator<(const Entry& o) const {
+            if (load != o.load) return load < o.load;
+            if (idleSince != o.idleSince) return idleSince < o.idleSince;
+            return *id < *o.id;
+        }
+    };
+    using Entries = std::set<Entry>;
+
+    AgentIndex() = default;
+    AgentIndex(AgentIndex&&) = default;
+    AgentIndex& operator=(AgentIndex&&) = default;
+    // Its entries point into one session's agents: a copy would point into another's.
+    AgentIndex(const AgentIndex&) = delete;
+    AgentIndex& operator=(const AgentIndex&) = delete;
+
+    /// Holds the agent if it can take work now.
+    void add(const std::string& id, AgentState& a);
+    /// Lets go of the agent (with the capabilities it has now), if held.
+    void remove(const std::string& id, AgentState& a);
+    void clear() {
+        all_.clear();
+        byCapability_.clear();
+    }
+
+    const Entries& all() const { return all_; }
+    /// Those with capability `cap`; null when none.
+    const Entries* withCapability(const std::string& cap) const {
+        auto it = byCapability_.find(cap);
+        return it == byCapability_.end() ? nullptr : &it->second;
+    }
+    bool empty() const { return all_.empty(); }
+    std::size_t capabilityCount() const { return byCapability_.size(); }
+
+private:
+    Entries all_;
+    std::unordered_map<std::string, Entries> byCapability_;  // no empty sets
 };
 
 enum class TaskState { Queued, Running, Completed, Failed, Canceled };
@@ -118,6 +180,29 @@ struct Session {
     std::uint64_t completedTasks = 0;
     std::uint64_t failedTasks = 0;
     double totalExecutionMs = 0;
+
+    /// The agents that can take work, in preference order (AgentIndex).
+    AgentIndex available;
+
+    /// Changes an agent's state with `change(AgentState&)`, keeping
+    /// `available` in step; the agent must exist.
+    template <typename Change>
+    void changeAgent(std::map<std::string, AgentState>::iterator it, Change&& change) {
+        available.remove(it->first, it->second);
+        change(it->second);
+        available.add(it->first, it->second);
+    }
+    /// Erases an agent (held or not).
+    void dropAgent(std::map<std::string, AgentState>::iterator it) {
+        available.remove(it->first, it->second);
+        agents.erase(it);
+    }
+    /// Builds `available` anew from `agents` (after a restore).
+    void reindexAgents();
+    /// Whether `available` holds exactly the agents that can take work, each
+    /// under its present load and idle time, in every capability it has:
+    /// for tests.
+    bool agentIndexConsistent() const;
 
     std::size_t onlineAgents() const {
         std::size_t n = 0;

@@ -56,6 +56,10 @@ private:
     /// Puts a task (new, or a dead letter back) in the queue and announces TASK_START; the reply.
     Result enqueue(Session& s, Task& t, bool requeued, std::int64_t now, Outputs& out);
     bool assignTask(Session& s, Task& t, std::int64_t now, Outputs& out);
+    /// One agent per ready stage of a task of several stages (ChoiceSearch); false: none yet.
+    bool chooseStageAgents(const Session& s, const Task& t, std::vector<std::pair<std::size_t, std::string>>& chosen) const;
+    void commitAssignment(Session& s, Task& t, const std::vector<std::pair<std::size_t, std::string>>& chosen,
+                          std::int64_t now, Outputs& out);
     void makeReady(Task& t, std::int64_t now);
     void stageDone(Session& s, Task& t, std::size_t stage, const std::string& resultJson, std::int64_t now, Outputs& out);
     void requeueStage(Session& s, Task& t, std::size_t stage, const char* code, const std::string& why,
