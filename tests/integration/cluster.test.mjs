@@ -152,6 +152,53 @@ test('with Redis restarted mid-run no acknowledged message is lost and publishes
   }
 });
 
+test('members on three nodes see one presence list, and a killed node\'s members leave it', async (t) => {
+  const nodes = await startNodes(3);
+  const room = 'cluster-presence';
+  const names = ['ada', 'bob', 'cy'];
+  const clients = [];
+  for (let i = 0; i < 3; i += 1) {
+    const c = await connect(nodes[i].wsUrl);
+    const joined = await c.join(room, { info: { name: names[i] } });
+    assert.equal(joined.memberCount, i + 1);
+    assert.deepEqual(joined.members.map((m) => m.info.name).sort(), names.slice(0, i + 1));
+    clients.push(c);
+  }
+  const [ada, bob, cy] = clients;
+  // Ada (node 1) hears bob and cy join, from the other nodes.
+  for (const name of ['bob', 'cy']) {
+    const p = await ada.next((f) => f.op === 'presence' && f.action === 'join');
+    assert.equal(p.member.info.name, name);
+  }
+  const listed = await bob.call({ op: 'members', room });
+  assert.equal(listed.memberCount, 3);
+  assert.deepEqual(listed.members.map((m) => m.info.name).sort(), names);
+
+  // Dee, on cy's node, comes and leaves politely: heard at once everywhere.
+  const dee = await connect(nodes[2].wsUrl);
+  await dee.join(room, { info: { name: 'dee' } });
+  await dee.call({ op: 'leave', room });
+  for (const c of [ada, bob, cy]) {
+    const p = await c.next((f) => f.op === 'presence' && f.action === 'leave');
+    assert.equal(p.member.info.name, 'dee');
+    assert.equal(p.memberCount, 3);
+  }
+  // Bob's node dies: its member is dropped on every node once its liveness lapses.
+  const killedAt = Date.now();
+  await stopServer(nodes[1], { signal: 'SIGKILL' });
+  for (const c of [ada, cy]) {
+    const gone = await c.next((f) => f.op === 'presence' && f.action === 'leave', { timeoutMs: 15000 });
+    t.diagnostic(`a killed node's member lingered ${Date.now() - killedAt} ms`);
+    assert.equal(gone.member.info.name, 'bob');
+    assert.equal(gone.memberCount, 2);
+  }
+  // A newcomer sees ada and cy.
+  const late = await connect(nodes[2].wsUrl);
+  const joined = await late.join(room);
+  assert.deepEqual(joined.members.map((m) => m.info.name ?? null).sort(), ['ada', 'cy', null]);
+  await ada.expectNothing((f) => f.op === 'presence' && f.action === 'leave', 200);
+});
+
 test('a backend publishing over HTTP to one node reaches members on every node', async () => {
   const [first, second, third] = await startNodes(3);
   const ada = await connect(second.wsUrl);

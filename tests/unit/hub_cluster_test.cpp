@@ -25,6 +25,7 @@ using brolostack::server::RoomSync;
 struct BrokerRoom {
     std::string epoch;
     std::vector<PlacedMessage> messages;  // offsets 1..n
+    std::map<std::string, std::string> members;  // key -> member JSON
 };
 
 /// A node: a hub, its ids, and what it sent to its connections.
@@ -81,15 +82,38 @@ protected:
                 return;
             }
             BrokerRoom& room = obtain(r.room);
-            RoomSync sync{room.epoch, room.messages.size(), {}};
+            RoomSync sync{room.epoch, room.messages.size(), {}, {}};
             for (const auto& m : room.messages)
                 if (m.offset > r.after) sync.messages.push_back(m);
+            if (r.kind == BrokerRequest::Kind::Watch)
+                for (const auto& [key, member] : room.members) sync.members.push_back({key, member});
             pending.push_back([this, n, room = r.room, sync] { run(n, [&](Outbox& o) { nodes[n].hub->brokerSynced(room, sync, now, o); }); });
             return;
         }
         case BrokerRequest::Kind::Unwatch:
             nodes[n].watched.erase(r.room);
             return;
+        case BrokerRequest::Kind::MembersReset: {
+            BrokerRoom& room = obtain(r.room);
+            std::string prefix = nodes[n].hub->nodeId() + ":";
+            for (auto it = room.members.begin(); it != room.members.end();)
+                it = it->first.rfind(prefix, 0) == 0 ? room.members.erase(it) : std::next(it);
+            for (const auto& m : r.members) room.members[m.key] = m.json;
+            return;
+        }
+        case BrokerRequest::Kind::MemberJoined:
+        case BrokerRequest::Kind::MemberLeft: {
+            bool joined = r.kind == BrokerRequest::Kind::MemberJoined;
+            BrokerRoom& room = obtain(r.room);
+            if (joined) room.members[r.memberKey] = r.memberJson;
+            else room.members.erase(r.memberKey);
+            for (std::size_t k = 0; k < nodes.size(); ++k)
+                if (nodes[k].watched.count(r.room))
+                    pending.push_back([this, k, room = r.room, key = r.memberKey, joined, member = r.memberJson] {
+                        run(k, [&](Outbox& o) { nodes[k].hub->brokerPresence(room, key, joined, member, now, o); });
+                    });
+            return;
+        }
         case BrokerRequest::Kind::Publish: {
             if (brokerDown) {
                 auto error = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");
@@ -356,6 +380,81 @@ TEST_F(ClusterTest, ANodeStopsFollowingARoomWhenItsLastMemberThereLeaves) {
     ASSERT_TRUE(answer(0, dave, j));
     EXPECT_EQ((*answer(0, dave, j))["data"]["offset"].GetUint64(), 1u);
     EXPECT_EQ((*answer(0, dave, j))["data"]["missed"].Size(), 1u);
+}
+
+TEST_F(ClusterTest, MembersOnEveryNodeMakeOnePresenceList) {
+    ConnId alice = connect(0);
+    join(0, alice, "general", R"(,"info":{"name":"Alice"})");
+    settle();
+    ConnId bob = connect(1);
+    std::uint64_t j = join(1, bob, "general");
+    settle();
+    // Bob's join reply lists Alice, who is on the other node.
+    auto joined = answer(1, bob, j);
+    ASSERT_TRUE(joined);
+    EXPECT_EQ((*joined)["data"]["memberCount"].GetUint64(), 2u);
+    std::set<std::string> names;
+    for (const auto& m : (*joined)["data"]["members"].GetArray())
+        if (m["info"].HasMember("name")) names.insert(m["info"]["name"].GetString());
+    EXPECT_EQ(names, std::set<std::string>{"Alice"});
+    // Alice hears Bob join, with the count of both nodes.
+    auto heard = frames(0, alice, "presence");
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(std::string(heard[0]["action"].GetString()), "join");
+    EXPECT_EQ(heard[0]["memberCount"].GetUint64(), 2u);
+    // Carol, on Bob's node, sees both in `members`.
+    ConnId carol = connect(1);
+    join(1, carol, "general");
+    settle();
+    auto members = answer(1, carol, sendText(1, carol, R"({"op":"members","ref":)" + std::to_string(++ref) + R"(,"room":"general"})"));
+    ASSERT_TRUE(members);
+    EXPECT_EQ((*members)["data"]["memberCount"].GetUint64(), 3u);
+    // Alice leaves: both of the other node hear it.
+    sendText(0, alice, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":"general"})");
+    settle();
+    for (ConnId member : {bob, carol}) {
+        auto got = frames(1, member, "presence");
+        ASSERT_FALSE(got.empty());
+        EXPECT_EQ(std::string(got.back()["action"].GetString()), "leave");
+        EXPECT_EQ(std::string(got.back()["member"]["info"]["name"].GetString()), "Alice");
+        EXPECT_EQ(got.back()["memberCount"].GetUint64(), 2u);
+    }
+    EXPECT_EQ(rooms["general"].members.size(), 2u);
+}
+
+TEST_F(ClusterTest, TheMembersOfADeadNodeLeaveEveryRoom) {
+    ConnId alice = connect(0), bob = connect(1);
+    join(0, alice, "general");
+    join(0, alice, "random");
+    join(1, bob, "general");
+    join(1, bob, "random");
+    settle();
+    EXPECT_EQ(nodes[1].hub->remoteNodes(), std::set<std::string>{nodes[0].hub->nodeId()});
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), now, o); });
+    auto left = frames(1, bob, "presence");
+    ASSERT_EQ(left.size(), 4u);  // Alice's two joins and two leaves
+    EXPECT_EQ(std::string(left[2]["action"].GetString()), "leave");
+    EXPECT_EQ(std::string(left[3]["action"].GetString()), "leave");
+    EXPECT_TRUE(nodes[1].hub->remoteNodes().empty());
+    // Off the broker's lists too.
+    EXPECT_EQ(rooms["general"].members.size(), 1u);
+    EXPECT_EQ(rooms["random"].members.size(), 1u);
+}
+
+TEST_F(ClusterTest, AfterTheBrokerWasAwayANodeListsItsMembersAgain) {
+    ConnId alice = connect(0), bob = connect(0);
+    join(0, alice, "general");
+    join(0, bob, "general");
+    settle();
+    // Bob's leave never reached the broker; a stale entry stayed.
+    rooms["general"].members[nodes[0].hub->nodeId() + ":999"] = R"({"sid":"c-gone","user":null})";
+    sendText(0, bob, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":"general"})");
+    pending.clear();
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerResumed(o); });
+    settle();
+    ASSERT_EQ(rooms["general"].members.size(), 1u);
+    EXPECT_NE(rooms["general"].members.begin()->second.find(frames(0, alice, "reply")[0]["data"]["sid"].GetString()),
+              std::string::npos);
 }
 
 TEST_F(ClusterTest, ABrokerMessageThisVersionCannotReadIsSkipped) {

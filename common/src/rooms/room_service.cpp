@@ -26,9 +26,10 @@ void writeMembers(json::Writer& w, const Room& room) {
     json::writeKey(w, "members");
     w.StartArray();
     for (const auto& [id, member] : room.members) protocol::writeMember(w, viewOf(member));
+    for (const auto& [key, member] : room.remoteMembers) protocol::writeMember(w, viewOf(member));
     w.EndArray();
     json::writeKey(w, "memberCount");
-    w.Uint64(room.members.size());
+    w.Uint64(room.memberCount());
 }
 
 void writeFrames(json::Writer& w, const char* key, const std::vector<HistoryEntry>& entries) {
@@ -67,7 +68,7 @@ std::variant<std::string, Error> RoomService::join(const Participant& p, const p
     if (room.name.empty() && f.name) registry_.name(room, *f.name);
     if (!alreadyMember) {
         MemberEntry entry{p.sid, p.user, f.infoJson.value_or("{}")};
-        protocol::PresenceFrame presence{room.id, "join", viewOf(entry), room.members.size() + 1};
+        protocol::PresenceFrame presence{room.id, "join", viewOf(entry), room.memberCount() + 1};
         registry_.join(room, p.id, std::move(entry), now);
         auto frame = std::make_shared<const std::string>(protocol::encodeServerFrame(presence));
         for (const auto& [memberId, member] : room.members)
@@ -82,7 +83,11 @@ std::variant<std::string, Error> RoomService::join(const Participant& p, const p
         if (reply.members.size() == kMaxMembersInJoinReply) break;
         reply.members.push_back(viewOf(member));
     }
-    reply.memberCount = room.members.size();
+    for (const auto& [key, member] : room.remoteMembers) {
+        if (reply.members.size() == kMaxMembersInJoinReply) break;
+        reply.members.push_back(viewOf(member));
+    }
+    reply.memberCount = room.memberCount();
     if (f.since && f.since->epoch == room.epoch) {
         reply.recovered = room.history.coversAfter(f.since->offset, room.lastOffset);
         if (f.since->offset < room.lastOffset)
@@ -97,7 +102,7 @@ void RoomService::leave(MemberId member, const std::string& roomId, std::int64_t
     if (!before) return;
     auto entry = before->members.find(member);
     if (entry == before->members.end()) return;
-    protocol::PresenceFrame presence{roomId, "leave", viewOf(entry->second), before->members.size() - 1};
+    protocol::PresenceFrame presence{roomId, "leave", viewOf(entry->second), before->memberCount() - 1};
     registry_.leave(roomId, member, now);
     const Room* room = registry_.find(roomId);
     if (!room || room->members.empty()) return;
@@ -201,6 +206,31 @@ Placement RoomService::place(const std::string& roomId, std::string_view epoch, 
     if (offset != room->lastOffset + 1) return Placement::Gap;
     registry_.appendPlaced(*room, HistoryEntry{offset, now, frame});
     return Placement::Appended;
+}
+
+bool RoomService::remoteJoined(const std::string& roomId, const std::string& key, MemberEntry entry,
+                               const Deliver& deliver) {
+    Room* room = registry_.find(roomId);
+    if (!room) return false;
+    auto [it, added] = room->remoteMembers.try_emplace(key, std::move(entry));
+    if (!added) return false;
+    auto frame = std::make_shared<const std::string>(
+        protocol::encodeServerFrame(protocol::PresenceFrame{roomId, "join", viewOf(it->second), room->memberCount()}));
+    for (const auto& [memberId, m] : room->members) deliver(memberId, frame);
+    return true;
+}
+
+bool RoomService::remoteLeft(const std::string& roomId, const std::string& key, const Deliver& deliver) {
+    Room* room = registry_.find(roomId);
+    if (!room) return false;
+    auto it = room->remoteMembers.find(key);
+    if (it == room->remoteMembers.end()) return false;
+    MemberEntry gone = std::move(it->second);
+    room->remoteMembers.erase(it);
+    auto frame = std::make_shared<const std::string>(
+        protocol::encodeServerFrame(protocol::PresenceFrame{roomId, "leave", viewOf(gone), room->memberCount()}));
+    for (const auto& [memberId, m] : room->members) deliver(memberId, frame);
+    return true;
 }
 
 void RoomService::forget(const std::string& roomId) {

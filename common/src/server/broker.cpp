@@ -33,6 +33,11 @@ std::optional<BrokerOrigin> BrokerOrigin::parse(std::string_view text) {
     return BrokerOrigin{std::string(text.substr(0, first)), *token, *skip};
 }
 
+std::string_view nodeOfMemberKey(std::string_view key) {
+    auto colon = key.find(':');
+    return colon == std::string_view::npos ? std::string_view{} : key.substr(0, colon);
+}
+
 bool isClusterResumeToken(std::string_view token) {
     if (token.size() < kMinResumeTokenBytes || token.size() > kMaxResumeTokenBytes) return false;
     for (char c : token)

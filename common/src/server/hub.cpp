@@ -2,6 +2,7 @@
 #include "brolostack/server/hub.hpp"
 
 #include "brolostack/json.hpp"
+#include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/protocol/json_writers.hpp"
 #include "brolostack/store/memory_store.hpp"
 
@@ -383,7 +384,11 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     c->closing = true;
     std::set<std::string> joined = rooms_.roomsOf(conn);
     rooms_.leaveAll(conn, now, deliverTo(out));
-    if (clustered_) unwatchIfUnused(joined, out);
+    if (clustered_) {
+        for (const auto& room : joined)
+            if (!protocol::isServerRoom(room)) announceMember(room, conn, "", out);
+        unwatchIfUnused(joined, out);
+    }
     if (!clustered_) resumeGrants_.release(c->resumeToken, now);
     connections_.erase(conn);
     args::Outputs outputs;

@@ -6,7 +6,9 @@
 // go to the broker, which places them; the publisher is answered by the
 // broker's reply or by the fanned-out message, whichever comes first, so
 // the reply always precedes the publisher's own echo.
+#include "brolostack/json.hpp"
 #include "brolostack/protocol/codec.hpp"
+#include "brolostack/protocol/json_writers.hpp"
 #include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/protocol/replies.hpp"
 #include "brolostack/server/hub.hpp"
@@ -34,6 +36,29 @@ std::vector<std::string> roomsNeeded(const protocol::ClientFrame& frame) {
     rooms.erase(std::remove_if(rooms.begin(), rooms.end(), [](const std::string& r) { return protocol::isServerRoom(r); }),
                 rooms.end());
     return rooms;
+}
+
+/// A member as the broker lists it ({"sid","user","info"}); none when it is not one.
+std::optional<rooms::MemberEntry> parseMember(std::string_view text) {
+    json::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+    auto sid = doc.FindMember("sid");
+    if (sid == doc.MemberEnd() || !sid->value.IsString()) return std::nullopt;
+    rooms::MemberEntry entry;
+    entry.sid = sid->value.GetString();
+    auto user = doc.FindMember("user");
+    if (user != doc.MemberEnd() && user->value.IsString()) entry.user = user->value.GetString();
+    auto info = doc.FindMember("info");
+    if (info != doc.MemberEnd() && info->value.IsObject()) entry.infoJson = json::toString(info->value);
+    return entry;
+}
+
+std::string memberJson(const rooms::MemberEntry& m) {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    protocol::writeMember(w, protocol::MemberView{m.sid, m.user, m.infoJson});
+    return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 Error brokerUnreachable() {
@@ -138,7 +163,14 @@ void Hub::brokerSynced(const std::string& room, RoomSync sync, std::int64_t now,
                 if (!sameIncarnation || entries[i].offset > heldUpTo)
                     rooms_.deliver(room, entries[i].frame, skips[i], deliverTo(out));
     }
+    if (firstLoad)
+        for (const auto& member : sync.members)
+            if (nodeOfMemberKey(member.key) != nodeId_)
+                if (auto entry = parseMember(member.json)) rooms_.remoteJoined(room, member.key, std::move(*entry), deliverTo(out));
     watch.live = true;
+    std::vector<std::tuple<std::string, bool, std::string>> presence;
+    presence.swap(watch.earlyPresence);
+    for (const auto& [key, joined, memberJson] : presence) brokerPresence(room, key, joined, memberJson, now, out);
 
     // Messages fanned out while this read was on its way.
     std::vector<std::pair<std::string, PlacedMessage>> early;
@@ -190,6 +222,68 @@ void Hub::brokerPlaced(const std::string& room, std::string_view epoch, PlacedMe
     applyPlaced(room, it->second, std::string(epoch), message, now, out);
 }
 
+void Hub::brokerPresence(const std::string& room, const std::string& memberKey, bool joined,
+                         std::string_view memberJson, std::int64_t now, Outbox& out) {
+    if (nodeOfMemberKey(memberKey) == nodeId_) return;  // ours: told already
+    auto it = watches_.find(room);
+    if (it == watches_.end()) return;
+    if (!it->second.live) {
+        it->second.earlyPresence.emplace_back(memberKey, joined, std::string(memberJson));
+        return;
+    }
+    if (!joined) {
+        rooms_.remoteLeft(room, memberKey, deliverTo(out));
+        return;
+    }
+    if (auto entry = parseMember(memberJson)) rooms_.remoteJoined(room, memberKey, std::move(*entry), deliverTo(out));
+    (void)now;
+}
+
+void Hub::brokerNodeGone(const std::string& node, std::int64_t now, Outbox& out) {
+    for (const auto& [room, watch] : watches_) {
+        const rooms::Room* r = rooms_.find(room);
+        if (!r) continue;
+        std::vector<std::string> gone;
+        for (const auto& [key, member] : r->remoteMembers)
+            if (nodeOfMemberKey(key) == node) gone.push_back(key);
+        for (const auto& key : gone) {
+            rooms_.remoteLeft(room, key, deliverTo(out));
+            // Off the broker's list too, for nodes that load the room later.
+            BrokerRequest left;
+            left.kind = BrokerRequest::Kind::MemberLeft;
+            left.room = room;
+            left.memberKey = key;
+            requestBroker(std::move(left), out);
+        }
+    }
+    (void)now;
+}
+
+std::set<std::string> Hub::remoteNodes() const {
+    std::set<std::string> nodes;
+    for (const auto& [room, watch] : watches_)
+        if (const rooms::Room* r = rooms_.find(room))
+            for (const auto& [key, member] : r->remoteMembers) nodes.emplace(nodeOfMemberKey(key));
+    return nodes;
+}
+
+void Hub::announceJoin(const std::string& room, ConnId conn, Outbox& out) {
+    const rooms::Room* r = rooms_.find(room);
+    if (!r) return;
+    auto it = r->members.find(conn);
+    if (it == r->members.end()) return;
+    announceMember(room, conn, memberJson(it->second), out);
+}
+
+void Hub::announceMember(const std::string& room, ConnId conn, std::string memberJson, Outbox& out) {
+    BrokerRequest request;
+    request.kind = memberJson.empty() ? BrokerRequest::Kind::MemberLeft : BrokerRequest::Kind::MemberJoined;
+    request.room = room;
+    request.memberKey = memberKey(conn);
+    request.memberJson = std::move(memberJson);
+    requestBroker(std::move(request), out);
+}
+
 void Hub::applyPlaced(const std::string& room, RoomWatch& watch, const std::string& epoch,
                       const PlacedMessage& message, std::int64_t now, Outbox& out) {
     auto placed = protocol::placeMessage(message.unplaced, message.offset, epoch);
@@ -225,9 +319,15 @@ void Hub::catchUp(const std::string& room, RoomWatch& watch, std::uint64_t after
 
 void Hub::brokerResumed(Outbox& out) {
     for (auto& [room, watch] : watches_) {
-        if (!watch.live || watch.catchingUp) continue;
+        if (!watch.live) continue;
         const rooms::Room* r = rooms_.find(room);
-        catchUp(room, watch, r ? r->lastOffset : 0, out);
+        if (!watch.catchingUp) catchUp(room, watch, r ? r->lastOffset : 0, out);
+        if (!r) continue;
+        BrokerRequest reset;
+        reset.kind = BrokerRequest::Kind::MembersReset;
+        reset.room = room;
+        for (const auto& [conn, member] : r->members) reset.members.push_back({memberKey(conn), memberJson(member)});
+        requestBroker(std::move(reset), out);
     }
 }
 

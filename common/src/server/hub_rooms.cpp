@@ -26,7 +26,11 @@ std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::Jo
                                                Outbox& out) {
     if (!claimsAllow(c, f.room)) return makeError(ErrorCode::Forbidden, "your token does not allow this room");
     if (auto unavailable = brokerRoomUnavailable(f.room)) return *unavailable;
-    return rooms_.join(participantOf(c), f, now, deliverTo(out));
+    bool wasMember = rooms_.isMember(f.room, c.id);
+    auto joined = rooms_.join(participantOf(c), f, now, deliverTo(out));
+    if (clustered_ && !wasMember && !protocol::isServerRoom(f.room) && std::holds_alternative<std::string>(joined))
+        announceJoin(f.room, c.id, out);
+    return joined;
 }
 
 void Hub::handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t now, Outbox& out) {
@@ -45,7 +49,9 @@ void Hub::handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t n
 }
 
 void Hub::handleLeave(Connection& c, const protocol::LeaveFrame& f, std::int64_t now, Outbox& out) {
+    bool wasMember = rooms_.isMember(f.room, c.id);
     rooms_.leave(c.id, f.room, now, deliverTo(out));
+    if (clustered_ && wasMember && !protocol::isServerRoom(f.room)) announceMember(f.room, c.id, "", out);
     if (clustered_) unwatchIfUnused({f.room}, out);
     if (f.ref == 0) return;
     reply(c, f.ref, protocol::encodeLeaveReply({f.room}), out);

@@ -29,6 +29,7 @@ std::variant<std::unique_ptr<RedisBroker>, std::string> RedisBroker::open(asio::
     broker->fanOut_ = std::move(std::get<std::unique_ptr<RedisSubscriber>>(fanOut));
     broker->scripts_ = std::make_unique<RedisScripts>(*broker->commands_);
     broker->rooms_ = std::make_unique<RoomStreams>(*broker->scripts_, std::move(newEpoch));
+    broker->presence_ = std::make_unique<RoomPresence>(*broker->commands_, *broker->scripts_);
 
     RedisBroker* self = broker.get();
     self->fanOut_->onMessage([self](const RedisSubscriber::Message& m) { self->fannedOut(m); });
@@ -37,12 +38,14 @@ std::variant<std::unique_ptr<RedisBroker>, std::string> RedisBroker::open(asio::
     });
     self->commands_->onStateChange([self](bool) { self->stateChanged(); });
     self->fanOut_->onStateChange([self](bool) { self->stateChanged(); });
+    self->beat();
     return broker;
 }
 
 void RedisBroker::onStateChange(std::function<void(bool up)> listener) { onState_ = std::move(listener); }
 
 void RedisBroker::stateChanged() {
+    if (commands_->up()) presence_->alive(hub_.nodeId(), kNodeTtl, [](RedisResult<bool>) {});
     bool now = up();
     if (now == reportedUp_) return;
     reportedUp_ = now;
@@ -50,7 +53,23 @@ void RedisBroker::stateChanged() {
 }
 
 RedisBroker::RedisBroker(asio::io_context& io, server::Hub& hub, Step step, Bounds bounds)
-    : io_(io), hub_(hub), step_(std::move(step)), bounds_(bounds) {}
+    : io_(io), hub_(hub), step_(std::move(step)), bounds_(bounds), beat_(io) {}
+
+void RedisBroker::beat() {
+    if (commands_->up()) {
+        presence_->alive(hub_.nodeId(), kNodeTtl, [](RedisResult<bool>) {});
+        for (const auto& node : hub_.remoteNodes()) {
+            presence_->isAlive(node, [weak = std::weak_ptr<char>(alive_), this, node](RedisResult<bool> alive) {
+                if (!weak.lock() || !alive.ok() || alive.value()) return;
+                step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerNodeGone(node, now, out); });
+            });
+        }
+    }
+    beat_.expires_after(kBeat);
+    beat_.async_wait([weak = std::weak_ptr<char>(alive_), this](const std::error_code& ec) {
+        if (!ec && weak.lock()) beat();
+    });
+}
 
 std::string RedisBroker::lastError() const {
     if (!commands_->up()) return commands_->lastError();
@@ -71,9 +90,25 @@ void RedisBroker::perform(const server::BrokerRequest& request) {
         return;
     case server::BrokerRequest::Kind::Unwatch:
         fanOut_->unsubscribe(rooms_->channel(request.room));
+        fanOut_->unsubscribe(presence_->channel(request.room));
         return;
+    case server::BrokerRequest::Kind::MemberJoined:
+        // Alive before any node hears of the member (one connection: in order),
+        // so no node takes a member of a node just started for a dead one's.
+        presence_->alive(hub_.nodeId(), kNodeTtl, [](RedisResult<bool>) {});
+        presence_->joined(request.room, request.memberKey, request.memberJson, [](RedisResult<bool>) {});
+        return;
+    case server::BrokerRequest::Kind::MemberLeft:
+        presence_->left(request.room, request.memberKey, [](RedisResult<bool>) {});
+        return;
+    case server::BrokerRequest::Kind::MembersReset: {
+        std::vector<RoomMember> members;
+        for (const auto& m : request.members) members.push_back({m.key, m.json});
+        presence_->reset(request.room, hub_.nodeId(), members, [](RedisResult<bool>) {});
+        return;
+    }
     case server::BrokerRequest::Kind::CatchUp:
-        read(request.room, request.after);
+        read(request.room, request.after, false);
         return;
     case server::BrokerRequest::Kind::Publish:
         publish(request);
@@ -87,17 +122,19 @@ void RedisBroker::watch(const std::string& room) {
         stepSoon([this, room](server::Outbox& out, std::int64_t now) { hub_.brokerSyncFailed(room, now, out); });
         return;
     }
-    // Read once the subscription is confirmed: whatever is published from
-    // then on arrives on the channel, everything before is in the read.
+    // Read once both subscriptions are confirmed (in the order asked):
+    // whatever is published from then on arrives on the channels,
+    // everything before is in the reads.
+    fanOut_->subscribe(presence_->channel(room));
     fanOut_->subscribe(rooms_->channel(room), [weak = std::weak_ptr<char>(alive_), this, room] {
-        if (weak.lock()) read(room, 0);
+        if (weak.lock()) read(room, 0, true);
     });
 }
 
-void RedisBroker::read(const std::string& room, std::uint64_t after) {
+void RedisBroker::read(const std::string& room, std::uint64_t after, bool withMembers) {
     rooms_->readRoomSince(
         room, after, bounds_.historySize, bounds_.roomTtl,
-        [weak = std::weak_ptr<char>(alive_), this, room](RedisResult<RoomHistory> result) {
+        [weak = std::weak_ptr<char>(alive_), this, room, withMembers](RedisResult<RoomHistory> result) {
             if (!weak.lock()) return;
             if (!result.ok()) {
                 step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSyncFailed(room, now, out); });
@@ -108,8 +145,22 @@ void RedisBroker::read(const std::string& room, std::uint64_t after) {
             sync.messages.reserve(history.messages.size());
             for (auto& m : history.messages)
                 sync.messages.push_back({m.offset, std::move(m.json), std::move(m.origin)});
+            if (withMembers) return loadMembers(room, std::move(sync));
             step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSynced(room, std::move(sync), now, out); });
         });
+}
+
+void RedisBroker::loadMembers(const std::string& room, server::RoomSync sync) {
+    presence_->members(room, [weak = std::weak_ptr<char>(alive_), this, room,
+                              sync = std::move(sync)](RedisResult<std::vector<RoomMember>> members) mutable {
+        if (!weak.lock()) return;
+        if (!members.ok()) {
+            step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSyncFailed(room, now, out); });
+            return;
+        }
+        for (auto& m : members.value()) sync.members.push_back({std::move(m.key), std::move(m.json)});
+        step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSynced(room, std::move(sync), now, out); });
+    });
 }
 
 void RedisBroker::publish(const server::BrokerRequest& request) {
@@ -130,6 +181,7 @@ void RedisBroker::publish(const server::BrokerRequest& request) {
 }
 
 void RedisBroker::fannedOut(const RedisSubscriber::Message& message) {
+    if (auto presenceRoom = presence_->roomOfChannel(message.channel)) return presenceChanged(*presenceRoom, message);
     auto room = rooms_->roomOfChannel(message.channel);
     auto publication = RoomStreams::parsePublication(message.payload);
     if (!room || !publication) return;  // not ours
@@ -137,6 +189,15 @@ void RedisBroker::fannedOut(const RedisSubscriber::Message& message) {
     server::PlacedMessage placed{publication->offset, std::string(publication->json), std::string(publication->origin)};
     std::string_view epoch = publication->epoch;
     step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerPlaced(roomId, epoch, std::move(placed), now, out); });
+}
+
+void RedisBroker::presenceChanged(std::string_view room, const RedisSubscriber::Message& message) {
+    auto change = RoomPresence::parse(message.payload);
+    if (!change) return;
+    std::string roomId(room), key(change->key);
+    step_([&](server::Outbox& out, std::int64_t now) {
+        hub_.brokerPresence(roomId, key, change->joined, change->json, now, out);
+    });
 }
 
 }  // namespace brolostack::native::redis

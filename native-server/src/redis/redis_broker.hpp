@@ -5,16 +5,25 @@
 // request made while Redis is away is answered `unavailable` at once.
 //
 // Two connections: commands (publish and read scripts) and the fan-out
-// subscription. A room is read only once its channel is confirmed, so
+// subscription. A room is read only once its channels are confirmed, so
 // nothing published in between is missed; after the subscriber was away,
 // the hub reads what every followed room missed (Hub::brokerResumed).
+//
+// Presence (room_presence.hpp): every kBeat this node renews its liveness
+// key (it expires after kNodeTtl) and checks the nodes whose members it
+// lists; the members of a node whose key expired leave every room here. A
+// dead node's members are gone from other nodes' rooms within kNodeTtl +
+// kBeat.
 #pragma once
 
 #include "brolostack/server/hub.hpp"
 #include "redis/redis_connection.hpp"
 #include "redis/redis_scripts.hpp"
 #include "redis/redis_subscriber.hpp"
+#include "redis/room_presence.hpp"
 #include "redis/room_streams.hpp"
+
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -26,6 +35,9 @@ namespace brolostack::native::redis {
 
 class RedisBroker {
 public:
+    static constexpr std::chrono::milliseconds kBeat{1000};
+    static constexpr std::chrono::milliseconds kNodeTtl{5000};
+
     /// Runs one hub step on the loop and performs what it produced.
     using Step = std::function<void(const std::function<void(server::Outbox&, std::int64_t now)>&)>;
     struct Bounds {
@@ -51,10 +63,15 @@ public:
 private:
     RedisBroker(asio::io_context& io, server::Hub& hub, Step step, Bounds bounds);
     void watch(const std::string& room);
-    void read(const std::string& room, std::uint64_t after);
+    /// Reads the room after `after` (with its members for a first load).
+    void read(const std::string& room, std::uint64_t after, bool withMembers);
     void publish(const server::BrokerRequest& request);
     void fannedOut(const RedisSubscriber::Message& message);
     void stateChanged();
+    void loadMembers(const std::string& room, server::RoomSync sync);
+    void presenceChanged(std::string_view room, const RedisSubscriber::Message& message);
+    /// Renews this node's liveness and checks the others', every kBeat.
+    void beat();
     /// Runs `work` as a hub step from the loop (never inside perform()).
     void stepSoon(std::function<void(server::Outbox&, std::int64_t)> work);
 
@@ -66,6 +83,8 @@ private:
     std::unique_ptr<RedisScripts> scripts_;
     std::unique_ptr<RoomStreams> rooms_;
     std::unique_ptr<RedisSubscriber> fanOut_;
+    std::unique_ptr<RoomPresence> presence_;
+    asio::steady_timer beat_;
     std::function<void(bool)> onState_;
     bool reportedUp_ = false;
     std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted steps hold a weak_ptr

@@ -37,6 +37,9 @@ struct Room {
     std::string epoch;
     std::uint64_t lastOffset = 0;
     std::map<MemberId, MemberEntry> members;  // ordered: join order of ids
+    /// Cluster mode: members connected to other nodes, by "<node>:<conn>".
+    std::map<std::string, MemberEntry> remoteMembers;
+    std::size_t memberCount() const { return members.size() + remoteMembers.size(); }
     HistoryRing history;
     std::int64_t lastActivity = 0;
     std::int64_t checkAt = 0;  // when expire() next looks at it (0: nothing due)

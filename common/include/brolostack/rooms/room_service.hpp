@@ -91,6 +91,11 @@ public:
     /// Appends a message the broker placed when it is the room's next one.
     Placement place(const std::string& room, std::string_view epoch, std::uint64_t offset, const SharedFrame& frame,
                     std::int64_t now);
+    /// A member connected to another node joined (`key`: "<node>:<conn>"):
+    /// the members here hear it. False when known already or no such room.
+    bool remoteJoined(const std::string& room, const std::string& key, MemberEntry entry, const Deliver& deliver);
+    /// A member connected to another node left (or its node died).
+    bool remoteLeft(const std::string& room, const std::string& key, const Deliver& deliver);
     /// Drops the replica of a room no member of this node is in any more.
     void forget(const std::string& room);
 

@@ -21,6 +21,12 @@
 
 namespace brolostack::server {
 
+/// A member as the broker lists it.
+struct BrokerMember {
+    std::string key;   // "<node>:<conn>"
+    std::string json;  // {"sid","user","info"}
+};
+
 struct BrokerRequest {
     enum class Kind {
         /// Follow the room (subscribe to its fan-out), then read its
@@ -34,6 +40,16 @@ struct BrokerRequest {
         /// (unless `mid` was seen from `dedupeKey` within the window):
         /// answered by brokerPublished, then fanned out to brokerPlaced.
         Publish,
+        /// A member of this node joined the room (`memberKey`,
+        /// `memberJson`): kept in the broker's member list of the room and
+        /// fanned out to the other nodes (brokerPresence).
+        MemberJoined,
+        /// A member of this node left the room, or one of a dead node's
+        /// (memberKey): dropped from the list and fanned out.
+        MemberLeft,
+        /// After the broker was away: `members` is this node's whole list
+        /// for the room (joins and leaves told meanwhile may be lost).
+        MembersReset,
     };
     Kind kind = Kind::Watch;
     std::string room;
@@ -45,7 +61,12 @@ struct BrokerRequest {
     std::string dedupeKey;     // with `mid`, the publisher's mid namespace
     std::optional<std::string> mid;
     std::int64_t midTtlMs = 0;
+    // MemberJoined, MemberLeft:
+    std::string memberKey;   // "<node>:<conn>"
+    std::string memberJson;  // {"sid","user","info"} (MemberJoined)
+    std::vector<BrokerMember> members;  // MembersReset
 };
+
 
 /// A message as the broker keeps and fans it out.
 struct PlacedMessage {
@@ -61,7 +82,12 @@ struct RoomSync {
     std::string epoch;
     std::uint64_t lastOffset = 0;
     std::vector<PlacedMessage> messages;
+    /// Its members on every node (a Watch's answer; empty for a CatchUp).
+    std::vector<BrokerMember> members;
 };
+
+/// The node part of a member key ("" when it has none).
+std::string_view nodeOfMemberKey(std::string_view key);
 
 /// The broker's answer to a publish.
 struct BrokerPublishResult {

@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <variant>
 
@@ -117,6 +118,14 @@ public:
     /// The fan-out was interrupted and runs again: every followed room reads
     /// what it missed meanwhile.
     void brokerResumed(Outbox& out);
+    /// A member of another node joined (`joined`) or left a followed room.
+    void brokerPresence(const std::string& room, const std::string& memberKey, bool joined,
+                        std::string_view memberJson, std::int64_t now, Outbox& out);
+    /// A node stopped renewing its liveness: its members leave every room.
+    void brokerNodeGone(const std::string& node, std::int64_t now, Outbox& out);
+    /// The other nodes with members in rooms followed here (whose liveness
+    /// the broker watches).
+    std::set<std::string> remoteNodes() const;
     /// Rooms followed through the broker (live or loading).
     std::size_t watchedRooms() const { return watches_.size(); }
 
@@ -215,6 +224,7 @@ private:
         std::optional<protocol::Error> failed;  // the load failed (answered to the frames waiting)
         std::vector<ConnId> waiting;            // connections holding frames until it loads
         std::vector<std::pair<std::string, PlacedMessage>> early;  // (epoch, message) fanned out before their turn
+        std::vector<std::tuple<std::string, bool, std::string>> earlyPresence;  // (key, joined, member) while loading
     };
     struct PendingPublish {
         ConnId conn = 0;       // the publishing connection (0: the server's own publish)
@@ -276,6 +286,12 @@ private:
     void settlePublish(std::uint64_t token, const std::variant<BrokerPublishResult, protocol::Error>& result,
                        std::int64_t now, Outbox& out);
     void requestBroker(BrokerRequest request, Outbox& out);
+    /// Tells the broker a member of this node joined `room` (its JSON) or
+    /// left it (memberJson empty).
+    void announceMember(const std::string& room, ConnId conn, std::string memberJson, Outbox& out);
+    /// announceMember for a member that just joined `room` here.
+    void announceJoin(const std::string& room, ConnId conn, Outbox& out);
+    std::string memberKey(ConnId conn) const { return nodeId_ + ":" + std::to_string(conn); }
     // replies (hub_replies.cpp)
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
