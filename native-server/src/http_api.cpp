@@ -109,8 +109,13 @@ std::optional<HttpResponse> HttpApi::handle(const HttpRequest& request, std::int
     const bool readOnly = request.method == "GET" || request.method == "HEAD";
     if ((path == "/healthz" || path == "/readyz" || path == "/metrics") && !readOnly) return methodNotAllowed("GET, HEAD");
     if (path == "/healthz") return ok("{\"status\":\"ok\"}");
-    if (path == "/readyz")
-        return hub_.draining() ? ok("{\"status\":\"draining\"}", 503) : ok("{\"status\":\"ready\"}");
+    if (path == "/readyz") {
+        if (hub_.draining()) return ok("{\"status\":\"draining\"}", 503);
+        // Cluster mode without Redis: publishes and new rooms would answer
+        // unavailable here, so the load balancer should send clients elsewhere.
+        if (hub_.brokerDown()) return ok("{\"status\":\"broker unreachable\"}", 503);
+        return ok("{\"status\":\"ready\"}");
+    }
     if (path == "/metrics") {
         HttpResponse r = ok(metrics_.render(hub_.stats(now)));
         r.contentType = "text/plain; version=0.0.4; charset=utf-8";

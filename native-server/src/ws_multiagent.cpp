@@ -269,6 +269,7 @@ std::optional<std::string> WSMultiagent::Impl::openBroker() {
     if (auto* error = std::get_if<std::string>(&opened)) return *error;
     broker = std::move(std::get<std::unique_ptr<native::redis::RedisBroker>>(opened));
     broker->onStateChange([this](bool up) {
+        hub->brokerReachable(up);
         if (up) native::logEvent(*log, spdlog::level::info, "broker connected", {{"broker", settings.broker}});
         else native::logEvent(*log, spdlog::level::warn, "broker unreachable: publishes and new rooms answer unavailable",
                               {{"broker", settings.broker}, {"error", broker->lastError()}});

@@ -125,8 +125,19 @@ test('with Redis restarted mid-run no acknowledged message is lost and publishes
   };
   for (let i = 0; i < 10; i += 1) await publish(i, clients[i % 3]);
 
+  assert.equal((await http(nodes[0].httpUrl, 'GET', '/readyz')).status, 200);
   await redis.stop();
-  // While Redis is away a publish is answered, not left hanging.
+  // While Redis is away the nodes say they are not ready...
+  for (let tries = 0; ; tries += 1) {
+    const ready = await http(nodes[0].httpUrl, 'GET', '/readyz');
+    if (ready.status === 503) {
+      assert.deepEqual(ready.json, { status: 'broker unreachable' });
+      break;
+    }
+    assert.ok(tries < 100, 'still ready with Redis gone');
+    await sleep(50);
+  }
+  // ...and a publish is answered, not left hanging.
   const refused = await clients[0].request({ op: 'publish', room, event: 'message', data: { i: -1 } }, { timeoutMs: 5000 });
   assert.equal(refused.ok, false);
   assert.equal(refused.error.code, 'unavailable');
@@ -136,6 +147,7 @@ test('with Redis restarted mid-run no acknowledged message is lost and publishes
   await redis.restart();
   await during;
   for (let i = 16; i < 20; i += 1) await publish(i, clients[i % 3]);
+  assert.equal((await http(nodes[0].httpUrl, 'GET', '/readyz')).status, 200);
 
   // A newcomer reads the whole history: every acknowledged message once, in offset order.
   const reader = await connect(nodes[1].wsUrl);

@@ -126,6 +126,10 @@ public:
     /// The other nodes with members in rooms followed here (whose liveness
     /// the broker watches).
     std::set<std::string> remoteNodes() const;
+    /// The broker's connections came up (true) or one went down (false).
+    void brokerReachable(bool up) { brokerUp_ = up; }
+    /// Cluster mode and the broker is down: not ready for new clients.
+    bool brokerDown() const { return clustered_ && !brokerUp_; }
     /// Rooms followed through the broker (live or loading).
     std::size_t watchedRooms() const { return watches_.size(); }
 
@@ -321,6 +325,7 @@ private:
     void restore(const store::Snapshot& kept, std::int64_t now);
     LocalHooks localHooks_;
     bool clustered_ = false;
+    bool brokerUp_ = false;
     std::string nodeId_;
     std::unordered_map<std::string, RoomWatch> watches_;
     std::unordered_map<std::uint64_t, PendingPublish> pendingPublishes_;
