@@ -299,6 +299,26 @@ TEST_F(ClusterTest, ASkippedOffsetIsReadFromTheBrokerAndDeliveredInOrder) {
     EXPECT_EQ(values, (std::vector<int>{1, 2, 3, 4}));
 }
 
+TEST_F(ClusterTest, AFailedCatchUpIsAskedAgainAtTheNextTick) {
+    ConnId alice = connect(0), bob = connect(1);
+    join(0, alice, "general");
+    join(1, bob, "general");
+    settle();
+    nodes[1].watched.erase("general");
+    publish(0, alice, "general", 1);
+    settle();
+    nodes[1].watched.insert("general");
+    publish(0, alice, "general", 2);
+    brokerDown = true;  // offset 2 arrives, and the read of offset 1 fails
+    settle();
+    brokerDown = false;
+    EXPECT_TRUE(messageOffsets(1, bob).empty());
+    now += 1000;
+    run(1, [&](Outbox& o) { nodes[1].hub->tick(now, o); });
+    settle();
+    EXPECT_EQ(messageOffsets(1, bob), (Offsets{1, 2}));
+}
+
 TEST_F(ClusterTest, AfterTheFanOutWasInterruptedEveryRoomReadsWhatItMissed) {
     ConnId alice = connect(0), bob = connect(1);
     join(0, alice, "general");

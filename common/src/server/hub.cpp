@@ -430,6 +430,7 @@ void Hub::tick(std::int64_t now, Outbox& out) {
         announce(sessionId, args::encodeMessage(m), now, out);
     }
     rooms_.expire(now);
+    if (clustered_) retryCatchUps(out);
     resumeGrants_.expire(now);
     store_->expire(now);
     for (auto it = recentUpgrades_.begin(); it != recentUpgrades_.end();) {

@@ -192,7 +192,7 @@ void Hub::brokerSyncFailed(const std::string& room, std::int64_t now, Outbox& ou
     auto it = watches_.find(room);
     if (it == watches_.end()) return;
     if (it->second.live) {
-        // A catch-up failed: the next fan-out, brokerResumed or tick asks again.
+        // A catch-up failed: the next tick (retryCatchUps) or brokerResumed asks again.
         it->second.catchingUp = false;
         return;
     }
@@ -315,6 +315,14 @@ void Hub::catchUp(const std::string& room, RoomWatch& watch, std::uint64_t after
     read.room = room;
     read.after = after;
     requestBroker(std::move(read), out);
+}
+
+void Hub::retryCatchUps(Outbox& out) {
+    for (auto& [room, watch] : watches_) {
+        if (!watch.live || watch.catchingUp || watch.early.empty()) continue;
+        const rooms::Room* r = rooms_.find(room);
+        catchUp(room, watch, r ? r->lastOffset : 0, out);
+    }
 }
 
 void Hub::brokerResumed(Outbox& out) {

@@ -285,6 +285,8 @@ private:
     void applyPlaced(const std::string& room, RoomWatch& watch, const std::string& epoch, const PlacedMessage& message,
                      std::int64_t now, Outbox& out);
     void catchUp(const std::string& room, RoomWatch& watch, std::uint64_t after, Outbox& out);
+    /// Asks again for what rooms wait for after a catch-up failed.
+    void retryCatchUps(Outbox& out);
     /// Stops following the rooms of `rooms` no member of this node is in.
     void unwatchIfUnused(const std::set<std::string>& rooms, Outbox& out);
     void settlePublish(std::uint64_t token, const std::variant<BrokerPublishResult, protocol::Error>& result,
