@@ -8,7 +8,8 @@
 // Not thread-safe: one per shard, used on the thread that runs its
 // io_context. Callbacks run on that thread, never from inside the call
 // that issued the command; they must not throw, nor destroy the connection
-// (post that to the loop). Destroying the connection drops every callback
+// (post that to the loop). A command unanswered for options.commandTimeout
+// drops the connection: it and every later one fail as Lost. Destroying the connection drops every callback
 // still due; it must go before its io_context.
 #pragma once
 
@@ -18,6 +19,10 @@
 #include "redis/redis_url.hpp"
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
 
 #include <functional>
 #include <memory>
@@ -69,9 +74,19 @@ private:
     void failSoon(ReplyHandler onReply, RedisError error);
     RedisError notConnected() const;
     static void onReply(redisAsyncContext* context, void* reply, void* privdata);
+    /// Drops the connection when its oldest command waited past commandTimeout.
+    void watchReplies();
+
+    struct Pending;
 
     std::vector<StateListener> listeners_;
     std::vector<std::function<void()>> connectHooks_;
+    RedisOptions options_;
+    // When each command still waiting for its reply was sent, oldest first
+    // (Redis answers in order).
+    std::deque<std::chrono::steady_clock::time_point> sentAt_;
+    asio::steady_timer replyWatch_;
+    bool watching_ = false;
     std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted failures hold a weak_ptr
     RedisLink link_;  // last: destroyed first, while the rest is still here for its callbacks
 };

@@ -19,6 +19,12 @@ struct RedisOptions {
     /// (a partition, a dead host) on an otherwise idle connection, such as
     /// a subscriber waiting for messages. 0 leaves keepalive off.
     int keepAliveSeconds = 15;
+    /// A command connection whose oldest command has had no reply for this
+    /// long is dropped (its commands fail as Lost) and connects again: a
+    /// Redis that stopped answering (stopped, swapping, a partition that
+    /// drops packets) must not leave publishes waiting for ever. Redis
+    /// answers within milliseconds when it answers at all. 0: never.
+    std::chrono::milliseconds commandTimeout{std::chrono::seconds(3)};
 };
 
 }  // namespace brolostack::native::redis

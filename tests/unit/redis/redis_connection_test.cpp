@@ -141,6 +141,30 @@ TEST_F(RedisConnectionTest, CommandsFailFastWhenRedisIsUnreachable) {
     EXPECT_FALSE(c->up());
 }
 
+TEST_F(RedisConnectionTest, ARedisThatStopsAnsweringFailsItsCommandsAsLostAndIsReconnected) {
+    RedisOptions options = fastRetries();
+    options.commandTimeout = std::chrono::milliseconds(200);
+    options.connectTimeout = std::chrono::milliseconds(200);
+    auto opened = RedisConnection::open(io, server.url(), options);
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<RedisConnection>>(opened));
+    auto& c = std::get<std::unique_ptr<RedisConnection>>(opened);
+    ASSERT_TRUE(runUntil([&] { return c->up(); }));
+    server.pause();
+    std::vector<RedisReply> replies;
+    for (int i = 0; i < 3; ++i) c->command({"PING"}, [&](RedisReply r) { replies.push_back(std::move(r)); });
+    ASSERT_TRUE(runUntil([&] { return replies.size() == 3; }));
+    for (const auto& r : replies) {
+        ASSERT_TRUE(r.isError());
+        EXPECT_EQ(r.error().kind, RedisError::Kind::Lost);
+        EXPECT_TRUE(r.error().unavailable());
+    }
+    EXPECT_FALSE(c->up());
+    EXPECT_NE(c->lastError().find("no reply from Redis in 200 ms"), std::string::npos) << c->lastError();
+    server.resume();
+    ASSERT_TRUE(runUntil([&] { return c->up(); }));
+    EXPECT_EQ(call(*c, {"PING"}).string(), "PONG");
+}
+
 TEST_F(RedisConnectionTest, AHostNameIsResolvedOffTheLoop) {
     auto c = connected("redis://localhost:" + std::to_string(server.port()));
     ASSERT_TRUE(c);

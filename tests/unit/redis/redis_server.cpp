@@ -126,6 +126,14 @@ bool RedisServer::answers() {
     return ok;
 }
 
+void RedisServer::pause() {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::resume() {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void RedisServer::kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);

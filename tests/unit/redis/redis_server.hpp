@@ -32,6 +32,10 @@ public:
     /// SIGKILL, as a crash would, and waits for it to be gone.
     void kill();
     bool running() const { return pid_ > 0; }
+    /// SIGSTOP: it keeps its connections open and answers nothing, as a
+    /// stuck or swapping server would. resume() sends SIGCONT.
+    void pause();
+    void resume();
 
     std::uint16_t port() const { return port_; }
     std::string url(int db = 0) const;
