@@ -27,6 +27,8 @@ struct Connection {
     std::size_t outCapacity = 0;
     std::uint64_t deliveries = 0; // deliveries this connection received
     int tag = 0;                  // the scenario's (agent number...)
+    std::uint16_t port = 0;       // the server port it connects to (0: options.port)
+    std::uint8_t target = 0;      // index of that port in the list given to Net::open
     Buffer in;
     Buffer out;
     UpgradeKey key;

@@ -5,6 +5,7 @@
 //   bench-loadgen --dialect brolostack --port 3001 --scenario fanout --subscribers 1000 --duration 3
 //   bench-loadgen --dialect socketio --port 4000 --scenario fanout --subscribers 1000 --paced 0.5
 //   bench-loadgen --dialect ws --port 4001 --scenario idle --connections 10000 --server-pid 1234
+//   bench-loadgen --port 3001 --subscriber-ports 3001,3002,3003 --subscribers 999 --watch-pids 11,12,13
 #include "clock.hpp"
 #include "net.hpp"
 #include "scenario.hpp"
@@ -45,6 +46,9 @@ int main(int argc, char** argv) {
     app.add_option("--port", o.port, "server port")->required();
     app.add_option("--path", o.path, "upgrade path (default: /ws, /socket.io/?EIO=4&transport=websocket, /)");
     app.add_option("--room", o.room, "room to join");
+    app.add_option("--subscriber-ports", o.subscriberPorts,
+                   "fanout: spread the subscribers round-robin over these ports (the publisher stays on --port)")
+        ->delimiter(',');
     app.add_option("--subscribers", o.subscribers, "fanout: subscribers in the room");
     app.add_option("--window", o.window, "fanout: publishes in flight at most when flat out");
     app.add_option("--rate", o.rate, "fanout: publishes per second (0 = flat out)");
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
     app.add_option("--agents", o.agents, "args: agent connections");
     app.add_option("--agent-capacity", o.agentCapacity, "args: maxConcurrentTasks of each agent");
     app.add_option("--server-pid", o.serverPid, "server pid, for its RSS and CPU");
+    app.add_option("--watch-pids", o.watchPids, "fanout: pids whose CPU seconds each phase reports")->delimiter(',');
     app.add_option("--source-addresses", o.sourceAddresses, "connect from 127.0.0.1 .. 127.0.0.N")
         ->check(CLI::Range(1, 254));
     app.add_option("--connect-batch", o.connectBatch, "handshakes in progress at most");

@@ -38,7 +38,8 @@ Net::~Net() {
     if (epoll_ >= 0) ::close(epoll_);
 }
 
-std::uint32_t Net::open(int count, std::uint8_t role, std::size_t outCapacity) {
+std::uint32_t Net::open(int count, std::uint8_t role, std::size_t outCapacity,
+                        const std::vector<std::uint16_t>& ports) {
     if (conns_.size() + static_cast<std::size_t>(count) > conns_.capacity())
         throw std::runtime_error("more connections than reserved");
     auto first = static_cast<std::uint32_t>(conns_.size());
@@ -48,6 +49,8 @@ std::uint32_t Net::open(int count, std::uint8_t role, std::size_t outCapacity) {
         c.index = static_cast<std::uint32_t>(conns_.size() - 1);
         c.role = role;
         c.outCapacity = outCapacity;
+        c.port = ports.empty() ? options_.port : ports[static_cast<std::size_t>(i) % ports.size()];
+        c.target = ports.empty() ? 0 : static_cast<std::uint8_t>(static_cast<std::size_t>(i) % ports.size());
         c.mask = 0x9E3779B9u ^ (c.index * 2654435761u) ^ 0x5bd1e995u;
         if (c.mask == 0) c.mask = 1;
     }
@@ -87,7 +90,7 @@ void Net::startConnect(Connection& c) {
     }
     sockaddr_in dst{};
     dst.sin_family = AF_INET;
-    dst.sin_port = htons(options_.port);
+    dst.sin_port = htons(c.port);
     inet_pton(AF_INET, options_.host.c_str(), &dst.sin_addr);
     if (::connect(c.fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0 && errno != EINPROGRESS) {
         if (errors_.firstError.empty()) errors_.firstError = std::string("connect: ") + std::strerror(errno);
@@ -126,7 +129,7 @@ void Net::onEvent(Connection& c, std::uint32_t events) {
             return;
         }
         if (!(events & EPOLLOUT)) return;
-        std::size_t n = writeUpgradeRequest(c.out.space(), c.out.spaceLeft(), options_.host.c_str(), options_.port,
+        std::size_t n = writeUpgradeRequest(c.out.space(), c.out.spaceLeft(), options_.host.c_str(), c.port,
                                             path_, c.key.key, dialect_.subprotocol());
         c.out.produce(n);
         c.state = ConnState::Upgrading;

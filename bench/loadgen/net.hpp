@@ -28,8 +28,10 @@ public:
     Net& operator=(const Net&) = delete;
 
     // Queues `count` connections with this role; they are opened from poll().
-    // Returns the index of the first.
-    std::uint32_t open(int count, std::uint8_t role, std::size_t outCapacity);
+    // With ports, connection i of the batch goes to ports[i % size] (its
+    // target is that index); without, to options.port. Returns the index of the first.
+    std::uint32_t open(int count, std::uint8_t role, std::size_t outCapacity,
+                       const std::vector<std::uint16_t>& ports = {});
     Connection& at(std::uint32_t i) { return conns_[i]; }
     std::size_t size() const { return conns_.size(); }
 

@@ -12,6 +12,9 @@ struct Options {
     std::string dialect = "brolostack";  // brolostack | socketio | ws
     std::string host = "127.0.0.1";
     std::uint16_t port = 3001;
+    // fanout: subscribers spread round-robin over these ports (servers of one
+    // cluster); empty: all on `port`, like the publisher
+    std::vector<std::uint16_t> subscriberPorts;
     std::string path;  // empty: the dialect's default
     std::string room = "bench";
 
@@ -36,6 +39,7 @@ struct Options {
 
     // connections
     int serverPid = 0;       // for RSS and CPU readings of the server
+    std::vector<int> watchPids;  // fanout: processes whose CPU seconds each phase reports
     int sourceAddresses = 1; // 127.0.0.1 .. 127.0.0.N as source addresses
     int connectBatch = 256;  // handshakes in progress at most
     double setupTimeout = 120;

@@ -33,9 +33,10 @@ void RoomScenario::onClosed(Connection& c) {
     if (!c.joined) ++settled_;
 }
 
-bool RoomScenario::openMembers(int count, std::uint8_t role, std::size_t outCapacity) {
+bool RoomScenario::openMembers(int count, std::uint8_t role, std::size_t outCapacity,
+                               const std::vector<std::uint16_t>& ports) {
     int target = settled_ + count;
-    net_->open(count, role, outCapacity);
+    net_->open(count, role, outCapacity, ports);
     bool done = net_->runUntil([&] { return settled_ >= target; }, nowNs() + secondsToNs(options_.setupTimeout));
     if (!done) ++errors_.timeouts;
     return done;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace loadgen {
 
@@ -46,7 +47,9 @@ protected:
     virtual void onAnswer(Connection&, std::uint32_t, bool) {}
     // Opens count connections with this role and waits until each has
     // joined or failed; false (and a timeout counted) past the setup timeout.
-    bool openMembers(int count, std::uint8_t role, std::size_t outCapacity);
+    // With ports, the connections are spread over them (Net::open).
+    bool openMembers(int count, std::uint8_t role, std::size_t outCapacity,
+                     const std::vector<std::uint16_t>& ports = {});
     // Waits until no frame has arrived for quietMs (presence announcements
     // of the joins may still be on their way), at most maxSeconds; returns
     // the seconds waited.

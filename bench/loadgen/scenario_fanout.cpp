@@ -1,26 +1,45 @@
 // fanout: S subscribers in one room, one publisher. The publisher sends
 // stamped payloads either flat out, with at most W publishes in flight, or
 // paced at R publishes/s; every delivery to a subscriber is one latency
-// sample (now - the stamp). A publish stops being "in flight" once it is
-// answered (when the dialect answers publishes) and the tracker, the last
-// subscriber to join (served last by every server measured), has it.
+// sample (now - the stamp), and every answer to a publish one sample of the
+// publish round trip (the stamp - the answer). A publish stops being "in
+// flight" once it is answered (when the dialect answers publishes) and the
+// trackers have it: the last subscriber to join on each target port (served
+// last by every server measured).
+//
+// Targets: with --subscriber-ports the subscribers are spread round-robin
+// over several ports (the nodes of a cluster sharing the room; the
+// publisher stays on --port), and deliveries and latency are also reported
+// per target.
 //
 // Phases: setup (connect, join, wait for the joins' announcements to
 // settle), warmup (unmeasured), the main phase (flat out unless --rate),
 // then one paced phase per --paced fraction of the main phase's peak.
+//
+// Integrity, after the last phase (once what is in flight arrived, or 5 s):
+// every subscriber still open should have had every publish answered ok,
+// once, in the order sent (stamps are strictly increasing) and, when the
+// frames carry offsets, with offsets following each other without gaps.
 #include "clock.hpp"
 #include "payload.hpp"
 #include "scenario.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
+#include <vector>
 
 namespace loadgen {
 
 namespace {
 
 enum Role : std::uint8_t { kSubscriber = 0, kPublisher = 1 };
+
+constexpr std::size_t kMaxTargets = 16;
+// Send times of the publishes in flight, by ref (more than any window).
+constexpr std::size_t kSentRing = 1u << 18;
 
 struct Phase {
     const char* mode = "flat";
@@ -31,7 +50,12 @@ struct Phase {
     std::uint64_t deliveries = 0;
     std::uint64_t stalls = 0;  // loop turns where the window held a due publish back
     double serverCpu = 0, loaderCpu = 0;
+    double machineBusy = 0;  // every process's, all cores
     Histogram latency;
+    Histogram publishRtt;  // publish -> its answer
+    std::array<std::uint64_t, kMaxTargets> targetDeliveries{};
+    std::vector<Histogram> targetLatency;  // one per target
+    std::vector<double> watchCpu;          // CPU seconds of each --watch-pids process
 
     double deliveriesPerSecond() const { return seconds > 0 ? deliveries / seconds : 0; }
     double publishesPerSecond() const { return seconds > 0 ? publishes / seconds : 0; }
@@ -39,20 +63,27 @@ struct Phase {
 
 class Fanout final : public RoomScenario {
 public:
-    Fanout(const Options& o, Dialect& d, Errors& e) : RoomScenario(o, d, e), payload_(o.payloadBytes) {}
+    Fanout(const Options& o, Dialect& d, Errors& e)
+        : RoomScenario(o, d, e), payload_(o.payloadBytes), sentAt_(kSentRing, 0) {
+        if (o.subscriberPorts.size() > kMaxTargets) throw std::runtime_error("at most 16 subscriber ports");
+        targets_ = std::max<std::size_t>(1, o.subscriberPorts.size());
+        trackers_.fill(kNone);
+    }
 
     std::size_t maxConnections() const override { return static_cast<std::size_t>(options_.subscribers) + 1; }
 
     std::string run(Net& net) override {
         net_ = &net;
         std::int64_t t0 = nowNs();
-        openMembers(options_.subscribers, kSubscriber, 4096);
+        openMembers(options_.subscribers, kSubscriber, 4096, options_.subscriberPorts);
         double connectSeconds = static_cast<double>(nowNs() - t0) / 1e9;
         int subscribers = joined_;
         openMembers(1, kPublisher, 256 * 1024);
         publisher_ = static_cast<std::uint32_t>(net.size() - 1);
+        lastStamp_.assign(net.size(), 0);
+        lastOffset_.assign(net.size(), -1);
         double quietSeconds = quiesce(300, 60);
-        pickTracker();
+        for (std::size_t t = 0; t < targets_; ++t) pickTracker(t);
 
         char head[512];
         std::snprintf(head, sizeof head,
@@ -62,7 +93,9 @@ public:
                       jsonNumber(connectSeconds).c_str(), jsonNumber(quietSeconds).c_str());
         std::string out = head;
 
-        if (!net.at(publisher_).joined || tracker_ == kNone) {
+        bool tracked = false;
+        for (std::size_t t = 0; t < targets_; ++t) tracked = tracked || trackers_[t] != kNone;
+        if (!net.at(publisher_).joined || !tracked) {
             ++errors_.timeouts;
             return out + "\"deliveries_per_s\":0,\"latency_ms\":null,\"phases\":[]";
         }
@@ -87,10 +120,13 @@ public:
             runPhase(p, options_.duration, rate, true);
         }
 
+        std::string integrity = checkIntegrity();
+
         out += "\"deliveries_per_s\":" + jsonNumber(main.deliveriesPerSecond()) +
                ",\"publishes_per_s\":" + jsonNumber(main.publishesPerSecond()) +
-               ",\"latency_ms\":" + latencyJson(main.latency) + ",\"server_cpu_s\":" + jsonNumber(main.serverCpu) +
-               ",\"phases\":[";
+               ",\"latency_ms\":" + latencyJson(main.latency) + ",\"publish_rtt_ms\":" + latencyJson(main.publishRtt) +
+               ",\"server_cpu_s\":" + jsonNumber(main.serverCpu) + ",\"integrity\":" + integrity +
+               ",\"subscriber_ports\":" + portsJson() + ",\"phases\":[";
         for (std::size_t i = 0; i < phases.size(); ++i) {
             const Phase& p = phases[i];
             char b[512];
@@ -102,47 +138,130 @@ public:
                           jsonNumber(p.seconds).c_str(), jsonNumber(p.publishesPerSecond()).c_str(),
                           jsonNumber(p.deliveriesPerSecond()).c_str(), static_cast<unsigned long long>(p.stalls),
                           jsonNumber(p.serverCpu).c_str(), jsonNumber(p.loaderCpu).c_str());
-            out += b + latencyJson(p.latency) + "}";
+            out += b + latencyJson(p.latency) + ",\"publish_rtt_ms\":" + latencyJson(p.publishRtt) + ",\"targets\":[";
+            for (std::size_t t = 0; t < targets_; ++t) {
+                out += std::string(t ? "," : "") + "{\"deliveries_per_s\":" +
+                       jsonNumber(p.seconds > 0 ? p.targetDeliveries[t] / p.seconds : 0) +
+                       ",\"latency_ms\":" + latencyJson(p.targetLatency[t]) + "}";
+            }
+            out += "],\"machine_busy_s\":" + jsonNumber(p.machineBusy) + ",\"watch_cpu_s\":[";
+            for (std::size_t w = 0; w < p.watchCpu.size(); ++w) out += (w ? "," : "") + jsonNumber(p.watchCpu[w]);
+            out += "]}";
         }
         return out + "]";
     }
 
     void onDelivery(Connection& c, const char* t, std::size_t n) override {
         ++c.deliveries;
-        if (c.index == tracker_) ++trackerSeen_;
+        if (c.index == trackers_[c.target]) ++trackerSeen_[c.target];
+        std::int64_t sent = readStamp(t, n);
+        if (c.index >= lastStamp_.size()) return;  // before setup ended: not ours to time
+        if (sent > 0) {
+            if (sent <= lastStamp_[c.index]) ++outOfOrder_;
+            lastStamp_[c.index] = sent;
+        }
+        // Our protocol's frames end with ,"offset":N,"epoch":"...".
+        std::size_t tail = n < 96 ? n : 96;
+        long long offset = numberAfter(t + n - tail, tail, "\"offset\":");
+        if (offset >= 0) {
+            ++offsetsSeen_;
+            if (lastOffset_[c.index] >= 0 && offset != lastOffset_[c.index] + 1) ++offsetGaps_;
+            lastOffset_[c.index] = offset;
+        }
         if (!measuring_) return;
         ++phaseDeliveries_;
-        std::int64_t sent = readStamp(t, n);
-        if (sent > 0) current_->latency.record(nowNs() - sent);
+        ++current_->targetDeliveries[c.target];
+        if (sent > 0) {
+            std::int64_t ns = nowNs() - sent;
+            current_->latency.record(ns);
+            current_->targetLatency[c.target].record(ns);
+        }
     }
 
     void onClosed(Connection& c) override {
         RoomScenario::onClosed(c);
-        if (c.index == tracker_) {
+        if (c.role == kSubscriber && c.index == trackers_[c.target]) {
             // Lost the tracker (e.g. closed as a slow consumer): count what
             // was sent as seen and follow another subscriber.
-            trackerSeen_ = sent_;
-            pickTracker();
+            trackerSeen_[c.target] = sent_;
+            pickTracker(c.target);
         }
     }
 
 protected:
-    void onAnswer(Connection& c, std::uint32_t, bool) override {
-        if (c.role == kPublisher) ++acked_;
+    void onAnswer(Connection& c, std::uint32_t ref, bool ok) override {
+        if (c.role != kPublisher) return;
+        ++acked_;
+        if (ok) ++ackedOk_;
+        if (measuring_ && ref != 0) {
+            std::int64_t sent = sentAt_[ref % kSentRing];
+            if (sent > 0) current_->publishRtt.record(nowNs() - sent);
+        }
     }
 
 private:
     static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
-    void pickTracker() {
-        tracker_ = kNone;
+    void pickTracker(std::size_t target) {
+        trackers_[target] = kNone;
         for (std::uint32_t i = publisher_; i-- > 0;) {
             Connection& c = net_->at(i);
-            if (c.role == kSubscriber && c.joined && c.state == ConnState::Open) {
-                tracker_ = i;
+            if (c.role == kSubscriber && c.target == target && c.joined && c.state == ConnState::Open) {
+                trackers_[target] = i;
                 return;
             }
         }
+    }
+
+    std::string portsJson() const {
+        std::string out = "[";
+        for (std::size_t t = 0; t < options_.subscriberPorts.size(); ++t)
+            out += (t ? "," : "") + std::to_string(options_.subscriberPorts[t]);
+        return out + "]";
+    }
+
+    // Waits (5 s at most) for what is in flight, then counts per open
+    // subscriber what it lacks or has twice.
+    std::string checkIntegrity() {
+        std::int64_t start = nowNs(), end = start + 5 * kNsPerSecond;
+        auto expected = [&] { return dialect_.acksPublishes() ? ackedOk_ : sent_; };
+        auto done = [&] {
+            if (dialect_.acksPublishes() && acked_ < sent_) return false;
+            for (std::uint32_t i = 0; i < publisher_; ++i) {
+                const Connection& c = net_->at(i);
+                if (c.joined && c.state == ConnState::Open && c.deliveries < expected()) return false;
+            }
+            return true;
+        };
+        while (!done() && nowNs() < end) net_->poll(5000000);
+        net_->poll(0);
+        std::uint64_t missing = 0, extra = 0, checked = 0, lost = 0;
+        for (std::uint32_t i = 0; i < publisher_; ++i) {
+            const Connection& c = net_->at(i);
+            if (!c.joined) continue;
+            if (c.state != ConnState::Open) {
+                ++lost;
+                continue;
+            }
+            ++checked;
+            if (c.deliveries < expected()) missing += expected() - c.deliveries;
+            else extra += c.deliveries - expected();
+        }
+        char b[512];
+        std::snprintf(b, sizeof b,
+                      "{\"published\":%llu,\"answered_ok\":%llu,\"rejected\":%llu,\"unanswered\":%llu,"
+                      "\"subscribers_checked\":%llu,\"subscribers_closed\":%llu,\"expected_deliveries\":%llu,"
+                      "\"missing\":%llu,\"extra\":%llu,\"out_of_order\":%llu,\"offsets_seen\":%llu,"
+                      "\"offset_gaps\":%llu,\"drain_s\":%s}",
+                      static_cast<unsigned long long>(sent_), static_cast<unsigned long long>(ackedOk_),
+                      static_cast<unsigned long long>(acked_ - ackedOk_),
+                      static_cast<unsigned long long>(dialect_.acksPublishes() ? sent_ - acked_ : 0),
+                      static_cast<unsigned long long>(checked), static_cast<unsigned long long>(lost),
+                      static_cast<unsigned long long>(expected() * checked), static_cast<unsigned long long>(missing),
+                      static_cast<unsigned long long>(extra), static_cast<unsigned long long>(outOfOrder_),
+                      static_cast<unsigned long long>(offsetsSeen_), static_cast<unsigned long long>(offsetGaps_),
+                      jsonNumber(static_cast<double>(nowNs() - start) / 1e9).c_str());
+        return b;
     }
 
     int activeSubscribers() const {
@@ -153,7 +272,10 @@ private:
     }
 
     std::uint64_t completed() const {
-        return dialect_.acksPublishes() ? std::min(acked_, trackerSeen_) : trackerSeen_;
+        std::uint64_t seen = sent_;
+        for (std::size_t t = 0; t < targets_; ++t)
+            if (trackers_[t] != kNone) seen = std::min(seen, trackerSeen_[t]);
+        return dialect_.acksPublishes() ? std::min(acked_, seen) : seen;
     }
 
     // Publishes what is due: as much as the window allows when flat out,
@@ -173,7 +295,11 @@ private:
             } else if (sent_ - completed() >= window) {
                 return;
             }
-            dialect_.publish(pub, *net_, options_.room, payload_.stamp(nowNs()));
+            // Stamps strictly increase: the order check relies on it.
+            std::int64_t stamp = std::max(nowNs(), lastSent_ + 1);
+            lastSent_ = stamp;
+            std::uint32_t ref = dialect_.publish(pub, *net_, options_.room, payload_.stamp(stamp));
+            if (ref != 0) sentAt_[ref % kSentRing] = stamp;
             ++sent_;
         }
     }
@@ -183,11 +309,15 @@ private:
         phase.targetRate = rate;
         measuring_ = measure;
         phaseDeliveries_ = 0;
+        phase.targetLatency.resize(targets_);
+        phase.watchCpu.resize(options_.watchPids.size());
+        for (std::size_t w = 0; w < options_.watchPids.size(); ++w) phase.watchCpu[w] = -cpuSecondsOf(options_.watchPids[w]);
         double serverCpu0 = cpuSecondsOf(options_.serverPid), loaderCpu0 = ownCpuSeconds();
+        double machine0 = machineBusySeconds();
         std::uint64_t sentAtStart = sent_;
         std::int64_t start = nowNs(), end = start + secondsToNs(seconds);
         std::int64_t lastProgress = start;
-        std::uint64_t lastSeen = trackerSeen_ + acked_;
+        std::uint64_t lastSeen = progress();
         std::int64_t now = start;
         while (now < end) {
             topUp(now, rate, start, sentAtStart, phase);
@@ -199,8 +329,8 @@ private:
             }
             net_->poll(std::min(wait, end - now));
             now = nowNs();
-            if (trackerSeen_ + acked_ != lastSeen) {
-                lastSeen = trackerSeen_ + acked_;
+            if (progress() != lastSeen) {
+                lastSeen = progress();
                 lastProgress = now;
             } else if (now - lastProgress > 5 * kNsPerSecond) {
                 ++errors_.timeouts;  // nothing answered or delivered for 5 s
@@ -214,6 +344,14 @@ private:
         phase.deliveries = phaseDeliveries_;
         phase.serverCpu = cpuSecondsOf(options_.serverPid) - serverCpu0;
         phase.loaderCpu = ownCpuSeconds() - loaderCpu0;
+        phase.machineBusy = machineBusySeconds() - machine0;
+        for (std::size_t w = 0; w < options_.watchPids.size(); ++w) phase.watchCpu[w] += cpuSecondsOf(options_.watchPids[w]);
+    }
+
+    std::uint64_t progress() const {
+        std::uint64_t n = acked_;
+        for (std::size_t t = 0; t < targets_; ++t) n += trackerSeen_[t];
+        return n;
     }
 
     // Between phases: lets what is in flight arrive.
@@ -224,9 +362,17 @@ private:
     }
 
     Payload payload_;
+    std::vector<std::int64_t> sentAt_;  // by ref % kSentRing
+    std::size_t targets_ = 1;
     std::uint32_t publisher_ = 0;
-    std::uint32_t tracker_ = kNone;
-    std::uint64_t sent_ = 0, acked_ = 0, trackerSeen_ = 0;
+    std::array<std::uint32_t, kMaxTargets> trackers_{};
+    std::array<std::uint64_t, kMaxTargets> trackerSeen_{};
+    std::uint64_t sent_ = 0, acked_ = 0, ackedOk_ = 0;
+    std::int64_t lastSent_ = 0;
+    // Order checks, per connection index.
+    std::vector<std::int64_t> lastStamp_;
+    std::vector<long long> lastOffset_;
+    std::uint64_t outOfOrder_ = 0, offsetsSeen_ = 0, offsetGaps_ = 0;
     bool measuring_ = false;
     std::uint64_t phaseDeliveries_ = 0;
     Phase* current_ = nullptr;

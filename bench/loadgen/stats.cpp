@@ -88,6 +88,17 @@ double cpuSecondsOf(int pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+double machineBusySeconds() {
+    FILE* f = std::fopen("/proc/stat", "r");
+    if (!f) return 0;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq,
+                        &softirq, &steal);
+    std::fclose(f);
+    if (n != 8) return 0;
+    return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::string jsonNumber(double v) {
     if (!std::isfinite(v)) return "null";
     char b[64];

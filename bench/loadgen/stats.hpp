@@ -52,6 +52,9 @@ double ownCpuSeconds();
 // 0 when pid is 0 or unreadable.
 std::int64_t rssBytes(int pid);
 double cpuSecondsOf(int pid);
+// Busy CPU seconds of the whole machine, all cores (/proc/stat: user, nice,
+// system, irq, softirq, steal); 0 when unreadable.
+double machineBusySeconds();
 
 // JSON helpers for the final report.
 std::string jsonNumber(double v);
