@@ -1,0 +1,252 @@
+// A `message` frame read straight into its MessageFrame while it is parsed:
+// no document is built and, unless asked for, `data` is not written out
+// again. Every value is checked as decodeServerFrame checks it (the same
+// strict parse, the first of duplicate keys, null read as absent); on
+// anything it would refuse, or any other op, this path declines and the
+// caller asks decodeServerFrame, which says why.
+#include "brolostack/json.hpp"
+#include "brolostack/protocol/codec.hpp"
+#include "brolostack/protocol/identifiers.hpp"
+
+#include "../json_strict.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace brolostack::protocol {
+namespace {
+
+/// The SAX target: every event of the frame, in order. An event returning
+/// false stops the parse (the frame is declined).
+class MessageSink {
+public:
+    MessageSink(MessageFrame& frame, bool withData) : f_(frame), withData_(withData) {}
+
+    /// After a parse without error: true when the frame is a valid message.
+    bool complete() {
+        if (!op_ || !room_ || !event_ || !offset_ || !epoch_ || !ts_) return false;
+        if (!isValidRoomId(f_.room)) return false;
+        if (!withData_) f_.dataJson.clear();
+        else if (dataWritten_) f_.dataJson.assign(buffer_.GetString(), buffer_.GetSize());
+        return true;
+    }
+
+    bool Null() {
+        if (capturing()) return capture([&] { return writer_.Null(); });
+        return scalar(Value::Null, nullptr, 0);
+    }
+    bool Bool(bool b) {
+        if (capturing()) return capture([&] { return writer_.Bool(b); });
+        return scalar(Value::Other, nullptr, 0);
+    }
+    bool Int(int i) {
+        if (capturing()) return capture([&] { return writer_.Int(i); });
+        return integer(i >= 0, static_cast<std::uint64_t>(i), true, i);
+    }
+    bool Uint(unsigned u) {
+        if (capturing()) return capture([&] { return writer_.Uint(u); });
+        return integer(true, u, true, u);
+    }
+    bool Int64(std::int64_t i) {
+        if (capturing()) return capture([&] { return writer_.Int64(i); });
+        return integer(i >= 0, static_cast<std::uint64_t>(i), true, i);
+    }
+    bool Uint64(std::uint64_t u) {
+        if (capturing()) return capture([&] { return writer_.Uint64(u); });
+        return integer(true, u, u <= static_cast<std::uint64_t>(INT64_MAX), static_cast<std::int64_t>(u));
+    }
+    bool Double(double d) {
+        if (capturing()) return capture([&] { return writer_.Double(d); });
+        return scalar(Value::Other, nullptr, 0);
+    }
+    bool String(const char* s, rapidjson::SizeType n, bool) {
+        if (capturing()) return capture([&] { return writer_.String(s, n); });
+        return scalar(Value::String, s, n);
+    }
+    bool Key(const char* s, rapidjson::SizeType n, bool) {
+        if (capturing()) return !withData_ || writer_.Key(s, n);
+        std::string_view key(s, n);
+        if (depth_ == 1) {
+            field_ = Field::Other;
+            if (key == "op") field_ = first(op_, Field::Op);
+            else if (key == "room") field_ = first(room_, Field::Room);
+            else if (key == "event") field_ = first(event_, Field::Event);
+            else if (key == "data") {
+                field_ = first(data_, Field::Data);
+                // The next value is `data`: captured until it ends (back at depth 1).
+                if (field_ == Field::Data) {
+                    dataDepth_ = 2;
+                    dataWritten_ = true;
+                }
+            }
+            else if (key == "from") field_ = first(from_, Field::From);
+            else if (key == "offset") field_ = first(offset_, Field::Offset);
+            else if (key == "epoch") field_ = first(epoch_, Field::Epoch);
+            else if (key == "ts") field_ = first(ts_, Field::Ts);
+            else if (key == "mid") field_ = first(mid_, Field::Mid);
+        } else if (depth_ == 2 && inFrom_) {
+            field_ = Field::Other;
+            if (key == "sid") field_ = first(sid_, Field::Sid);
+            else if (key == "user") field_ = first(user_, Field::User);
+        }
+        return true;
+    }
+    bool StartObject() { return open(true); }
+    bool EndObject(rapidjson::SizeType n) { return close(true, n); }
+    bool StartArray() { return open(false); }
+    bool EndArray(rapidjson::SizeType n) { return close(false, n); }
+
+private:
+    enum class Field : std::uint8_t { Other, Op, Room, Event, Data, From, Offset, Epoch, Ts, Mid, Sid, User };
+    enum class Value : std::uint8_t { Null, String, Integer, Other };
+
+    /// `field` for a key's first appearance (the member FindMember finds), Other after.
+    static Field first(bool& seen, Field field) {
+        if (seen) return Field::Other;
+        seen = true;
+        return field;
+    }
+
+    bool capturing() const { return dataDepth_ != 0; }
+
+    /// A scalar inside `data` (or `data` itself): written out when asked for.
+    template <class Write>
+    bool capture(Write write) {
+        if (withData_ && !write()) return false;
+        if (depth_ + 1 == dataDepth_) dataDepth_ = 0;  // `data` was this scalar
+        return true;
+    }
+
+    bool open(bool object) {
+        if (capturing()) {
+            ++depth_;
+            return !withData_ || (object ? writer_.StartObject() : writer_.StartArray());
+        }
+        if (depth_ == 0) {
+            if (!object) return false;  // a frame is an object
+            depth_ = 1;
+            return true;
+        }
+        if (depth_ == 1) {
+            if (field_ == Field::From) {
+                if (!object) return false;  // 'from' must be an object
+                inFrom_ = true;
+                ++depth_;
+                return true;
+            }
+            if (field_ != Field::Other) return false;  // a container where text or a number belongs
+        } else if (depth_ == 2 && inFrom_ && field_ != Field::Other) {
+            return false;  // from.sid or from.user as a container
+        }
+        ++depth_;
+        return true;
+    }
+
+    bool close(bool object, rapidjson::SizeType n) {
+        --depth_;
+        if (capturing()) {
+            if (withData_ && !(object ? writer_.EndObject(n) : writer_.EndArray(n))) return false;
+            if (depth_ + 1 == dataDepth_) dataDepth_ = 0;
+            return true;
+        }
+        if (depth_ == 1) inFrom_ = false;
+        return true;
+    }
+
+    bool integer(bool nonNegative, std::uint64_t asUint, bool fitsInt64, std::int64_t asInt) {
+        if (depth_ == 1 && field_ == Field::Offset) {
+            if (!nonNegative || asUint > kMaxSafeInteger) return false;
+            f_.offset = asUint;
+            return true;
+        }
+        if (depth_ == 1 && field_ == Field::Ts) {
+            if (!fitsInt64) return false;
+            f_.ts = asInt;
+            return true;
+        }
+        return scalar(Value::Integer, nullptr, 0);
+    }
+
+    /// A scalar value (integers of offset and ts are taken by integer()).
+    bool scalar(Value value, const char* s, rapidjson::SizeType n) {
+        if (depth_ == 0) return false;  // not an object
+        if (depth_ == 2 && inFrom_) return fromField(value, s, n);
+        if (depth_ != 1) return true;
+        if (value == Value::Null) {
+            // Read as absent: fine where optional, missing where required.
+            switch (field_) {
+                case Field::Op: op_ = false; return false;
+                case Field::Room: case Field::Event: case Field::Offset: case Field::Epoch: case Field::Ts:
+                    return false;
+                default: return true;  // from, mid, and unknown fields
+            }
+        }
+        switch (field_) {
+            case Field::Other: return true;
+            case Field::From: return false;  // must be an object
+            case Field::Offset: case Field::Ts: return false;  // not an integer in range
+            default: break;
+        }
+        if (value != Value::String) return false;
+        std::string_view text(s, n);
+        switch (field_) {
+            case Field::Op: return text == "message";
+            case Field::Room: return fits(text, 1, kMaxRoomIdBytes, f_.room);
+            case Field::Event: return fits(text, 1, 64, f_.event);
+            case Field::Epoch: return fits(text, 0, 64, f_.epoch);
+            case Field::Mid: {
+                std::string mid;
+                if (!fits(text, 1, 64, mid)) return false;
+                f_.mid = std::move(mid);
+                return true;
+            }
+            default: return false;
+        }
+    }
+
+    bool fromField(Value value, const char* s, rapidjson::SizeType n) {
+        if (field_ == Field::Other || value == Value::Null) return true;
+        if (value != Value::String) return false;
+        std::string text;
+        if (!fits(std::string_view(s, n), field_ == Field::Sid ? 1 : 0, field_ == Field::Sid ? 128 : 1024, text))
+            return false;
+        (field_ == Field::Sid ? f_.from.sid : f_.from.user) = std::move(text);
+        return true;
+    }
+
+    static bool fits(std::string_view text, std::size_t minBytes, std::size_t maxBytes, std::string& out) {
+        if (text.size() < minBytes || text.size() > maxBytes) return false;
+        out.assign(text.data(), text.size());
+        return true;
+    }
+
+    MessageFrame& f_;
+    bool withData_;
+    unsigned depth_ = 0;      // containers open around the next event
+    unsigned dataDepth_ = 0;  // while `data` is being read: one more than the depth it was found at
+    Field field_ = Field::Other;
+    bool inFrom_ = false;
+    bool dataWritten_ = false;
+    bool op_ = false, room_ = false, event_ = false, data_ = false, from_ = false, offset_ = false, epoch_ = false,
+         ts_ = false, mid_ = false, sid_ = false, user_ = false;
+    rapidjson::StringBuffer buffer_;
+    json::Writer writer_{buffer_};
+};
+
+}  // namespace
+
+std::optional<MessageFrame> decodeMessageFrame(std::string_view text, const DecodeLimits& limits, bool withData) {
+    if (text.size() > limits.maxMessageBytes) return std::nullopt;
+    MessageFrame frame;
+    MessageSink sink(frame, withData);
+    json::detail::StrictHandler<MessageSink> handler(sink, limits.maxJsonDepth);
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    thread_local rapidjson::Reader reader;
+    if (!json::detail::readStrict(reader, stream, handler, limits.knownUtf8)) return std::nullopt;
+    if (stream.Tell() != text.size()) return std::nullopt;  // RapidJSON stops at a NUL byte
+    if (!sink.complete()) return std::nullopt;
+    return frame;
+}
+
+}  // namespace brolostack::protocol
