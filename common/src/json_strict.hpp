@@ -27,6 +27,24 @@ namespace brolostack::json::detail {
 /// big for a double is refused, as RapidJSON does.
 template <class Target>
 bool forwardNumber(const char* s, rapidjson::SizeType n, Target& target) {
+    // Up to 18 digits (what most numbers are): read here, exactly as strtoll
+    // reads them (JSON integers have no '+', spaces or leading zeros), and
+    // with no room to overflow 64 bits.
+    bool negative = n > 0 && s[0] == '-';
+    if (n - negative > 0 && n - negative <= 18) {
+        std::uint64_t v = 0;
+        rapidjson::SizeType i = negative;
+        for (; i < n && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + static_cast<unsigned>(s[i] - '0');
+        if (i == n) {
+            if (negative) {
+                auto value = -static_cast<std::int64_t>(v);
+                return value >= INT32_MIN ? target.Int(static_cast<int>(value)) : target.Int64(value);
+            }
+            if (v <= INT32_MAX) return target.Int(static_cast<int>(v));
+            if (v <= UINT32_MAX) return target.Uint(static_cast<unsigned>(v));
+            return target.Int64(static_cast<std::int64_t>(v));
+        }
+    }
     // NUL-terminated for strto*: on the stack unless the number is long.
     char local[64];
     std::string spill;
@@ -114,12 +132,18 @@ private:
 constexpr unsigned kStrictParseFlags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
 
-/// Parses `stream` with the strict flags into `handler`; `knownUtf8` skips
-/// the encoding check. True when RapidJSON found no error.
-template <class Handler>
+/// The same flags for RapidJSON's recursive parser, which is faster. Only
+/// for a StrictHandler, which stops the parse when a container would go
+/// deeper than its limit, before the parser descends into it: the parser's
+/// recursion stays within that limit (and the stack's size).
+constexpr unsigned kStrictRecursiveParseFlags = kStrictParseFlags & ~rapidjson::kParseIterativeFlag;
+
+/// Parses `stream` with the strict `Flags` into `handler`; `knownUtf8`
+/// skips the encoding check. True when RapidJSON found no error.
+template <unsigned Flags = kStrictParseFlags, class Handler>
 bool readStrict(rapidjson::Reader& reader, rapidjson::MemoryStream& stream, Handler& handler, bool knownUtf8) {
-    if (knownUtf8) reader.Parse<kStrictParseFlags & ~rapidjson::kParseValidateEncodingFlag>(stream, handler);
-    else reader.Parse<kStrictParseFlags>(stream, handler);
+    if (knownUtf8) reader.Parse<Flags & ~rapidjson::kParseValidateEncodingFlag>(stream, handler);
+    else reader.Parse<Flags>(stream, handler);
     return !reader.HasParseError();
 }
 

@@ -11,6 +11,7 @@
 #include "../json_strict.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -66,29 +67,17 @@ public:
     }
     bool Key(const char* s, rapidjson::SizeType n, bool) {
         if (capturing()) return !withData_ || writer_.Key(s, n);
-        std::string_view key(s, n);
         if (depth_ == 1) {
-            field_ = Field::Other;
-            if (key == "op") field_ = first(op_, Field::Op);
-            else if (key == "room") field_ = first(room_, Field::Room);
-            else if (key == "event") field_ = first(event_, Field::Event);
-            else if (key == "data") {
-                field_ = first(data_, Field::Data);
+            field_ = topField(s, n);
+            if (field_ == Field::Data) {
                 // The next value is `data`: captured until it ends (back at depth 1).
-                if (field_ == Field::Data) {
-                    dataDepth_ = 2;
-                    dataWritten_ = true;
-                }
+                dataDepth_ = 2;
+                dataWritten_ = true;
             }
-            else if (key == "from") field_ = first(from_, Field::From);
-            else if (key == "offset") field_ = first(offset_, Field::Offset);
-            else if (key == "epoch") field_ = first(epoch_, Field::Epoch);
-            else if (key == "ts") field_ = first(ts_, Field::Ts);
-            else if (key == "mid") field_ = first(mid_, Field::Mid);
         } else if (depth_ == 2 && inFrom_) {
             field_ = Field::Other;
-            if (key == "sid") field_ = first(sid_, Field::Sid);
-            else if (key == "user") field_ = first(user_, Field::User);
+            if (is(s, n, "sid")) field_ = first(sid_, Field::Sid);
+            else if (is(s, n, "user")) field_ = first(user_, Field::User);
         }
         return true;
     }
@@ -100,6 +89,39 @@ public:
 private:
     enum class Field : std::uint8_t { Other, Op, Room, Event, Data, From, Offset, Epoch, Ts, Mid, Sid, User };
     enum class Value : std::uint8_t { Null, String, Integer, Other };
+
+    template <std::size_t N>
+    static bool is(const char* s, rapidjson::SizeType n, const char (&name)[N]) {
+        return n == N - 1 && std::memcmp(s, name, N - 1) == 0;
+    }
+
+    /// The field a key of the frame names (by length first: one comparison per key).
+    Field topField(const char* s, rapidjson::SizeType n) {
+        switch (n) {
+            case 2:
+                if (is(s, n, "op")) return first(op_, Field::Op);
+                if (is(s, n, "ts")) return first(ts_, Field::Ts);
+                break;
+            case 3:
+                if (is(s, n, "mid")) return first(mid_, Field::Mid);
+                break;
+            case 4:
+                if (is(s, n, "room")) return first(room_, Field::Room);
+                if (is(s, n, "data")) return first(data_, Field::Data);
+                if (is(s, n, "from")) return first(from_, Field::From);
+                break;
+            case 5:
+                if (is(s, n, "event")) return first(event_, Field::Event);
+                if (is(s, n, "epoch")) return first(epoch_, Field::Epoch);
+                break;
+            case 6:
+                if (is(s, n, "offset")) return first(offset_, Field::Offset);
+                break;
+            default:
+                break;
+        }
+        return Field::Other;
+    }
 
     /// `field` for a key's first appearance (the member FindMember finds), Other after.
     static Field first(bool& seen, Field field) {
@@ -243,7 +265,8 @@ std::optional<MessageFrame> decodeMessageFrame(std::string_view text, const Deco
     json::detail::StrictHandler<MessageSink> handler(sink, limits.maxJsonDepth);
     rapidjson::MemoryStream stream(text.data(), text.size());
     thread_local rapidjson::Reader reader;
-    if (!json::detail::readStrict(reader, stream, handler, limits.knownUtf8)) return std::nullopt;
+    if (!json::detail::readStrict<json::detail::kStrictRecursiveParseFlags>(reader, stream, handler, limits.knownUtf8))
+        return std::nullopt;
     if (stream.Tell() != text.size()) return std::nullopt;  // RapidJSON stops at a NUL byte
     if (!sink.complete()) return std::nullopt;
     return frame;
