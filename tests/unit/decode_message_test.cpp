@@ -62,6 +62,14 @@ TEST(DecodeMessage, TakesWhatTheGeneralDecoderTakes) {
         R"({"op":"message","room":"r","event":"e","from":{"sid":"a","sid":7,"user":null,"user":[]},"offset":1,"epoch":"e","ts":1})",
         R"({"op":"message","room":"r","event":"e","from":{"other":{"sid":5},"sid":"a"},"offset":1,"epoch":"e","ts":1})",
         R"({"op":"message","room":"r","event":"e","from":{},"offset":1,"epoch":"e","ts":1})",
+        // Around the plain JSON read without RapidJSON: space everywhere, empty
+        // containers, literals, zero, and what only RapidJSON reads (escapes,
+        // fractions, exponents).
+        " \n\t\r{ \"op\" :\"message\" ,\"room\":\"r\",\"event\":\"e\",\"data\" : [ ] , \"x\":{ } ,\"offset\":0,\"epoch\":\"\",\"ts\":-0 } \r\n",
+        R"({"op":"message","room":"r","event":"e","data":[true,false,null,0,-1,{"":""},[[]]],"offset":1,"epoch":"e","ts":1})",
+        R"({"op":"message","room":"r","event":"e","data":{"t":"a\"b\\c\/\b\f\n\r\t\u0000"},"offset":1,"epoch":"e","ts":1})",
+        R"({"op":"message","room":"r","event":"e","data":[0.5,-1E-2,2e+3,0e0],"offset":1,"epoch":"e","ts":1})",
+        R"({"op":"mess\u0061ge","room":"r","event":"e","offset":1,"epoch":"e","ts":1})",
         // Edges of the lengths and ranges.
         R"({"op":"message","room":"r","event":"e","from":{"user":""},"offset":0,"epoch":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","ts":-9223372036854775808})",
     };
@@ -127,6 +135,27 @@ TEST(DecodeMessage, DeclinesWhatTheGeneralDecoderRefuses) {
         R"({"op":"message","room":"r","event":"e","data":"\x")" + tail,
         R"({"op":"message","room":"r","event":"e","data":01)" + tail,
         R"({"op":"message","room":"r","event":"e","data":)" + std::string(40, '[') + std::string(40, ']') + tail,
+        R"({"op":"message","room":"r","event":"e","data":[tru])" + tail,
+        R"({"op":"message","room":"r","event":"e","data":nul)" + tail,
+        R"({"op":"message","room":"r","event":"e","data":-)" + tail,
+        R"({"op":"message","room":"r","event":"e","data":-a)" + tail,
+        R"({"op":"message","room":"r","event":"e","data":1.)" + tail,
+        R"({"op":"message","room":"r","event":"e","data":.5)" + tail,
+        R"({"op":"message","room":"r","event":"e","data":+1)" + tail,
+        R"({"op":"message","room":"r","event":"e","data":[1,])" + tail,
+        R"({"op":"message","room":"r","event":"e","data":[,1])" + tail,
+        R"({"op":"message","room":"r","event":"e","data":[1 2])" + tail,
+        R"({"op":"message","room":"r","event":"e","data":{"a" 1})" + tail,
+        R"({"op":"message","room":"r","event":"e","data":{,})" + tail,
+        R"({"op":"message","room":"r","event":"e","data":{"a":1,})" + tail,
+        R"({"op":"message","room":"r","event":"e","data":{a:1})" + tail,
+        R"({"op":"message","room":"r","event":"e","data":'a')" + tail,
+        R"({"op":"message","room":"r","event":"e","data":"a)" + std::string("\t") + R"(b")" + tail,
+        R"({"op":"message","room":"r","event":"e","data":"\u12")" + tail,
+        R"({"op":"message","room":"r","event":"e","offset":1,"epoch":"e","ts":1}})",
+        R"({"op":"message","room":"r","event":"e","offset":1,"epoch":"e","ts":1} x)",
+        R"({"op":"message","room":"r","event":"e","offset":1,"epoch":"e","ts":1)" + std::string(1, '\0') + "}",
+        R"({"op":"message","room":"r","event":"e","offset":1,"epoch":"e","ts":1 /* c */})",
     };
     for (const auto& text : texts) EXPECT_TRUE(sameAsGeneral(text, false)) << text;
 }

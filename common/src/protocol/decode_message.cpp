@@ -256,10 +256,180 @@ private:
     json::Writer writer_{buffer_};
 };
 
+/// JSON as servers write it, read in one pass over the bytes: strings
+/// without escapes or control characters, integers, literals, objects and
+/// arrays. The events go to `handler` exactly as RapidJSON's reader (with
+/// the strict flags) sends them for such a text. Anything else (an escape,
+/// a fraction or exponent, a syntax error, bytes above 0x7F in text not
+/// known to be UTF-8) is NotPlain: RapidJSON reads it instead.
+template <class Handler>
+class PlainJsonScanner {
+public:
+    enum class Outcome { Read, Refused, NotPlain };
+
+    PlainJsonScanner(std::string_view text, Handler& handler, bool knownUtf8)
+        : p_(text.data()), end_(text.data() + text.size()), handler_(handler), knownUtf8_(knownUtf8) {}
+
+    Outcome run() {
+        skipSpace();
+        bool ok = value();
+        if (ok) {
+            skipSpace();
+            if (p_ == end_) return Outcome::Read;
+        }
+        return refused_ ? Outcome::Refused : Outcome::NotPlain;
+    }
+
+private:
+    /// An event the handler refused: the parse ends there, as RapidJSON's would.
+    bool deliver(bool accepted) {
+        if (!accepted) refused_ = true;
+        return accepted;
+    }
+
+    void skipSpace() {
+        while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    }
+
+    bool value() {
+        if (p_ == end_) return false;
+        switch (*p_) {
+            case '{': return object();
+            case '[': return array();
+            case '"': {
+                const char* s = nullptr;
+                rapidjson::SizeType n = 0;
+                return string(s, n) && deliver(handler_.String(s, n, true));
+            }
+            case 't': return literal("true", 4) && deliver(handler_.Bool(true));
+            case 'f': return literal("false", 5) && deliver(handler_.Bool(false));
+            case 'n': return literal("null", 4) && deliver(handler_.Null());
+            default: return number();
+        }
+    }
+
+    bool literal(const char* word, std::size_t n) {
+        if (static_cast<std::size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+        p_ += n;
+        return true;
+    }
+
+    /// -?(0|[1-9][0-9]*) not followed by a fraction, an exponent or a digit.
+    bool number() {
+        const char* start = p_;
+        if (p_ != end_ && *p_ == '-') ++p_;
+        if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+        if (*p_ == '0') {
+            ++p_;
+        } else {
+            while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+        }
+        if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E' || (*p_ >= '0' && *p_ <= '9'))) return false;
+        return deliver(handler_.RawNumber(start, static_cast<rapidjson::SizeType>(p_ - start), true));
+    }
+
+    /// The bytes between the quotes; p_ at the opening one.
+    bool string(const char*& s, rapidjson::SizeType& n) {
+        s = ++p_;
+        while (p_ != end_) {
+            auto c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                n = static_cast<rapidjson::SizeType>(p_ - s);
+                ++p_;
+                return true;
+            }
+            if (c == '\\' || c < 0x20 || (c >= 0x80 && !knownUtf8_)) return false;
+            ++p_;
+        }
+        return false;
+    }
+
+    bool object() {
+        ++p_;
+        if (!deliver(handler_.StartObject())) return false;
+        skipSpace();
+        rapidjson::SizeType members = 0;
+        if (p_ != end_ && *p_ == '}') {
+            ++p_;
+            return deliver(handler_.EndObject(0));
+        }
+        for (;;) {
+            if (p_ == end_ || *p_ != '"') return false;
+            const char* s = nullptr;
+            rapidjson::SizeType n = 0;
+            if (!string(s, n) || !deliver(handler_.Key(s, n, true))) return false;
+            skipSpace();
+            if (p_ == end_ || *p_ != ':') return false;
+            ++p_;
+            skipSpace();
+            if (!value()) return false;
+            ++members;
+            skipSpace();
+            if (p_ != end_ && *p_ == ',') {
+                ++p_;
+                skipSpace();
+                continue;
+            }
+            if (p_ != end_ && *p_ == '}') {
+                ++p_;
+                return deliver(handler_.EndObject(members));
+            }
+            return false;
+        }
+    }
+
+    bool array() {
+        ++p_;
+        if (!deliver(handler_.StartArray())) return false;
+        skipSpace();
+        rapidjson::SizeType elements = 0;
+        if (p_ != end_ && *p_ == ']') {
+            ++p_;
+            return deliver(handler_.EndArray(0));
+        }
+        for (;;) {
+            if (!value()) return false;
+            ++elements;
+            skipSpace();
+            if (p_ != end_ && *p_ == ',') {
+                ++p_;
+                skipSpace();
+                continue;
+            }
+            if (p_ != end_ && *p_ == ']') {
+                ++p_;
+                return deliver(handler_.EndArray(elements));
+            }
+            return false;
+        }
+    }
+
+    const char* p_;
+    const char* end_;
+    Handler& handler_;
+    bool knownUtf8_;
+    bool refused_ = false;
+};
+
 }  // namespace
 
 std::optional<MessageFrame> decodeMessageFrame(std::string_view text, const DecodeLimits& limits, bool withData) {
     if (text.size() > limits.maxMessageBytes) return std::nullopt;
+    {
+        MessageFrame frame;
+        MessageSink sink(frame, withData);
+        json::detail::StrictHandler<MessageSink> handler(sink, limits.maxJsonDepth);
+        PlainJsonScanner<json::detail::StrictHandler<MessageSink>> scanner(text, handler, limits.knownUtf8);
+        switch (scanner.run()) {
+            case PlainJsonScanner<json::detail::StrictHandler<MessageSink>>::Outcome::Read:
+                if (!sink.complete()) return std::nullopt;
+                return frame;
+            case PlainJsonScanner<json::detail::StrictHandler<MessageSink>>::Outcome::Refused:
+                return std::nullopt;  // RapidJSON would hand the sink the same events
+            case PlainJsonScanner<json::detail::StrictHandler<MessageSink>>::Outcome::NotPlain:
+                break;
+        }
+    }
     MessageFrame frame;
     MessageSink sink(frame, withData);
     json::detail::StrictHandler<MessageSink> handler(sink, limits.maxJsonDepth);
