@@ -205,6 +205,7 @@ private:
         effects_.clear();
         auto id = call(effects_);
         tape_.record(effects_);
+        tape_.wakeAt(core_.nextWakeAt());
         return static_cast<double>(id);
     }
 

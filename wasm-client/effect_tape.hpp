@@ -20,32 +20,37 @@ public:
     /// js/src/effects.mjs's FIELD table.
     static constexpr std::size_t kFields = 11;
 
-    /// header()[0]: the number of records; header()[1]: their address.
+    /// header()[0]: the number of records; header()[1]: their address;
+    /// header()[2]: the core's next wake-up after the call (0: none).
     const double* header() const { return header_; }
 
+    void wakeAt(std::int64_t at) { header_[2] = static_cast<double>(at); }
+
     void record(const client::Effects& effects) {
-        records_.clear();
+        records_.resize(effects.size() * kFields);
+        double* at = records_.data();
         for (const auto& e : effects) {
-            records_.push_back(static_cast<double>(e.kind));
-            records_.push_back(static_cast<double>(e.data));
-            records_.push_back(static_cast<double>(e.extra));
-            records_.push_back(e.code);
-            records_.push_back(static_cast<double>(e.requestId));
-            text(e.text);
-            text(e.dataJson);
-            text(e.extraJson);
+            at[0] = static_cast<double>(e.kind);
+            at[1] = static_cast<double>(e.data);
+            at[2] = static_cast<double>(e.extra);
+            at[3] = e.code;
+            at[4] = static_cast<double>(e.requestId);
+            text(at + 5, e.text);
+            text(at + 7, e.dataJson);
+            text(at + 9, e.extraJson);
+            at += kFields;
         }
         header_[0] = static_cast<double>(effects.size());
         header_[1] = static_cast<double>(reinterpret_cast<std::uintptr_t>(records_.data()));
     }
 
 private:
-    void text(const std::string& s) {
-        records_.push_back(static_cast<double>(reinterpret_cast<std::uintptr_t>(s.data())));
-        records_.push_back(static_cast<double>(s.size()));
+    static void text(double* at, const std::string& s) {
+        at[0] = static_cast<double>(reinterpret_cast<std::uintptr_t>(s.data()));
+        at[1] = static_cast<double>(s.size());
     }
 
-    double header_[2] = {0, 0};
+    double header_[3] = {0, 0, 0};
     std::vector<double> records_;
 };
 

@@ -400,7 +400,7 @@ export class BrolostackWSClientside {
 
   /** Arms the timer for the core's next wake-up; left alone while that moment stays the same (most frames). */
   schedule() {
-    const at = this.destroyed || !this.client ? 0 : this.client.nextWakeAt();
+    const at = this.destroyed || !this.client ? 0 : this.channel.nextWakeAt();
     if (at === this.timerAt) return;
     clearTimeout(this.timer);
     this.timerAt = at;

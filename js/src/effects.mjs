@@ -4,6 +4,7 @@
 // read here as numbers. Values the core takes from the frame being received
 // (a message's data, a presence's member) are read from that frame, parsed
 // once here, however many effects use it.
+import { ASCII_COPY_MAX } from '#platform';
 
 /** Doubles per record, in wasm-client/effect_tape.hpp's order. */
 const FIELDS = 11;
@@ -37,7 +38,11 @@ export class CoreChannel {
     this.inputView = null;  // the input buffer as bytes, while the heap's buffer stays the same
     this.frameText = undefined;  // the frame whose effects are being read, and its parse
     this.frame = undefined;
+    this.encoded = { read: 0, written: 0 };  // encode()'s answer when it copied the text itself
   }
+
+  /** When the core wants its next tick after the last call (0: never): read from the tape, no call. */
+  nextWakeAt() { return this.core.HEAPF64[this.header + 2]; }
 
   /** Hands a text frame to the core; returns its effects. */
   receive(text, now) {
@@ -69,7 +74,26 @@ export class CoreChannel {
     if (this.inputView?.buffer !== this.core.HEAPU8.buffer) {
       this.inputView = this.core.HEAPU8.subarray(this.inputAddress, this.inputAddress + this.inputCapacity);
     }
-    return encoder.encodeInto(text, this.inputView);
+    // Where calling TextEncoder costs more than copying a few hundred
+    // characters (browsers: ASCII_COPY_MAX, from #platform), an ASCII frame
+    // (most are) is copied here; the first other character hands the whole
+    // text to TextEncoder.
+    const view = this.inputView;
+    const length = text.length;
+    if (length <= ASCII_COPY_MAX && length <= view.length) {
+      let i = 0;
+      for (; i < length; i += 1) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        view[i] = c;
+      }
+      if (i === length) {
+        this.encoded.read = length;
+        this.encoded.written = length;
+        return this.encoded;
+      }
+    }
+    return encoder.encodeInto(text, view);
   }
 
   /**
@@ -126,17 +150,34 @@ export class CoreChannel {
   }
 }
 
-/** UTF-8 at `address`; short ASCII (event names, codes) without TextDecoder's call cost. */
+/**
+ * UTF-8 at `address`. Short ASCII (event names, codes: the same few again
+ * and again) comes from a small table of the strings last read, found by a
+ * hash of their bytes, so a repeated name costs no new string and no
+ * TextDecoder call.
+ */
 function text(bytes, address, length) {
   if (length === 0) return '';
-  if (length <= 32) {
-    let s = '';
-    for (let i = address, end = address + length; i < end; i += 1) {
-      const b = bytes[i];
-      if (b >= 0x80) return decoder.decode(bytes.subarray(address, address + length));
-      s += String.fromCharCode(b);
-    }
-    return s;
+  if (length > NAME_MAX) return decoder.decode(bytes.subarray(address, address + length));
+  let hash = length;
+  for (let i = address, end = address + length; i < end; i += 1) {
+    const b = bytes[i];
+    if (b >= 0x80) return decoder.decode(bytes.subarray(address, address + length));
+    hash = (Math.imul(hash, 31) + b) | 0;
   }
-  return decoder.decode(bytes.subarray(address, address + length));
+  const slot = hash & (NAMES.length - 1);
+  const known = NAMES[slot];
+  if (known !== undefined && known.length === length && sameAscii(known, bytes, address)) return known;
+  let s = '';
+  for (let i = address, end = address + length; i < end; i += 1) s += String.fromCharCode(bytes[i]);
+  NAMES[slot] = s;
+  return s;
+}
+
+const NAME_MAX = 32;
+const NAMES = new Array(256).fill(undefined);
+
+function sameAscii(s, bytes, address) {
+  for (let i = 0; i < s.length; i += 1) if (s.charCodeAt(i) !== bytes[address + i]) return false;
+  return true;
 }

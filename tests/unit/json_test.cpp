@@ -64,6 +64,50 @@ TEST(JsonParseStrict, AcceptsAnObjectAndFillsTheDocument) {
     EXPECT_EQ(doc["ts"].GetInt(), 1);
 }
 
+// Integers are held exactly, in the smallest of RapidJSON's kinds that
+// holds them, on both sides of the 18 digits read without strtoll; other
+// numbers are doubles, and those too big for one are refused.
+TEST(JsonParseStrict, NumbersAreReadExactly) {
+    json::Document doc;
+    ASSERT_TRUE(json::parseStrict("[0,-0,7,-7,2147483647,2147483648,-2147483648,-2147483649,4294967295,4294967296,"
+                                  "999999999999999999,-999999999999999999,1000000000000000000,-1000000000000000000,"
+                                  "9223372036854775807,9223372036854775808,-9223372036854775808,18446744073709551615,"
+                                  "18446744073709551616,-9223372036854775809,1.5,1e2,-0.0]",
+                                  doc, kBig, kDepth, false)
+                    .ok());
+    const auto& a = doc.GetArray();
+    ASSERT_EQ(a.Size(), 23u);
+    EXPECT_TRUE(a[0].IsInt() && a[0].GetInt() == 0);
+    EXPECT_TRUE(a[1].IsInt() && a[1].GetInt() == 0);
+    EXPECT_TRUE(a[2].IsInt() && a[2].GetInt() == 7);
+    EXPECT_TRUE(a[3].IsInt() && a[3].GetInt() == -7);
+    EXPECT_TRUE(a[4].IsInt() && a[4].GetInt() == 2147483647);
+    EXPECT_TRUE(!a[5].IsInt() && a[5].IsUint() && a[5].GetUint() == 2147483648u);
+    EXPECT_TRUE(a[6].IsInt() && a[6].GetInt() == INT32_MIN);
+    EXPECT_TRUE(!a[7].IsInt() && a[7].IsInt64() && a[7].GetInt64() == -2147483649LL);
+    EXPECT_TRUE(a[8].IsUint() && a[8].GetUint() == 4294967295u);
+    EXPECT_TRUE(!a[9].IsUint() && a[9].IsInt64() && a[9].GetInt64() == 4294967296LL);
+    EXPECT_TRUE(a[10].IsInt64() && a[10].GetInt64() == 999999999999999999LL);
+    EXPECT_TRUE(a[11].IsInt64() && a[11].GetInt64() == -999999999999999999LL);
+    EXPECT_TRUE(a[12].IsInt64() && a[12].GetInt64() == 1000000000000000000LL);
+    EXPECT_TRUE(a[13].IsInt64() && a[13].GetInt64() == -1000000000000000000LL);
+    EXPECT_TRUE(a[14].IsInt64() && a[14].GetInt64() == INT64_MAX);
+    EXPECT_TRUE(!a[15].IsInt64() && a[15].IsUint64() && a[15].GetUint64() == 9223372036854775808ULL);
+    EXPECT_TRUE(a[16].IsInt64() && a[16].GetInt64() == INT64_MIN);
+    EXPECT_TRUE(a[17].IsUint64() && a[17].GetUint64() == UINT64_MAX);
+    EXPECT_TRUE(a[18].IsDouble() && a[18].GetDouble() == 18446744073709551616.0);
+    EXPECT_TRUE(a[19].IsDouble() && a[19].GetDouble() == -9223372036854775809.0);
+    EXPECT_TRUE(a[20].IsDouble() && a[20].GetDouble() == 1.5);
+    EXPECT_TRUE(a[21].IsDouble() && a[21].GetDouble() == 100.0);
+    EXPECT_TRUE(a[22].IsDouble() && a[22].GetDouble() == 0.0);
+    EXPECT_EQ(json::toString(doc), "[0,0,7,-7,2147483647,2147483648,-2147483648,-2147483649,4294967295,4294967296,"
+                                   "999999999999999999,-999999999999999999,1000000000000000000,-1000000000000000000,"
+                                   "9223372036854775807,9223372036854775808,-9223372036854775808,18446744073709551615,"
+                                   "18446744073709553000.0,-9223372036854776000.0,1.5,100.0,-0.0]");
+    EXPECT_FALSE(json::parseStrict("[1e400]", doc, kBig, kDepth, false).ok());
+    EXPECT_FALSE(json::parseStrict("[-" + std::string(400, '9') + "]", doc, kBig, kDepth, false).ok());
+}
+
 // A frame is one JSON object (PROTOCOL.md section 1); other values are refused.
 TEST(JsonParseStrict, NonObjectTopLevelFailsWhenAnObjectIsRequired) {
     for (const char* text : {"[]", "[1,2]", "\"text\"", "42", "-1.5", "null", "true", "false"}) {

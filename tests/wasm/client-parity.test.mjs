@@ -100,6 +100,8 @@ function runWasm() {
       }
       // A snapshot step makes no effects: the tick(0) above leaves none on the tape either.
       const effects = s.call === 'queueSnapshot' ? [] : channel.records();
+      // The client shell schedules its timer from the tape's copy of the wake-up.
+      assert.equal(channel.nextWakeAt(), client.nextWakeAt(), `step ${s.call}: the tape's wake-up is the core's`);
       return { id, effects, state: client.state(), nextWakeAt: client.nextWakeAt(), queueVersion: client.queueVersion(), ...out };
     });
   } finally {

@@ -19,6 +19,7 @@ constexpr std::size_t kLatencySamples = 100;
 // It arrives as a WebSocket text frame, whose UTF-8 the WebSocket layer
 // has checked (a browser fails the connection otherwise).
 constexpr protocol::DecodeLimits kServerFrameLimits{64 * 1024 * 1024, 64, true};
+constexpr std::string_view kMessagePrefix = R"({"op":"message",)";
 
 using Arg = Effect::Arg;
 
@@ -308,6 +309,13 @@ void ClientCore::sendHello(Effects& out) {
 void ClientCore::received(std::string_view text, std::int64_t now, Effects& out) {
     lastNow_ = now;
     ++messagesReceived_;
+    // Most frames are messages, which the server writes op first: read
+    // straight into their frame, `data` left in the text (an effect hands
+    // the application the frame's own `data`, Arg::FrameData).
+    if (text.substr(0, kMessagePrefix.size()) == kMessagePrefix) {
+        if (auto message = protocol::decodeMessageFrame(text, kServerFrameLimits, false))
+            return onMessage(*message, text, false, out);
+    }
     auto decoded = protocol::decodeServerFrame(text, kServerFrameLimits);
     if (!decoded.frame) {
         // A newer server's op is not this client's business; anything else

@@ -24,3 +24,10 @@ export function pageEndpoint() {
   if (!loc?.host) return null;
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
+
+/**
+ * Longest ASCII frame js/src/effects.mjs copies into the core itself
+ * instead of calling TextEncoder.encodeInto, whose call costs about as much
+ * as copying a few hundred characters in Chromium.
+ */
+export const ASCII_COPY_MAX = 1024;

@@ -38,6 +38,14 @@ struct DecodedServerFrame {
 DecodedClientFrame decodeClientFrame(std::string_view text, const DecodeLimits& limits = {});
 DecodedServerFrame decodeServerFrame(std::string_view text, const DecodeLimits& limits = {});
 
+/// The `message` frame decodeServerFrame would decode from `text`, read
+/// without building a document (a client's hot path); nullopt for any
+/// other op and for any text decodeServerFrame refuses (ask it why). With
+/// `withData` false, `dataJson` is left empty instead of holding `data`
+/// written out again: for callers that take `data` from the text itself.
+std::optional<MessageFrame> decodeMessageFrame(std::string_view text, const DecodeLimits& limits = {},
+                                               bool withData = true);
+
 std::string encodeClientFrame(const ClientFrame& frame);
 std::string encodeServerFrame(const ServerFrame& frame);
 
