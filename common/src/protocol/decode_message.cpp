@@ -262,6 +262,12 @@ private:
 /// the strict flags) sends them for such a text. Anything else (an escape,
 /// a fraction or exponent, a syntax error, bytes above 0x7F in text not
 /// known to be UTF-8) is NotPlain: RapidJSON reads it instead.
+/// Written here rather than taken from a library because RapidJSON's
+/// reader, built for size in the browser core, was the largest cost left
+/// on the client's message path (with this scanner the Chromium path went
+/// from 0.23 to 0.29 of a plain JSON.parse + emitter); it covers only the
+/// subset above, and the server-frame fuzz target checks that it decodes
+/// exactly what the general decoder does.
 template <class Handler>
 class PlainJsonScanner {
 public:
