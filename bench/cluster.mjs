@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { fmtMs, fmtNum, fmtRate, machine } from './report.mjs';
 import { startServer, stopAllServers, repoRoot } from '../tests/integration/support/server.mjs';
 import { freePort } from '../tests/backends/support/apps.mjs';
 
@@ -384,30 +385,11 @@ function summarize(cores) {
 
 // ---------------------------------------------------------------- formatting
 
-function fmtNum(v, digits = 2) { return v == null ? 'n/a' : Number(v).toFixed(digits); }
-function fmtMs(v) { return v == null ? 'n/a' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0); }
-function fmtRate(v) {
-  if (v == null) return 'n/a';
-  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
-  return v.toFixed(0);
-}
 
 function pct(v) { return v == null ? 'n/a' : `${Math.round(100 * v)}%`; }
 
 function loadAverage() { return os.loadavg().map((v) => +v.toFixed(2)); }
 
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  return {
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    kernel: os.release(),
-    node: process.version,
-    redis: spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^Redis server /, ''),
-    memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
-  };
-}
 
 function integrityText(t) {
   return `${t.missing} missing, ${t.extra} extra, ${t.out_of_order} out of order, ${t.offset_gaps} offset gaps, ` +
@@ -524,7 +506,7 @@ const result = {
   date: new Date().toISOString(),
   argv: process.argv.slice(2),
   duration_s: (Date.now() - started) / 1000,
-  machine: machine(),
+  machine: machine({ redis: spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^Redis server /, '') }),
   load_before: loadBefore,
   load_after: loadAverage(),
   plan,

@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, stopAllServers, repoRoot } from '../tests/integration/support/server.mjs';
 import { cpuSeconds } from '../tests/integration/support/proc.mjs';
+import { fmtMs, fmtNum, fmtRate, machine } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -341,28 +342,9 @@ function mergeCounts(list) {
 
 // ---------------------------------------------------------------- formatting
 
-function fmtNum(v, digits = 2) { return v == null ? 'n/a' : Number(v).toFixed(digits); }
-function fmtMs(v) { return v == null ? 'n/a' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0); }
-function fmtRate(v) {
-  if (v == null) return 'n/a';
-  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
-  return v.toFixed(0);
-}
 function fmtBytes(v) { return v == null ? 'n/a' : v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v.toFixed(0)} B`; }
 function ratio(a, b) { return a == null || b == null || b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`; }
 
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  return {
-    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    kernel: os.release(),
-    node: process.version,
-    memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
-    fd_hard_limit: hardFileLimit,
-  };
-}
 
 function markdown(result) {
   const { summary: sum } = result;
@@ -514,7 +496,7 @@ const result = {
   date: new Date().toISOString(),
   argv: process.argv.slice(2),
   duration_s: (Date.now() - started) / 1000,
-  machine: machine(),
+  machine: machine({ fd_hard_limit: hardFileLimit }),
   plan: { ...plan, idle: idleCount, servers: serverNames, store: opts.store, windows: Object.fromEntries(plan.sizes.map((s) => [s, windowFor(s)])) },
   notes,
   runs,

@@ -178,6 +178,9 @@ protected:
     std::uint64_t join(std::size_t n, ConnId conn, const std::string& room, const std::string& extra = "") {
         return sendText(n, conn, R"({"op":"join","ref":)" + std::to_string(++ref) + R"(,"room":")" + room + "\"" + extra + "}");
     }
+    std::uint64_t leave(std::size_t n, ConnId conn, const std::string& room) {
+        return sendText(n, conn, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":")" + room + "\"}");
+    }
     std::uint64_t publish(std::size_t n, ConnId conn, const std::string& room, int value, const std::string& extra = "") {
         return sendText(n, conn, R"({"op":"publish","ref":)" + std::to_string(++ref) + R"(,"room":")" + room +
                                      R"(","event":"chat","data":{"n":)" + std::to_string(value) + "}" + extra + "}");
@@ -383,7 +386,7 @@ TEST_F(ClusterTest, ANodeStopsFollowingARoomWhenItsLastMemberThereLeaves) {
     join(0, bob, "general");
     settle();
     EXPECT_EQ(nodes[0].hub->watchedRooms(), 1u);
-    sendText(0, alice, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":"general"})");
+    leave(0, alice, "general");
     EXPECT_TRUE(nodes[0].watched.count("general"));
     run(0, [&](Outbox& o) { nodes[0].hub->closed(bob, now, o); });
     EXPECT_FALSE(nodes[0].watched.count("general"));
@@ -430,7 +433,7 @@ TEST_F(ClusterTest, MembersOnEveryNodeMakeOnePresenceList) {
     ASSERT_TRUE(members);
     EXPECT_EQ((*members)["data"]["memberCount"].GetUint64(), 3u);
     // Alice leaves: both of the other node hear it.
-    sendText(0, alice, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":"general"})");
+    leave(0, alice, "general");
     settle();
     for (ConnId member : {bob, carol}) {
         auto got = frames(1, member, "presence");
@@ -468,7 +471,7 @@ TEST_F(ClusterTest, AfterTheBrokerWasAwayANodeListsItsMembersAgain) {
     settle();
     // Bob's leave never reached the broker; a stale entry stayed.
     rooms["general"].members[nodes[0].hub->nodeId() + ":999"] = R"({"sid":"c-gone","user":null})";
-    sendText(0, bob, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":"general"})");
+    leave(0, bob, "general");
     pending.clear();
     run(0, [&](Outbox& o) { nodes[0].hub->brokerResumed(o); });
     settle();

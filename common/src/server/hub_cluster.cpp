@@ -200,8 +200,11 @@ void Hub::brokerSyncFailed(const std::string& room, std::int64_t now, Outbox& ou
     wakeWaiting(room, now, out);
     // Nobody joined: the next join loads the room afresh.
     it = watches_.find(room);
-    if (it == watches_.end() || it->second.live) return;
-    watches_.erase(it);
+    if (it != watches_.end() && !it->second.live) stopWatching(room, out);
+}
+
+void Hub::stopWatching(const std::string& room, Outbox& out) {
+    watches_.erase(room);
     rooms_.forget(room);
     BrokerRequest unwatch;
     unwatch.kind = BrokerRequest::Kind::Unwatch;
@@ -345,12 +348,7 @@ void Hub::unwatchIfUnused(const std::set<std::string>& rooms, Outbox& out) {
         if (it == watches_.end() || !it->second.waiting.empty()) continue;
         const rooms::Room* r = rooms_.find(room);
         if (r && !r->members.empty()) continue;
-        watches_.erase(it);
-        rooms_.forget(room);
-        BrokerRequest unwatch;
-        unwatch.kind = BrokerRequest::Kind::Unwatch;
-        unwatch.room = room;
-        requestBroker(std::move(unwatch), out);
+        stopWatching(room, out);
     }
 }
 

@@ -287,6 +287,8 @@ private:
     void catchUp(const std::string& room, RoomWatch& watch, std::uint64_t after, Outbox& out);
     /// Asks again for what rooms wait for after a catch-up failed.
     void retryCatchUps(Outbox& out);
+    /// Forgets the room here and tells the broker to stop its fan-out.
+    void stopWatching(const std::string& room, Outbox& out);
     /// Stops following the rooms of `rooms` no member of this node is in.
     void unwatchIfUnused(const std::set<std::string>& rooms, Outbox& out);
     void settlePublish(std::uint64_t token, const std::variant<BrokerPublishResult, protocol::Error>& result,
