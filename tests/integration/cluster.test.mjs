@@ -211,6 +211,48 @@ test('members on three nodes see one presence list, and a killed node\'s members
   await ada.expectNothing((f) => f.op === 'presence' && f.action === 'leave', 200);
 });
 
+test('with Redis not answering, publishes and new rooms answer unavailable, and presence and publishing recover after', async () => {
+  const [first, second] = await startNodes(2);
+  const room = 'cluster-stall';
+  const ada = await connect(first.wsUrl);
+  const bob = await connect(second.wsUrl);
+  await ada.join(room, { info: { name: 'ada' } });
+  await bob.join(room, { info: { name: 'bob' } });
+  await ada.next((f) => f.op === 'presence' && f.action === 'join');
+  redis.pause();
+  try {
+    // Unanswered, not lost: Redis may still run it once it wakes, so the
+    // client retries with the same mid.
+    const published = await ada.request({ op: 'publish', room, event: 'message', data: { n: 1 }, mid: 'stall-1' },
+      { timeoutMs: 10000 });
+    assert.equal(published.error?.code, 'unavailable');
+    const cy = await connect(second.wsUrl);
+    const joined = await cy.request({ op: 'join', room: 'cluster-stall-new' }, { timeoutMs: 10000 });
+    assert.equal(joined.error?.code, 'unavailable');
+    await sleep(5500);  // past the nodes' liveness: each may take the other for dead once Redis answers
+  } finally {
+    redis.resume();
+  }
+  // The retry lands once, whether or not Redis ran the first try; messages flow again.
+  const placed = await publishRetrying(ada, room, { n: 1 }, 'stall-1');
+  const next = await publishRetrying(ada, room, { n: 2 }, 'stall-2');
+  const got = await messages(bob, room, 2, 10000);
+  assert.deepEqual(got.map((m) => [m.mid, m.offset]), [['stall-1', placed.offset], ['stall-2', next.offset]]);
+  // Both stay listed on both nodes.
+  for (let tries = 0; ; tries += 1) {
+    const lists = await Promise.all([ada, bob].map((c) => c.call({ op: 'members', room })));
+    if (lists.every((l) => l.memberCount === 2)) break;
+    assert.ok(tries < 100, `members after the stall: ${JSON.stringify(lists.map((l) => l.members.map((m) => m.info.name)))}`);
+    await sleep(100);
+  }
+  await sleep(2500);  // the liveness checks after the stall are done
+  for (const c of [ada, bob]) {
+    const l = await c.call({ op: 'members', room });
+    assert.equal(l.memberCount, 2, `${c === ada ? 'ada' : 'bob'} sees ${JSON.stringify(l.members.map((m) => m.info.name))}; ` +
+      `ada heard ${JSON.stringify(ada.all.filter((f) => f.op === 'presence').map((f) => f.action + ' ' + f.member.info.name))}`);
+  }
+});
+
 test('a backend publishing over HTTP to one node reaches members on every node', async () => {
   const [first, second, third] = await startNodes(3);
   const ada = await connect(second.wsUrl);

@@ -45,6 +45,8 @@ protected:
     /// Answers and fan-out not handed over yet, in the order the broker made them.
     std::deque<std::function<void()>> pending;
     bool brokerDown = false;
+    /// Nodes taken for dead that renewed their liveness before their members were dropped.
+    std::set<std::string> aliveAgain;
     std::uint64_t ref = 0;
     int epochs = 0;
 
@@ -106,11 +108,13 @@ protected:
             bool joined = r.kind == BrokerRequest::Kind::MemberJoined;
             BrokerRoom& room = obtain(r.room);
             if (joined) room.members[r.memberKey] = r.memberJson;
-            else room.members.erase(r.memberKey);
+            else if (r.onlyIfNodeDead && aliveAgain.count(std::string(brolostack::server::nodeOfMemberKey(r.memberKey))))
+                return;  // the node came back: nothing changes, nothing is told
+            else if (room.members.erase(r.memberKey) == 0) return;
             for (std::size_t k = 0; k < nodes.size(); ++k)
                 if (nodes[k].watched.count(r.room))
                     pending.push_back([this, k, room = r.room, key = r.memberKey, joined, member = r.memberJson] {
-                        run(k, [&](Outbox& o) { nodes[k].hub->brokerPresence(room, key, joined, member, now, o); });
+                        run(k, [&](Outbox& o) { nodes[k].hub->brokerPresence(room, key, joined, member, o); });
                     });
             return;
         }
@@ -453,7 +457,9 @@ TEST_F(ClusterTest, TheMembersOfADeadNodeLeaveEveryRoom) {
     join(1, bob, "random");
     settle();
     EXPECT_EQ(nodes[1].hub->remoteNodes(), std::set<std::string>{nodes[0].hub->nodeId()});
-    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), now, o); });
+    nodes[0].watched.clear();  // it is dead: it hears nothing any more
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), o); });
+    settle();
     auto left = frames(1, bob, "presence");
     ASSERT_EQ(left.size(), 4u);  // Alice's two joins and two leaves
     EXPECT_EQ(std::string(left[2]["action"].GetString()), "leave");
@@ -478,6 +484,36 @@ TEST_F(ClusterTest, AfterTheBrokerWasAwayANodeListsItsMembersAgain) {
     ASSERT_EQ(rooms["general"].members.size(), 1u);
     EXPECT_NE(rooms["general"].members.begin()->second.find(frames(0, alice, "reply")[0]["data"]["sid"].GetString()),
               std::string::npos);
+}
+
+TEST_F(ClusterTest, ANodeTakenForDeadThatCameBackKeepsItsMembers) {
+    ConnId alice = connect(0), bob = connect(1);
+    join(0, alice, "general");
+    join(1, bob, "general");
+    settle();
+    // Node 1 found node 0's liveness lapsed, but node 0 renewed it before the drop ran.
+    aliveAgain.insert(nodes[0].hub->nodeId());
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), o); });
+    settle();
+    for (const auto& p : frames(1, bob, "presence")) EXPECT_EQ(std::string(p["action"].GetString()), "join");
+    EXPECT_EQ(rooms["general"].members.size(), 2u);
+    EXPECT_EQ(nodes[1].hub->remoteNodes(), std::set<std::string>{nodes[0].hub->nodeId()});
+}
+
+TEST_F(ClusterTest, AMemberDroppedByANodeThatTookOursForDeadIsListedAgain) {
+    ConnId alice = connect(0), bob = connect(1);
+    join(0, alice, "general");
+    join(1, bob, "general");
+    settle();
+    // Node 1 took node 0 for dead (say Redis stalled) and the drop went through.
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), o); });
+    settle();
+    auto seen = frames(1, bob, "presence");
+    ASSERT_EQ(seen.size(), 3u);  // alice joined, was dropped, and is back
+    EXPECT_EQ(std::string(seen[1]["action"].GetString()), "leave");
+    EXPECT_EQ(std::string(seen[2]["action"].GetString()), "join");
+    EXPECT_EQ(rooms["general"].members.size(), 2u);
+    EXPECT_EQ(nodes[1].hub->remoteNodes(), std::set<std::string>{nodes[0].hub->nodeId()});
 }
 
 TEST_F(ClusterTest, ABrokerMessageThisVersionCannotReadIsSkipped) {

@@ -14,6 +14,7 @@
 #include "brolostack/server/hub.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace brolostack::server {
 
@@ -170,7 +171,7 @@ void Hub::brokerSynced(const std::string& room, RoomSync sync, std::int64_t now,
     watch.live = true;
     std::vector<std::tuple<std::string, bool, std::string>> presence;
     presence.swap(watch.earlyPresence);
-    for (const auto& [key, joined, memberJson] : presence) brokerPresence(room, key, joined, memberJson, now, out);
+    for (const auto& [key, joined, memberJson] : presence) brokerPresence(room, key, joined, memberJson, out);
 
     // Messages fanned out while this read was on its way.
     std::vector<std::pair<std::string, PlacedMessage>> early;
@@ -226,8 +227,14 @@ void Hub::brokerPlaced(const std::string& room, std::string_view epoch, PlacedMe
 }
 
 void Hub::brokerPresence(const std::string& room, const std::string& memberKey, bool joined,
-                         std::string_view memberJson, std::int64_t now, Outbox& out) {
-    if (nodeOfMemberKey(memberKey) == nodeId_) return;  // ours: told already
+                         std::string_view memberJson, Outbox& out) {
+    if (nodeOfMemberKey(memberKey) == nodeId_) {
+        // Ours, told already; but one of ours dropped by another node that
+        // took this one for dead (a stall of Redis or of this process) is
+        // listed again while it is still here.
+        if (!joined) relistIfStillHere(room, memberKey, out);
+        return;
+    }
     auto it = watches_.find(room);
     if (it == watches_.end()) return;
     if (!it->second.live) {
@@ -239,27 +246,25 @@ void Hub::brokerPresence(const std::string& room, const std::string& memberKey, 
         return;
     }
     if (auto entry = parseMember(memberJson)) rooms_.remoteJoined(room, memberKey, std::move(*entry), deliverTo(out));
-    (void)now;
 }
 
-void Hub::brokerNodeGone(const std::string& node, std::int64_t now, Outbox& out) {
+void Hub::brokerNodeGone(const std::string& node, Outbox& out) {
+    // The members leave here when the broker tells every node they left:
+    // the broker drops them only if the node is still dead as it does so,
+    // so a node that came back (and listed its members again) keeps them.
     for (const auto& [room, watch] : watches_) {
         const rooms::Room* r = rooms_.find(room);
         if (!r) continue;
-        std::vector<std::string> gone;
-        for (const auto& [key, member] : r->remoteMembers)
-            if (nodeOfMemberKey(key) == node) gone.push_back(key);
-        for (const auto& key : gone) {
-            rooms_.remoteLeft(room, key, deliverTo(out));
-            // Off the broker's list too, for nodes that load the room later.
+        for (const auto& [key, member] : r->remoteMembers) {
+            if (nodeOfMemberKey(key) != node) continue;
             BrokerRequest left;
             left.kind = BrokerRequest::Kind::MemberLeft;
             left.room = room;
             left.memberKey = key;
+            left.onlyIfNodeDead = true;
             requestBroker(std::move(left), out);
         }
     }
-    (void)now;
 }
 
 std::set<std::string> Hub::remoteNodes() const {
@@ -268,6 +273,14 @@ std::set<std::string> Hub::remoteNodes() const {
         if (const rooms::Room* r = rooms_.find(room))
             for (const auto& [key, member] : r->remoteMembers) nodes.emplace(nodeOfMemberKey(key));
     return nodes;
+}
+
+void Hub::relistIfStillHere(const std::string& room, const std::string& memberKey, Outbox& out) {
+    std::string_view conn = std::string_view(memberKey).substr(nodeId_.size() + 1);
+    ConnId id = 0;
+    auto [end, error] = std::from_chars(conn.data(), conn.data() + conn.size(), id);
+    if (error != std::errc() || end != conn.data() + conn.size()) return;
+    if (rooms_.isMember(room, id)) announceJoin(room, id, out);
 }
 
 void Hub::announceJoin(const std::string& room, ConnId conn, Outbox& out) {

@@ -45,7 +45,7 @@ std::variant<std::unique_ptr<RedisBroker>, std::string> RedisBroker::open(asio::
 void RedisBroker::onStateChange(std::function<void(bool up)> listener) { onState_ = std::move(listener); }
 
 void RedisBroker::stateChanged() {
-    if (commands_->up()) presence_->alive(hub_.nodeId(), kNodeTtl, [](RedisResult<bool>) {});
+    if (commands_->up()) renewLiveness();
     bool now = up();
     if (now == reportedUp_) return;
     reportedUp_ = now;
@@ -55,13 +55,24 @@ void RedisBroker::stateChanged() {
 RedisBroker::RedisBroker(asio::io_context& io, server::Hub& hub, Step step, Bounds bounds)
     : io_(io), hub_(hub), step_(std::move(step)), bounds_(bounds), beat_(io) {}
 
+void RedisBroker::renewLiveness() {
+    presence_->alive(hub_.nodeId(), kNodeTtl, [weak = std::weak_ptr<char>(alive_), this](RedisResult<bool> wasAlive) {
+        if (!weak.lock() || !wasAlive.ok()) return;
+        bool lapsed = everAlive_ && !wasAlive.value();
+        everAlive_ = true;
+        // Other nodes may have taken this one for dead and dropped its
+        // members: list them again (and read what rooms missed meanwhile).
+        if (lapsed) step_([this](server::Outbox& out, std::int64_t) { hub_.brokerResumed(out); });
+    });
+}
+
 void RedisBroker::beat() {
     if (commands_->up()) {
-        presence_->alive(hub_.nodeId(), kNodeTtl, [](RedisResult<bool>) {});
+        renewLiveness();
         for (const auto& node : hub_.remoteNodes()) {
             presence_->isAlive(node, [weak = std::weak_ptr<char>(alive_), this, node](RedisResult<bool> alive) {
                 if (!weak.lock() || !alive.ok() || alive.value()) return;
-                step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerNodeGone(node, now, out); });
+                step_([&](server::Outbox& out, std::int64_t) { hub_.brokerNodeGone(node, out); });
             });
         }
     }
@@ -95,12 +106,15 @@ void RedisBroker::perform(const server::BrokerRequest& request) {
     case server::BrokerRequest::Kind::MemberJoined:
         // Alive before any node hears of the member (one connection: in order),
         // so no node takes a member of a node just started for a dead one's.
-        presence_->alive(hub_.nodeId(), kNodeTtl, [](RedisResult<bool>) {});
+        renewLiveness();
         presence_->joined(request.room, request.memberKey, request.memberJson, [](RedisResult<bool>) {});
         return;
-    case server::BrokerRequest::Kind::MemberLeft:
-        presence_->left(request.room, request.memberKey, [](RedisResult<bool>) {});
+    case server::BrokerRequest::Kind::MemberLeft: {
+        std::optional<std::string> deadNode;
+        if (request.onlyIfNodeDead) deadNode = std::string(server::nodeOfMemberKey(request.memberKey));
+        presence_->left(request.room, request.memberKey, deadNode, [](RedisResult<bool>) {});
         return;
+    }
     case server::BrokerRequest::Kind::MembersReset: {
         std::vector<RoomMember> members;
         for (const auto& m : request.members) members.push_back({m.key, m.json});
@@ -126,8 +140,20 @@ void RedisBroker::watch(const std::string& room) {
     // whatever is published from then on arrives on the channels,
     // everything before is in the reads.
     fanOut_->subscribe(presence_->channel(room));
+    std::uint64_t load = ++lastLoad_;
+    loading_[room] = load;
     fanOut_->subscribe(rooms_->channel(room), [weak = std::weak_ptr<char>(alive_), this, room] {
         if (weak.lock()) read(room, 0, true);
+    });
+    // A subscriber that stopped hearing from Redis would leave the joiner
+    // waiting: past the deadline the load fails (a late answer is ignored).
+    auto deadline = std::make_shared<asio::steady_timer>(io_, kLoadDeadline);
+    deadline->async_wait([weak = std::weak_ptr<char>(alive_), this, room, load, deadline](const std::error_code& ec) {
+        if (ec || !weak.lock()) return;
+        auto it = loading_.find(room);
+        if (it == loading_.end() || it->second != load) return;
+        loading_.erase(it);
+        step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSyncFailed(room, now, out); });
     });
 }
 
@@ -136,7 +162,9 @@ void RedisBroker::read(const std::string& room, std::uint64_t after, bool withMe
         room, after, bounds_.historySize, bounds_.roomTtl,
         [weak = std::weak_ptr<char>(alive_), this, room, withMembers](RedisResult<RoomHistory> result) {
             if (!weak.lock()) return;
+            if (withMembers && !loading_.count(room)) return;  // past its deadline: answered already
             if (!result.ok()) {
+                if (withMembers) loading_.erase(room);
                 step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSyncFailed(room, now, out); });
                 return;
             }
@@ -154,6 +182,7 @@ void RedisBroker::loadMembers(const std::string& room, server::RoomSync sync) {
     presence_->members(room, [weak = std::weak_ptr<char>(alive_), this, room,
                               sync = std::move(sync)](RedisResult<std::vector<RoomMember>> members) mutable {
         if (!weak.lock()) return;
+        if (loading_.erase(room) == 0) return;  // past its deadline: answered already
         if (!members.ok()) {
             step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSyncFailed(room, now, out); });
             return;
@@ -195,9 +224,7 @@ void RedisBroker::presenceChanged(std::string_view room, const RedisSubscriber::
     auto change = RoomPresence::parse(message.payload);
     if (!change) return;
     std::string roomId(room), key(change->key);
-    step_([&](server::Outbox& out, std::int64_t now) {
-        hub_.brokerPresence(roomId, key, change->joined, change->json, now, out);
-    });
+    step_([&](server::Outbox& out, std::int64_t) { hub_.brokerPresence(roomId, key, change->joined, change->json, out); });
 }
 
 }  // namespace brolostack::native::redis

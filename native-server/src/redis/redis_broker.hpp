@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -37,6 +38,9 @@ class RedisBroker {
 public:
     static constexpr std::chrono::milliseconds kBeat{1000};
     static constexpr std::chrono::milliseconds kNodeTtl{5000};
+    /// A room not loaded within this (subscribed, read, members read) fails
+    /// to load: its joiners hear `unavailable`.
+    static constexpr std::chrono::milliseconds kLoadDeadline{5000};
 
     /// Runs one hub step on the loop and performs what it produced.
     using Step = std::function<void(const std::function<void(server::Outbox&, std::int64_t now)>&)>;
@@ -72,6 +76,9 @@ private:
     void presenceChanged(std::string_view room, const RedisSubscriber::Message& message);
     /// Renews this node's liveness and checks the others', every kBeat.
     void beat();
+    /// Renews this node's liveness key; when it had lapsed, lists this
+    /// node's members again (Hub::brokerResumed).
+    void renewLiveness();
     /// Runs `work` as a hub step from the loop (never inside perform()).
     void stepSoon(std::function<void(server::Outbox&, std::int64_t)> work);
 
@@ -85,6 +92,9 @@ private:
     std::unique_ptr<RedisSubscriber> fanOut_;
     std::unique_ptr<RoomPresence> presence_;
     asio::steady_timer beat_;
+    std::map<std::string, std::uint64_t> loading_;  // rooms being loaded, by load number
+    std::uint64_t lastLoad_ = 0;
+    bool everAlive_ = false;  // the liveness key was set once
     std::function<void(bool)> onState_;
     bool reportedUp_ = false;
     std::shared_ptr<char> alive_ = std::make_shared<char>();  // posted steps hold a weak_ptr

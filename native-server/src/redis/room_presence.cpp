@@ -4,11 +4,14 @@ namespace brolostack::native::redis {
 namespace {
 
 // KEYS[1] members hash. ARGV[1] member key, ARGV[2] member JSON ("": it
-// left), ARGV[3] presence channel. Returns 1 when something changed.
+// left), ARGV[3] presence channel, ARGV[4] for a leave: a node liveness
+// key that must not exist ("": none). Returns 1 when something changed.
 // A leave of a member not listed is not told: the nodes that noticed a
-// dead node may all drop its members, and each leave is heard once.
+// dead node may all drop its members, and each leave is heard once. A
+// node found alive again keeps its members: it came back after a stall.
 constexpr const char* kChange = R"lua(
 if ARGV[2] == '' then
+  if ARGV[4] ~= '' and redis.call('EXISTS', ARGV[4]) == 1 then return 0 end
   if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
   redis.call('PUBLISH', ARGV[3], ARGV[1] .. ' leave')
 else
@@ -20,7 +23,9 @@ return 1
 
 // KEYS[1] members hash. ARGV[1] presence channel, ARGV[2] "<node>:",
 // then key and JSON of each member the node has now. Drops the node's
-// other entries and adds what is missing, publishing each change.
+// other entries, publishing their leaves, and lists the others, publishing
+// a join for each: a node that dropped them meanwhile (taking this one for
+// dead) takes them back; one that has them hears nothing new.
 constexpr const char* kReset = R"lua(
 local now = {}
 for i = 3, #ARGV, 2 do now[ARGV[i]] = ARGV[i + 1] end
@@ -32,9 +37,8 @@ for _, key in ipairs(redis.call('HKEYS', KEYS[1])) do
   end
 end
 for key, member in pairs(now) do
-  if redis.call('HSETNX', KEYS[1], key, member) == 1 then
-    redis.call('PUBLISH', ARGV[1], key .. ' join ' .. member)
-  end
+  redis.call('HSET', KEYS[1], key, member)
+  redis.call('PUBLISH', ARGV[1], key .. ' join ' .. member)
 end
 return 1
 )lua";
@@ -64,12 +68,15 @@ void RoomPresence::reset(const std::string& room, const std::string& node, const
 
 void RoomPresence::joined(const std::string& room, const std::string& key, const std::string& json,
                           std::function<void(RedisResult<bool>)> done) {
-    scripts_.run(change_, {membersKey(room)}, {key, json, channel(room)},
+    scripts_.run(change_, {membersKey(room)}, {key, json, channel(room), ""},
                  [done = std::move(done)](RedisReply reply) { done(changed(reply)); });
 }
 
-void RoomPresence::left(const std::string& room, const std::string& key, std::function<void(RedisResult<bool>)> done) {
-    scripts_.run(change_, {membersKey(room)}, {key, "", channel(room)},
+void RoomPresence::left(const std::string& room, const std::string& key, const std::optional<std::string>& unlessAlive,
+                        std::function<void(RedisResult<bool>)> done) {
+    // The liveness key is not among KEYS: on Redis Cluster it may sit in
+    // another slot. A single Redis (what cluster mode supports) allows it.
+    scripts_.run(change_, {membersKey(room)}, {key, "", channel(room), unlessAlive ? nodeKey(*unlessAlive) : ""},
                  [done = std::move(done)](RedisReply reply) { done(changed(reply)); });
 }
 
@@ -88,9 +95,9 @@ void RoomPresence::members(const std::string& room, std::function<void(RedisResu
 void RoomPresence::alive(const std::string& node, std::chrono::milliseconds ttl,
                          std::function<void(RedisResult<bool>)> done) {
     std::string key = nodeKey(node), px = std::to_string(ttl.count());
-    connection_.command({"SET", key, "1", "PX", px}, [done = std::move(done)](RedisReply reply) {
+    connection_.command({"SET", key, "1", "PX", px, "GET"}, [done = std::move(done)](RedisReply reply) {
         if (reply.isError()) return done(reply.error());
-        done(true);
+        done(!reply.isNil());  // GET: the value before, nil when it had lapsed
     });
 }
 

@@ -42,8 +42,10 @@ public:
     /// Lists the member and tells the other nodes, atomically.
     void joined(const std::string& room, const std::string& key, const std::string& json,
                 std::function<void(RedisResult<bool>)> done);
-    /// Drops the member and tells the other nodes (nothing when it was not listed).
-    void left(const std::string& room, const std::string& key, std::function<void(RedisResult<bool>)> done);
+    /// Drops the member and tells the other nodes (nothing when it was not
+    /// listed, nor when `unlessAlive` names a node that is alive).
+    void left(const std::string& room, const std::string& key, const std::optional<std::string>& unlessAlive,
+              std::function<void(RedisResult<bool>)> done);
     /// Makes `members` this node's whole list for the room (after Redis was
     /// away, when joins and leaves may have been lost), telling the other
     /// nodes each change.
@@ -52,7 +54,9 @@ public:
     /// Every member of the room, on every node.
     void members(const std::string& room, std::function<void(RedisResult<std::vector<RoomMember>>)> done);
 
-    /// Renews this node's liveness for `ttl`.
+    /// Renews this node's liveness for `ttl`: true when it had not lapsed
+    /// (false the first time, and after a stall longer than `ttl`, when
+    /// other nodes may have dropped this node's members).
     void alive(const std::string& node, std::chrono::milliseconds ttl, std::function<void(RedisResult<bool>)> done);
     /// Whether a node's liveness has not expired.
     void isAlive(const std::string& node, std::function<void(RedisResult<bool>)> done);

@@ -44,10 +44,14 @@ export async function startRedis() {
       if (redis.proc.exitCode === null && redis.proc.signalCode === null) redis.proc.kill(kill ? 'SIGKILL' : 'SIGTERM');
       await redis.exited;
     },
+    /** SIGSTOP: connections stay open and nothing is answered, as with a stuck server. */
+    pause() { redis.proc.kill('SIGSTOP'); },
+    resume() { redis.proc.kill('SIGCONT'); },
     /** Starts it again on the same port with the same data. */
     restart() { return launch(redis); },
     async remove() {
       running.delete(redis);
+      redis.resume();
       await redis.stop({ kill: true });
       rmSync(redis.dir, { recursive: true, force: true });
     },

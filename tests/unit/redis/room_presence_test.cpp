@@ -51,8 +51,8 @@ TEST_F(RoomPresenceTest, JoinsAndLeavesAreListedAndToldOnTheRoomsChannel) {
 
     EXPECT_TRUE(await<bool>([&](auto done) { presence.joined("r", "n1:7", R"({"sid":"c-1"})", done); }));
     EXPECT_TRUE(await<bool>([&](auto done) { presence.joined("r", "n2:3", R"({"sid":"c-2"})", done); }));
-    EXPECT_TRUE(await<bool>([&](auto done) { presence.left("r", "n1:7", done); }));
-    EXPECT_FALSE(await<bool>([&](auto done) { presence.left("r", "n1:7", done); }));  // not told twice
+    EXPECT_TRUE(await<bool>([&](auto done) { presence.left("r", "n1:7", std::nullopt, done); }));
+    EXPECT_FALSE(await<bool>([&](auto done) { presence.left("r", "n1:7", std::nullopt, done); }));  // not told twice
     EXPECT_EQ(members(presence, "r"), (std::map<std::string, std::string>{{"n2:3", R"({"sid":"c-2"})"}}));
     ASSERT_TRUE(runUntil([&] { return heard.size() == 3; }));
     EXPECT_EQ(heard, (std::vector<std::string>{R"(n1:7 join {"sid":"c-1"})", R"(n2:3 join {"sid":"c-2"})", "n1:7 leave"}));
@@ -69,6 +69,20 @@ TEST_F(RoomPresenceTest, JoinsAndLeavesAreListedAndToldOnTheRoomsChannel) {
     EXPECT_FALSE(RoomPresence::parse("n1:7 wave {}"));
     EXPECT_EQ(presence.roomOfChannel(presence.channel("a:b")), std::optional<std::string_view>("a:b"));
     EXPECT_FALSE(presence.roomOfChannel("brolostack:room:a"));
+}
+
+TEST_F(RoomPresenceTest, ADeadNodesMemberIsDroppedOnlyWhileTheNodeIsStillDead) {
+    auto c = connected();
+    ASSERT_TRUE(c);
+    RedisScripts scripts(*c);
+    RoomPresence presence(*c, scripts);
+    await<bool>([&](auto done) { presence.joined("r", "n1:1", "{}", done); });
+    await<bool>([&](auto done) { presence.alive("n1", std::chrono::milliseconds(60000), done); });
+    EXPECT_FALSE(await<bool>([&](auto done) { presence.left("r", "n1:1", std::string("n1"), done); }));
+    EXPECT_EQ(members(presence, "r").size(), 1u);
+    call(*c, {"DEL", presence.nodeKey("n1")});
+    EXPECT_TRUE(await<bool>([&](auto done) { presence.left("r", "n1:1", std::string("n1"), done); }));
+    EXPECT_TRUE(members(presence, "r").empty());
 }
 
 TEST_F(RoomPresenceTest, AResetMakesTheNodesListExactlyWhatItHasNow) {
@@ -89,11 +103,14 @@ TEST_F(RoomPresenceTest, ANodeIsAliveUntilItsLivenessLapses) {
     RedisScripts scripts(*c);
     RoomPresence presence(*c, scripts);
     EXPECT_FALSE(await<bool>([&](auto done) { presence.isAlive("n1", done); }));
-    await<bool>([&](auto done) { presence.alive("n1", std::chrono::milliseconds(60000), done); });
+    EXPECT_FALSE(await<bool>([&](auto done) { presence.alive("n1", std::chrono::milliseconds(60000), done); }));
     EXPECT_TRUE(await<bool>([&](auto done) { presence.isAlive("n1", done); }));
+    EXPECT_TRUE(await<bool>([&](auto done) { presence.alive("n1", std::chrono::milliseconds(60000), done); }));
     EXPECT_GT(call(*c, {"PTTL", presence.nodeKey("n1")}).integer(), 0);
     call(*c, {"DEL", presence.nodeKey("n1")});  // as when the ttl passes
     EXPECT_FALSE(await<bool>([&](auto done) { presence.isAlive("n1", done); }));
+    // Renewed after it lapsed: the node learns others may have dropped its members.
+    EXPECT_FALSE(await<bool>([&](auto done) { presence.alive("n1", std::chrono::milliseconds(60000), done); }));
 }
 
 }  // namespace

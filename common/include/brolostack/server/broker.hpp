@@ -64,6 +64,10 @@ struct BrokerRequest {
     // MemberJoined, MemberLeft:
     std::string memberKey;   // "<node>:<conn>"
     std::string memberJson;  // {"sid","user","info"} (MemberJoined)
+    /// MemberLeft of another node's member: only while that node counts as
+    /// dead, checked by the broker as it drops the member (a node that
+    /// came back meanwhile keeps its members).
+    bool onlyIfNodeDead = false;
     std::vector<BrokerMember> members;  // MembersReset
 };
 

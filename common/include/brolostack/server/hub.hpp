@@ -120,9 +120,11 @@ public:
     void brokerResumed(Outbox& out);
     /// A member of another node joined (`joined`) or left a followed room.
     void brokerPresence(const std::string& room, const std::string& memberKey, bool joined,
-                        std::string_view memberJson, std::int64_t now, Outbox& out);
-    /// A node stopped renewing its liveness: its members leave every room.
-    void brokerNodeGone(const std::string& node, std::int64_t now, Outbox& out);
+                        std::string_view memberJson, Outbox& out);
+    /// A node stopped renewing its liveness: the broker is asked to drop its
+    /// members from every room followed here (if it is still dead then),
+    /// and the leaves come back through brokerPresence.
+    void brokerNodeGone(const std::string& node, Outbox& out);
     /// The other nodes with members in rooms followed here (whose liveness
     /// the broker watches).
     std::set<std::string> remoteNodes() const;
@@ -297,6 +299,9 @@ private:
     /// Tells the broker a member of this node joined `room` (its JSON) or
     /// left it (memberJson empty).
     void announceMember(const std::string& room, ConnId conn, std::string memberJson, Outbox& out);
+    /// Lists a member of this node again after another node dropped it, if
+    /// it is still in the room here.
+    void relistIfStillHere(const std::string& room, const std::string& memberKey, Outbox& out);
     /// announceMember for a member that just joined `room` here.
     void announceJoin(const std::string& room, ConnId conn, Outbox& out);
     std::string memberKey(ConnId conn) const { return nodeId_ + ":" + std::to_string(conn); }
