@@ -285,6 +285,34 @@ TEST_F(ClusterTest, AJoinWaitsForTheRoomToLoadAndFramesBehindItKeepTheirOrder) {
     EXPECT_EQ(messageOffsets(0, alice), (Offsets{4}));
 }
 
+TEST_F(ClusterTest, FramesSentBehindAHelloThatWaitsForItsRoomsAreAnsweredAfterTheWelcome) {
+    ConnId alice = connect(0);
+    join(0, alice, "general");
+    settle();
+    publish(0, alice, "general", 1);
+    settle();
+    // A client resuming on node 1 sends hello with its rooms and, without
+    // waiting for the welcome, a join and a publish.
+    ConnId bob = 900;
+    ASSERT_TRUE(nodes[1].hub->admit({}, now).admitted());
+    nodes[1].hub->open(bob, {}, now);
+    sendText(1, bob, R"({"op":"hello","ref":1,"v":1,"resume":{"rooms":{"general":{"epoch":")" + rooms["general"].epoch +
+                         R"(","offset":0}}}})");
+    std::uint64_t j = join(1, bob, "random");
+    std::uint64_t p = publish(1, bob, "general", 2);
+    EXPECT_TRUE(closesFor(nodes[1].log, bob).empty());
+    settle();
+    EXPECT_TRUE(closesFor(nodes[1].log, bob).empty());
+    auto seen = framesTo(nodes[1].log, bob);
+    ASSERT_GE(seen.size(), 3u);
+    EXPECT_EQ(seen[0]["ref"].GetUint64(), 1u);  // the welcome first
+    EXPECT_TRUE(seen[0]["data"]["rooms"]["general"]["recovered"].GetBool());
+    ASSERT_TRUE(answer(1, bob, j));
+    EXPECT_EQ(errorCode(*answer(1, bob, j)), "");
+    ASSERT_TRUE(answer(1, bob, p));
+    EXPECT_EQ((*answer(1, bob, p))["data"]["offset"].GetUint64(), 2u);
+}
+
 TEST_F(ClusterTest, ASkippedOffsetIsReadFromTheBrokerAndDeliveredInOrder) {
     ConnId alice = connect(0), bob = connect(1);
     join(0, alice, "general");

@@ -145,7 +145,8 @@ void Hub::receiveText(ConnId conn, std::string_view text, std::int64_t now, Outb
     throttleInbound(*c, text.size(), now, out);
 
     auto decoded = protocol::decodeClientFrame(text, decodeLimits_);
-    if (!c->helloDone) {
+    // (A hello held while its rooms load is the first frame: what follows it waits.)
+    if (!c->helloDone && c->held.empty()) {
         bool isHello = decoded.frame && std::holds_alternative<protocol::HelloFrame>(*decoded.frame);
         if (!isHello) {
             Error e = decoded.op == "hello" && decoded.error
