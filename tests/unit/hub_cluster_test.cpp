@@ -548,10 +548,22 @@ TEST_F(ClusterTest, ABrokerMessageThisVersionCannotReadIsSkipped) {
     ConnId alice = connect(0);
     join(0, alice, "general");
     settle();
+    const std::string readable = R"({"op":"message","room":"general","event":"e","data":1,"from":{"sid":null,"user":null},"ts":1})";
     run(0, [&](Outbox& o) { nodes[0].hub->brokerPlaced("general", rooms["general"].epoch, PlacedMessage{1, "not json", ""}, now, o); });
-    run(0, [&](Outbox& o) { nodes[0].hub->brokerPlaced("general", "bad\"epoch", PlacedMessage{1, "{}", ""}, now, o); });
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerPlaced("general", "bad\"epoch", PlacedMessage{1, readable, ""}, now, o); });
     EXPECT_TRUE(frames(0, alice, "message").empty());
+    // The same message with a readable position is delivered: what was skipped above was the bad part.
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerPlaced("general", rooms["general"].epoch, PlacedMessage{1, readable, ""}, now, o); });
+    EXPECT_EQ(messageOffsets(0, alice), (Offsets{1}));
     EXPECT_FALSE(BrokerOrigin::parse("node"));
+    EXPECT_EQ(brolostack::server::connOfMemberKey("n1:42"), std::optional<std::uint64_t>(42));
+    EXPECT_FALSE(brolostack::server::connOfMemberKey("n1:x"));
+    EXPECT_FALSE(brolostack::server::connOfMemberKey("n1"));
+    // A member another node lists that is not a member object is not taken.
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerPresence("general", "n9:1", true, R"({"user":"x"})", o); });
+    EXPECT_TRUE(nodes[0].hub->remoteNodes().empty());
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerPresence("general", "n9:1", true, R"({"sid":"c-1","info":{"a":1}})", o); });
+    EXPECT_EQ(nodes[0].hub->remoteNodes(), std::set<std::string>{"n9"});
     EXPECT_FALSE(BrokerOrigin::parse("node x 0"));
     auto origin = BrokerOrigin::parse(BrokerOrigin{"n1", 7, 9}.encode());
     ASSERT_TRUE(origin);

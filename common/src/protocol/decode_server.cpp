@@ -164,4 +164,12 @@ DecodedServerFrame decodeServerFrame(std::string_view text, const DecodeLimits& 
     return out;
 }
 
+std::optional<MemberView> decodeMember(std::string_view text) {
+    json::Document doc;
+    doc.Parse(text.data(), text.size());
+    MemberView member;
+    if (doc.HasParseError() || !FieldReader::memberFrom(doc, member)) return std::nullopt;
+    return member;
+}
+
 }  // namespace brolostack::protocol

@@ -26,13 +26,15 @@ bool isValidSessionId(std::string_view id) {
     return !id.empty() && id.size() <= kMaxSessionIdBytes && allIdChars(id);
 }
 
-bool isValidEpoch(std::string_view epoch) {
-    if (epoch.empty() || epoch.size() > kMaxEpochBytes) return false;
-    for (char c : epoch)
+bool isTokenText(std::string_view text, std::size_t minBytes, std::size_t maxBytes) {
+    if (text.size() < minBytes || text.size() > maxBytes) return false;
+    for (char c : text)
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
             return false;
     return true;
 }
+
+bool isValidEpoch(std::string_view epoch) { return isTokenText(epoch, 1, kMaxEpochBytes); }
 
 std::string_view sessionIdOfRoom(std::string_view room) {
     if (room.substr(0, kSessionRoomPrefix.size()) != kSessionRoomPrefix) return {};

@@ -1,14 +1,12 @@
 #include "brolostack/server/broker.hpp"
 
+#include "brolostack/protocol/identifiers.hpp"
+
 #include <charconv>
 
 namespace brolostack::server {
 
 namespace {
-
-bool isTokenChar(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
 
 std::optional<std::uint64_t> parseNumber(std::string_view text) {
     std::uint64_t value = 0;
@@ -18,6 +16,10 @@ std::optional<std::uint64_t> parseNumber(std::string_view text) {
 }
 
 }  // namespace
+
+protocol::Error brokerUnreachable() {
+    return protocol::makeError(protocol::ErrorCode::Unavailable, "the message broker is unreachable; try again shortly");
+}
 
 std::string BrokerOrigin::encode() const {
     return node + ':' + std::to_string(token) + ':' + std::to_string(skip);
@@ -38,11 +40,14 @@ std::string_view nodeOfMemberKey(std::string_view key) {
     return colon == std::string_view::npos ? std::string_view{} : key.substr(0, colon);
 }
 
+std::optional<std::uint64_t> connOfMemberKey(std::string_view key) {
+    auto colon = key.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    return parseNumber(key.substr(colon + 1));
+}
+
 bool isClusterResumeToken(std::string_view token) {
-    if (token.size() < kMinResumeTokenBytes || token.size() > kMaxResumeTokenBytes) return false;
-    for (char c : token)
-        if (!isTokenChar(c)) return false;
-    return true;
+    return protocol::isTokenText(token, kMinResumeTokenBytes, kMaxResumeTokenBytes);
 }
 
 }  // namespace brolostack::server

@@ -14,7 +14,6 @@
 #include "brolostack/server/hub.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 namespace brolostack::server {
 
@@ -39,20 +38,11 @@ std::vector<std::string> roomsNeeded(const protocol::ClientFrame& frame) {
     return rooms;
 }
 
-/// A member as the broker lists it ({"sid","user","info"}); none when it is not one.
+/// A member as the broker lists it; none when it is not one.
 std::optional<rooms::MemberEntry> parseMember(std::string_view text) {
-    json::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-    auto sid = doc.FindMember("sid");
-    if (sid == doc.MemberEnd() || !sid->value.IsString()) return std::nullopt;
-    rooms::MemberEntry entry;
-    entry.sid = sid->value.GetString();
-    auto user = doc.FindMember("user");
-    if (user != doc.MemberEnd() && user->value.IsString()) entry.user = user->value.GetString();
-    auto info = doc.FindMember("info");
-    if (info != doc.MemberEnd() && info->value.IsObject()) entry.infoJson = json::toString(info->value);
-    return entry;
+    auto member = protocol::decodeMember(text);
+    if (!member) return std::nullopt;
+    return rooms::MemberEntry{std::move(member->sid), std::move(member->user), std::move(member->infoJson)};
 }
 
 std::string memberJson(const rooms::MemberEntry& m) {
@@ -60,10 +50,6 @@ std::string memberJson(const rooms::MemberEntry& m) {
     json::Writer w(buffer);
     protocol::writeMember(w, protocol::MemberView{m.sid, m.user, m.infoJson});
     return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-Error brokerUnreachable() {
-    return makeError(ErrorCode::Unavailable, "the message broker is unreachable; try again shortly");
 }
 
 }  // namespace
@@ -81,7 +67,7 @@ bool Hub::holdForRooms(Connection& c, protocol::ClientFrame& frame, Outbox& out)
         if (!protocol::isValidRoomId(room)) continue;  // refused by the join itself
         auto [it, created] = watches_.try_emplace(room);
         RoomWatch& watch = it->second;
-        if (watch.live || watch.failed) continue;
+        if (watch.live || watch.loadFailed) continue;
         if (created) {
             BrokerRequest watchRoom;
             watchRoom.kind = BrokerRequest::Kind::Watch;
@@ -123,7 +109,6 @@ std::optional<Error> Hub::brokerRoomUnavailable(const std::string& room) const {
     if (!clustered_ || protocol::isServerRoom(room)) return std::nullopt;
     auto it = watches_.find(room);
     if (it != watches_.end() && it->second.live) return std::nullopt;
-    if (it != watches_.end() && it->second.failed) return it->second.failed;
     return brokerUnreachable();
 }
 
@@ -197,7 +182,7 @@ void Hub::brokerSyncFailed(const std::string& room, std::int64_t now, Outbox& ou
         it->second.catchingUp = false;
         return;
     }
-    it->second.failed = brokerUnreachable();
+    it->second.loadFailed = true;
     wakeWaiting(room, now, out);
     // Nobody joined: the next join loads the room afresh.
     it = watches_.find(room);
@@ -276,11 +261,8 @@ std::set<std::string> Hub::remoteNodes() const {
 }
 
 void Hub::relistIfStillHere(const std::string& room, const std::string& memberKey, Outbox& out) {
-    std::string_view conn = std::string_view(memberKey).substr(nodeId_.size() + 1);
-    ConnId id = 0;
-    auto [end, error] = std::from_chars(conn.data(), conn.data() + conn.size(), id);
-    if (error != std::errc() || end != conn.data() + conn.size()) return;
-    if (rooms_.isMember(room, id)) announceJoin(room, id, out);
+    auto conn = connOfMemberKey(memberKey);
+    if (conn && rooms_.isMember(room, *conn)) announceJoin(room, *conn, out);
 }
 
 void Hub::announceJoin(const std::string& room, ConnId conn, Outbox& out) {
@@ -372,7 +354,7 @@ void Hub::publishThroughBroker(Connection& c, protocol::PublishFrame& f, std::in
         return;
     }
     std::uint64_t token = ++lastBrokerToken_;
-    pendingPublishes_[token] = PendingPublish{c.id, f.ref, f.room};
+    pendingPublishes_[token] = PendingPublish{c.id, f.ref, f.room, {}};
     BrokerRequest publish;
     publish.kind = BrokerRequest::Kind::Publish;
     publish.room = f.room;

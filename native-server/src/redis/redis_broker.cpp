@@ -9,9 +9,7 @@ namespace {
 protocol::Error unavailable(const RedisError& error) {
     // Redis's own words stay in the server's log; the client hears only that
     // the broker is away (or, for a reply error, that the server failed).
-    if (error.unavailable())
-        return protocol::makeError(protocol::ErrorCode::Unavailable,
-                                   "the message broker is unreachable; try again shortly");
+    if (error.unavailable()) return server::brokerUnreachable();
     return protocol::makeError(protocol::ErrorCode::Internal, "the message broker refused the publish");
 }
 
@@ -169,7 +167,7 @@ void RedisBroker::read(const std::string& room, std::uint64_t after, bool withMe
                 return;
             }
             RoomHistory& history = result.value();
-            server::RoomSync sync{std::move(history.epoch), history.lastOffset, {}};
+            server::RoomSync sync{std::move(history.epoch), history.lastOffset, {}, {}};
             sync.messages.reserve(history.messages.size());
             for (auto& m : history.messages)
                 sync.messages.push_back({m.offset, std::move(m.json), std::move(m.origin)});

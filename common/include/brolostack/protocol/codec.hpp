@@ -58,6 +58,10 @@ std::string encodeUnplacedMessage(const MessageFrame& frame);
 /// position is not one (an epoch of other than [A-Za-z0-9_-], 1-64 bytes).
 std::optional<std::string> placeMessage(std::string_view unplaced, std::uint64_t offset, std::string_view epoch);
 
+/// A member object as frames carry it ({sid, user, info}); none when it is
+/// not one (the checks of a presence frame's `member`).
+std::optional<MemberView> decodeMember(std::string_view text);
+
 /// The wire `op` of a frame, e.g. "publish".
 std::string_view opName(const ClientFrame& frame);
 std::string_view opName(const ServerFrame& frame);

@@ -11,6 +11,7 @@
 // brokerResumed. Nothing here does I/O.
 #pragma once
 
+#include "brolostack/protocol/codes.hpp"
 #include "brolostack/protocol/frames.hpp"
 
 #include <cstdint>
@@ -92,6 +93,8 @@ struct RoomSync {
 
 /// The node part of a member key ("" when it has none).
 std::string_view nodeOfMemberKey(std::string_view key);
+/// The connection part of a member key (none when it has none).
+std::optional<std::uint64_t> connOfMemberKey(std::string_view key);
 
 /// The broker's answer to a publish.
 struct BrokerPublishResult {
@@ -111,6 +114,9 @@ struct BrokerOrigin {
     std::string encode() const;
     static std::optional<BrokerOrigin> parse(std::string_view text);
 };
+
+/// What a publish or join hears while the broker cannot be reached.
+protocol::Error brokerUnreachable();
 
 /// A resume token a client may carry from node to node in cluster mode:
 /// 16-128 bytes of [A-Za-z0-9_-] (the server issues 32 hex digits). Its

@@ -227,7 +227,7 @@ private:
     struct RoomWatch {
         bool live = false;        // loaded: the local room is the broker's copy
         bool catchingUp = false;  // a CatchUp is out
-        std::optional<protocol::Error> failed;  // the load failed (answered to the frames waiting)
+        bool loadFailed = false;  // the frames waiting hear unavailable, then the watch goes
         std::vector<ConnId> waiting;            // connections holding frames until it loads
         std::vector<std::pair<std::string, PlacedMessage>> early;  // (epoch, message) fanned out before their turn
         std::vector<std::tuple<std::string, bool, std::string>> earlyPresence;  // (key, joined, member) while loading
