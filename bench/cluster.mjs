@@ -32,15 +32,16 @@
 //
 // Needs build/bin/brolostack-server and build/bin/bench-loadgen (`make native`)
 // and redis-server on the PATH (Debian's redis-server package).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runLoader } from './loader.mjs';
 import { fmtMs, fmtNum, fmtRate, machine } from './report.mjs';
 import { startServer, stopAllServers, repoRoot } from '../tests/integration/support/server.mjs';
-import { freePort } from '../tests/backends/support/apps.mjs';
+import { startRedis, stopAllRedis } from '../tests/integration/support/redis.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -90,8 +91,7 @@ const HOP_CONFIGS = [
 
 // ---------------------------------------------------------------- processes
 
-const children = new Set(); // redis-server and loader processes (the nodes: server.mjs)
-const tempDirs = new Set();  // redis-server's folders
+const children = new Set(); // loader processes (the nodes: server.mjs; redis-server: redis.mjs)
 
 // Once interrupted, nothing new starts (stopEverything may be under way).
 function track(proc) {
@@ -101,35 +101,12 @@ function track(proc) {
   return proc;
 }
 
-// A redis-server of its own for one run: no persistence, on 127.0.0.1, a
-// port below the ephemeral range.
-async function startRedis() {
+// A redis-server of its own for one run (the tests' own): no persistence,
+// on 127.0.0.1, a port below the ephemeral range.
+async function startBenchRedis() {
   if (interrupted) throw new Error('interrupted');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'brolostack-bench-redis-'));
-  tempDirs.add(dir);
-  const port = await freePort();
-  const proc = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let output = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (d) => { output += d; });
-  proc.stderr.on('data', (d) => { output += d; });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server not ready in 10 s: ${output}`)), 10000);
-    proc.stdout.on('data', () => { if (output.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); } });
-    exited.then((code) => { clearTimeout(timer); reject(new Error(`redis-server exited (${code}): ${output}`)); });
-  });
-  return {
-    pid: proc.pid,
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-      tempDirs.delete(dir);
-    },
-  };
+  const redis = await startRedis({ durable: false });
+  return { pid: redis.proc.pid, url: redis.url, stop: () => redis.remove() };
 }
 
 // A node: our server with perf.mjs's settings (the test profile, limits
@@ -154,7 +131,7 @@ async function startNode(broker) {
 }
 
 async function startCluster(config) {
-  const redis = config.broker === 'redis' ? await startRedis() : null;
+  const redis = config.broker === 'redis' ? await startBenchRedis() : null;
   const nodes = [];
   try {
     for (let i = 0; i < config.nodes; i += 1) nodes.push(await startNode(redis ? redis.url : 'local'));
@@ -175,9 +152,7 @@ async function stopEverything() {
     if (proc.exitCode !== null || proc.signalCode !== null) resolve();
     else { proc.once('exit', resolve); proc.kill('SIGKILL'); }
   }));
-  await Promise.all([...exits, stopAllServers()]);
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
+  await Promise.all([...exits, stopAllServers(), stopAllRedis()]);
 }
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -195,21 +170,8 @@ async function load(cluster, args, timeoutS) {
   const { nodes, redis } = cluster;
   const watch = [...nodes.map((n) => n.pid), ...(redis ? [redis.pid] : [])];
   const argv = ['--dialect', 'brolostack', '--port', nodes[0].port, '--subscriber-ports', nodes.map((n) => n.port).join(','),
-    '--server-pid', nodes[0].pid, '--watch-pids', watch.join(','), ...args].map(String);
-  const proc = track(spawn(loaderBin, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { err += d; });
-  const killer = setTimeout(() => proc.kill('SIGKILL'), timeoutS * 1000);
-  const code = await new Promise((resolve) => proc.once('exit', (c) => resolve(c)));
-  clearTimeout(killer);
-  if (err.trim()) process.stderr.write(err);
-  try {
-    return JSON.parse(out);
-  } catch {
-    return { failure: `loader exited ${code} without a result (${err.trim().slice(0, 200)})` };
-  }
+    '--server-pid', nodes[0].pid, '--watch-pids', watch.join(','), ...args];
+  return runLoader(loaderBin, argv, timeoutS, track);
 }
 
 // Lines the nodes logged at warn or above during a run (the settings they

@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer, stopAllServers, repoRoot } from '../tests/integration/support/server.mjs';
 import { cpuSeconds } from '../tests/integration/support/proc.mjs';
+import { runLoader } from './loader.mjs';
 import { fmtMs, fmtNum, fmtRate, machine } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -170,21 +171,8 @@ async function load(server, dialect, args, timeoutS) {
     '--server-pid', String(server.pid), ...args.map(String)];
   const busy0 = machineBusySeconds();
   const cpu0 = safe(() => cpuSeconds(server.pid), 0);
-  const proc = spawn('taskset', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d) => { out += d; });
-  proc.stderr.on('data', (d) => { err += d; });
-  const killer = setTimeout(() => proc.kill('SIGKILL'), timeoutS * 1000);
-  const code = await new Promise((resolve) => proc.once('exit', (c) => resolve(c)));
-  clearTimeout(killer);
-  if (err.trim()) process.stderr.write(err);
-  let result;
-  try {
-    result = JSON.parse(out);
-  } catch {
-    return { failure: `loader exited ${code} without a result (${err.trim().slice(0, 200)})` };
-  }
+  const result = await runLoader('taskset', argv, timeoutS);
+  if (result.failure) return result;
   const serverCpu = safe(() => cpuSeconds(server.pid), cpu0) - cpu0;
   result.server_cpu_total_s = serverCpu;
   result.foreign_cpu_s = Math.max(0, machineBusySeconds() - busy0 - serverCpu - result.loader_cpu_s);

@@ -1,7 +1,8 @@
-// A real redis-server (Debian's) for cluster tests: on 127.0.0.1, a port
-// below the ephemeral range, its data in a fresh folder with an
-// append-only file synced at every write, so a restart keeps everything
-// Redis acknowledged. stop() and restart() keep the port and the data.
+// A real redis-server (Debian's) for cluster tests and benchmarks: on
+// 127.0.0.1, a port below the ephemeral range, its data in a fresh folder
+// with an append-only file synced at every write, so a restart keeps
+// everything Redis acknowledged. stop() and restart() keep the port and
+// the data; remove() stops it and deletes the folder.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +13,9 @@ const READY_MS = 10000;
 const running = new Set();
 
 function launch(redis) {
+  const persistence = redis.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const proc = spawn('redis-server', [
-    '--port', String(redis.port), '--bind', '127.0.0.1', '--dir', redis.dir,
-    '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
+    '--port', String(redis.port), '--bind', '127.0.0.1', '--dir', redis.dir, '--save', '', ...persistence,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.setEncoding('utf8');
@@ -33,9 +34,13 @@ function launch(redis) {
   return ready;
 }
 
-/** Starts redis-server; resolves with {url, port, stop(), restart()}. */
-export async function startRedis() {
+/**
+ * Starts redis-server; resolves with {url, port, proc, stop(), restart(), remove()}.
+ * `durable: false` keeps nothing on disk (benchmarks).
+ */
+export async function startRedis({ durable = true } = {}) {
   const redis = {
+    durable,
     dir: mkdtempSync(path.join(os.tmpdir(), 'brolostack-redis-')),
     port: await freePort(),
     get url() { return `redis://127.0.0.1:${this.port}`; },
