@@ -145,16 +145,14 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
         auto slash = rest.find('/');
         if (slash == std::string::npos) {
             if (!get) return wrongMethod("GET");
-            auto result = hub_.sessionSnapshotJson(rest);
-            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
-            return errorResponse(std::get<Error>(result));
+            return answerLater(200, [&](server::Hub::ArgsDone done) { hub_.sessionSnapshotThen(rest, now, out, std::move(done)); });
         }
         std::string sessionId = rest.substr(0, slash), tail = rest.substr(slash);
         if (tail == "/tasks") {
             if (!post) return wrongMethod("POST");
-            auto result = hub_.startTask(sessionId, request.body, now, out);
-            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body), 202);
-            return errorResponse(std::get<Error>(result));
+            return answerLater(202, [&](server::Hub::ArgsDone done) {
+                hub_.startTaskThen(sessionId, request.body, now, out, std::move(done));
+            });
         }
         if (tail == "/dead-letters") {
             if (!get) return wrongMethod("GET");
@@ -173,9 +171,10 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
         }
         if (tail.rfind("/tasks/", 0) == 0) {
             if (request.method != "DELETE") return wrongMethod("DELETE");
-            auto result = hub_.cancelTask(sessionId, tail.substr(std::string_view("/tasks/").size()), now, out);
-            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
-            return errorResponse(std::get<Error>(result));
+            std::string taskId = tail.substr(std::string_view("/tasks/").size());
+            return answerLater(200, [&](server::Hub::ArgsDone done) {
+                hub_.cancelTaskThen(sessionId, taskId, now, out, std::move(done));
+            });
         }
     }
     if (path.rfind(kRoomsPrefix, 0) == 0) {
@@ -200,6 +199,16 @@ HttpResponse methodNotAllowed(const std::string& allowed) {
     r.status = 405;
     r.headers.emplace_back("Allow", allowed);
     return r;
+}
+
+HttpResponse HttpApi::answerLater(int okStatus, const std::function<void(server::Hub::ArgsDone)>& start) {
+    // In cluster mode the session may be coordinated by another node, which answers later.
+    auto later = std::make_shared<LaterAnswer>();
+    start([later, okStatus](const std::variant<std::string, Error>& result) {
+        if (auto* e = std::get_if<Error>(&result)) later->settle(errorResponse(*e));
+        else later->settle(ok(std::get<std::string>(result), okStatus));
+    });
+    return LaterAnswer::now(later);
 }
 
 HttpResponse HttpApi::publish(const std::string& body, std::int64_t now, server::Outbox& out) {

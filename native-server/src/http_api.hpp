@@ -69,6 +69,8 @@ private:
     HttpResponse route(const HttpRequest& request, const std::string& path,
                        const std::map<std::string, std::string>& query, std::int64_t now, server::Outbox& out);
     HttpResponse publish(const std::string& body, std::int64_t now, server::Outbox& out);
+    /// The answer `start` gives its callback: now, or later from another node.
+    HttpResponse answerLater(int okStatus, const std::function<void(server::Hub::ArgsDone)>& start);
     HttpResponse broadcast(const std::string& body, std::int64_t now, server::Outbox& out);
     HttpResponse disconnect(const std::string& body, server::Outbox& out);
     HttpResponse history(const std::string& room, const std::map<std::string, std::string>& query);

@@ -54,6 +54,7 @@ struct WSMultiagent::Impl {
     std::shared_ptr<spdlog::logger> log;
     std::unique_ptr<native::ServerMetrics> metrics;
     std::unique_ptr<store::Store> store;  // outlives the hub and the server that use it
+    native::redis::RedisSessionStore* sessionStore = nullptr;  // the store, in cluster mode
     std::unique_ptr<server::Hub> hub;
     std::unique_ptr<native::HttpApi> api;
     std::unique_ptr<native::StaticFiles> files;
@@ -275,6 +276,13 @@ std::optional<std::string> WSMultiagent::Impl::openBroker() {
                               {{"broker", settings.broker}, {"error", broker->lastError()}});
     });
     ws->setBroker([this](const server::BrokerRequest& request) { broker->perform(request); });
+    broker->keepSessionRecords(*sessionStore, [this] {
+        ws->releaseDurable();
+        if (auto failure = sessionStore->failure()) {
+            native::logEvent(*log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
+            ws->shutdown();
+        }
+    });
     return std::nullopt;
 }
 
@@ -285,7 +293,12 @@ std::optional<std::string> WSMultiagent::initialize() {
     auto jwt = native::makeJwtSetup(m.settings);
     if (auto* error = std::get_if<std::string>(&jwt)) return *error;
     native::SqliteStore* sqlite = nullptr;
-    if (m.settings.store == "sqlite") {
+    if (m.settings.broker != "local") {
+        // Cluster mode: what must survive lives in Redis, where any node can read it.
+        auto sessions = std::make_unique<native::redis::RedisSessionStore>();
+        m.sessionStore = sessions.get();
+        m.store = std::move(sessions);
+    } else if (m.settings.store == "sqlite") {
         auto opened = native::SqliteStore::open(m.settings.dataDir, m.settings.maxRememberedMids);
         if (auto* error = std::get_if<std::string>(&opened)) return *error;
         sqlite = std::get<std::unique_ptr<native::SqliteStore>>(opened).get();

@@ -5,9 +5,10 @@
 // and nothing acknowledged lost when Redis restarts.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopServer, stopAllServers } from './support/server.mjs';
+import { stopServer, stopAllServers } from './support/server.mjs';
 import { connect, closeAllClients, http, sleep } from './support/client.mjs';
 import { startRedis, stopAllRedis } from './support/redis.mjs';
+import { startNodes as startClusterNodes } from './support/cluster.mjs';
 
 let redis;
 
@@ -18,9 +19,7 @@ afterEach(async () => {
   await stopAllServers();
 });
 
-function startNodes(n, env = {}) {
-  return Promise.all(Array.from({ length: n }, () => startServer({ BROKER: redis.url, STORE: 'memory', ...env })));
-}
+const startNodes = (n, env) => startClusterNodes(redis, n, env);
 
 const isMessage = (room) => (f) => f.op === 'message' && f.room === room;
 

@@ -2,213 +2,10 @@
 // one. The broker here is the contract the Redis broker implements, kept in
 // memory, with its answers handed over when a test says so, so each order
 // in which a real broker's replies and fan-out can arrive is played out.
-#include "hub_test_support.hpp"
-
-#include "brolostack/protocol/codec.hpp"
-
-#include <gtest/gtest.h>
-
-#include <deque>
-#include <functional>
-#include <set>
+#include "cluster_test_support.hpp"
 
 namespace hubtest {
 namespace {
-
-using brolostack::server::BrokerOrigin;
-using brolostack::server::BrokerPublishResult;
-using brolostack::server::BrokerRequest;
-using brolostack::server::PlacedMessage;
-using brolostack::server::RoomSync;
-
-/// One room as a broker keeps it.
-struct BrokerRoom {
-    std::string epoch;
-    std::vector<PlacedMessage> messages;  // offsets 1..n
-    std::map<std::string, std::string> members;  // key -> member JSON
-};
-
-/// A node: a hub, its ids, and what it sent to its connections.
-struct Node {
-    std::unique_ptr<Hub> hub;
-    Outbox log;
-    std::uint64_t ids = 0;
-    std::set<std::string> watched;
-};
-
-class ClusterTest : public ::testing::Test {
-protected:
-    std::int64_t now = 1'700'000'000'000;
-    std::vector<Node> nodes{2};
-    std::map<std::string, BrokerRoom> rooms;
-    std::map<std::string, std::pair<std::string, std::uint64_t>> mids;  // dedupe key + mid -> (epoch, offset)
-    /// Answers and fan-out not handed over yet, in the order the broker made them.
-    std::deque<std::function<void()>> pending;
-    bool brokerDown = false;
-    /// Nodes taken for dead that renewed their liveness before their members were dropped.
-    std::set<std::string> aliveAgain;
-    std::uint64_t ref = 0;
-    int epochs = 0;
-
-    void SetUp() override {
-        brolostack::config::Settings settings;
-        settings.broker = "redis://127.0.0.1:6379";
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
-            Node& node = nodes[i];
-            node.hub = std::make_unique<Hub>(
-                settings,
-                [&node, i] {
-                    char buf[24];
-                    std::snprintf(buf, sizeof buf, "n%zu%014llx", i, static_cast<unsigned long long>(++node.ids));
-                    return std::string(buf);
-                },
-                now);
-        }
-    }
-
-    /// Keeps what the hub sent and queues what it asked of the broker.
-    void take(std::size_t n, Outbox& out) {
-        for (auto& a : out) {
-            if (a.kind == Action::Kind::Broker) brokerDo(n, *a.broker);
-            else nodes[n].log.push_back(a);
-        }
-    }
-
-    void brokerDo(std::size_t n, const BrokerRequest& r) {
-        switch (r.kind) {
-        case BrokerRequest::Kind::Watch:
-        case BrokerRequest::Kind::CatchUp: {
-            if (r.kind == BrokerRequest::Kind::Watch) nodes[n].watched.insert(r.room);
-            if (brokerDown) {
-                pending.push_back([this, n, room = r.room] { run(n, [&](Outbox& o) { nodes[n].hub->brokerSyncFailed(room, now, o); }); });
-                return;
-            }
-            BrokerRoom& room = obtain(r.room);
-            RoomSync sync{room.epoch, room.messages.size(), {}, {}};
-            for (const auto& m : room.messages)
-                if (m.offset > r.after) sync.messages.push_back(m);
-            if (r.kind == BrokerRequest::Kind::Watch)
-                for (const auto& [key, member] : room.members) sync.members.push_back({key, member});
-            pending.push_back([this, n, room = r.room, sync] { run(n, [&](Outbox& o) { nodes[n].hub->brokerSynced(room, sync, now, o); }); });
-            return;
-        }
-        case BrokerRequest::Kind::Unwatch:
-            nodes[n].watched.erase(r.room);
-            return;
-        case BrokerRequest::Kind::MembersReset: {
-            BrokerRoom& room = obtain(r.room);
-            std::string prefix = nodes[n].hub->nodeId() + ":";
-            for (auto it = room.members.begin(); it != room.members.end();)
-                it = it->first.rfind(prefix, 0) == 0 ? room.members.erase(it) : std::next(it);
-            for (const auto& m : r.members) room.members[m.key] = m.json;
-            return;
-        }
-        case BrokerRequest::Kind::MemberJoined:
-        case BrokerRequest::Kind::MemberLeft: {
-            bool joined = r.kind == BrokerRequest::Kind::MemberJoined;
-            BrokerRoom& room = obtain(r.room);
-            if (joined) room.members[r.memberKey] = r.memberJson;
-            else if (r.onlyIfNodeDead && aliveAgain.count(std::string(brolostack::server::nodeOfMemberKey(r.memberKey))))
-                return;  // the node came back: nothing changes, nothing is told
-            else if (room.members.erase(r.memberKey) == 0) return;
-            for (std::size_t k = 0; k < nodes.size(); ++k)
-                if (nodes[k].watched.count(r.room))
-                    pending.push_back([this, k, room = r.room, key = r.memberKey, joined, member = r.memberJson] {
-                        run(k, [&](Outbox& o) { nodes[k].hub->brokerPresence(room, key, joined, member, o); });
-                    });
-            return;
-        }
-        case BrokerRequest::Kind::Publish: {
-            if (brokerDown) {
-                auto error = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");
-                pending.push_back([this, n, token = r.token, error] { run(n, [&](Outbox& o) { nodes[n].hub->brokerPublished(token, error, now, o); }); });
-                return;
-            }
-            BrokerRoom& room = obtain(r.room);
-            std::string midKey = r.mid ? r.room + "|" + r.dedupeKey + "|" + *r.mid : "";
-            if (!midKey.empty() && mids.count(midKey)) {
-                auto [epoch, offset] = mids[midKey];
-                BrokerPublishResult dup{{epoch, offset}, true};
-                pending.push_back([this, n, token = r.token, dup] { run(n, [&](Outbox& o) { nodes[n].hub->brokerPublished(token, dup, now, o); }); });
-                return;
-            }
-            PlacedMessage m{room.messages.size() + 1, r.unplaced, r.origin};
-            room.messages.push_back(m);
-            if (!midKey.empty()) mids[midKey] = {room.epoch, m.offset};
-            BrokerPublishResult placed{{room.epoch, m.offset}, false};
-            pending.push_back([this, n, token = r.token, placed] { run(n, [&](Outbox& o) { nodes[n].hub->brokerPublished(token, placed, now, o); }); });
-            for (std::size_t k = 0; k < nodes.size(); ++k)
-                if (nodes[k].watched.count(r.room))
-                    pending.push_back([this, k, room = r.room, epoch = room.epoch, m] { run(k, [&](Outbox& o) { nodes[k].hub->brokerPlaced(room, epoch, m, now, o); }); });
-            return;
-        }
-        }
-    }
-
-    BrokerRoom& obtain(const std::string& id) {
-        BrokerRoom& room = rooms[id];
-        if (room.epoch.empty()) room.epoch = "E" + std::to_string(++epochs);
-        return room;
-    }
-
-    void run(std::size_t n, const std::function<void(Outbox&)>& step) {
-        Outbox out;
-        step(out);
-        take(n, out);
-    }
-    /// Hands over everything the broker has made so far (and what that causes).
-    void settle() {
-        while (!pending.empty()) {
-            auto next = std::move(pending.front());
-            pending.pop_front();
-            next();
-        }
-    }
-
-    ConnId connect(std::size_t n, const std::string& helloFields = "") {
-        static ConnId nextConn = 100;
-        ConnId conn = ++nextConn;
-        Hub& hub = *nodes[n].hub;
-        EXPECT_TRUE(hub.admit({}, now).admitted());
-        hub.open(conn, {}, now);
-        sendText(n, conn, R"({"op":"hello","ref":)" + std::to_string(++ref) + R"(,"v":1)" + helloFields + "}");
-        settle();
-        return conn;
-    }
-    std::uint64_t sendText(std::size_t n, ConnId conn, const std::string& text) {
-        run(n, [&](Outbox& o) { nodes[n].hub->receiveText(conn, text, now, o); });
-        return ref;
-    }
-    std::uint64_t join(std::size_t n, ConnId conn, const std::string& room, const std::string& extra = "") {
-        return sendText(n, conn, R"({"op":"join","ref":)" + std::to_string(++ref) + R"(,"room":")" + room + "\"" + extra + "}");
-    }
-    std::uint64_t leave(std::size_t n, ConnId conn, const std::string& room) {
-        return sendText(n, conn, R"({"op":"leave","ref":)" + std::to_string(++ref) + R"(,"room":")" + room + "\"}");
-    }
-    std::uint64_t publish(std::size_t n, ConnId conn, const std::string& room, int value, const std::string& extra = "") {
-        return sendText(n, conn, R"({"op":"publish","ref":)" + std::to_string(++ref) + R"(,"room":")" + room +
-                                     R"(","event":"chat","data":{"n":)" + std::to_string(value) + "}" + extra + "}");
-    }
-
-    std::vector<Document> frames(std::size_t n, ConnId conn, std::string_view op) { return framesTo(nodes[n].log, conn, op); }
-    /// The reply (or error) frame answering `r` on node `n`, if there is one.
-    std::optional<Document> answer(std::size_t n, ConnId conn, std::uint64_t r) {
-        for (auto& f : framesTo(nodes[n].log, conn))
-            if (f.HasMember("ref") && f["ref"].IsUint64() && f["ref"].GetUint64() == r) return std::move(f);
-        return std::nullopt;
-    }
-    std::vector<std::uint64_t> messageOffsets(std::size_t n, ConnId conn) {
-        std::vector<std::uint64_t> offsets;
-        for (const auto& f : frames(n, conn, "message")) offsets.push_back(f["offset"].GetUint64());
-        return offsets;
-    }
-    /// The ops sent to `conn`, in order.
-    std::vector<std::string> ops(std::size_t n, ConnId conn) {
-        std::vector<std::string> result;
-        for (const auto& f : framesTo(nodes[n].log, conn)) result.push_back(f["op"].GetString());
-        return result;
-    }
-};
 
 using Offsets = std::vector<std::uint64_t>;
 
@@ -486,7 +283,7 @@ TEST_F(ClusterTest, TheMembersOfADeadNodeLeaveEveryRoom) {
     settle();
     EXPECT_EQ(nodes[1].hub->remoteNodes(), std::set<std::string>{nodes[0].hub->nodeId()});
     nodes[0].watched.clear();  // it is dead: it hears nothing any more
-    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), o); });
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), 0, o); });
     settle();
     auto left = frames(1, bob, "presence");
     ASSERT_EQ(left.size(), 4u);  // Alice's two joins and two leaves
@@ -521,7 +318,7 @@ TEST_F(ClusterTest, ANodeTakenForDeadThatCameBackKeepsItsMembers) {
     settle();
     // Node 1 found node 0's liveness lapsed, but node 0 renewed it before the drop ran.
     aliveAgain.insert(nodes[0].hub->nodeId());
-    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), o); });
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), 0, o); });
     settle();
     for (const auto& p : frames(1, bob, "presence")) EXPECT_EQ(std::string(p["action"].GetString()), "join");
     EXPECT_EQ(rooms["general"].members.size(), 2u);
@@ -534,7 +331,7 @@ TEST_F(ClusterTest, AMemberDroppedByANodeThatTookOursForDeadIsListedAgain) {
     join(1, bob, "general");
     settle();
     // Node 1 took node 0 for dead (say Redis stalled) and the drop went through.
-    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), o); });
+    run(1, [&](Outbox& o) { nodes[1].hub->brokerNodeGone(nodes[0].hub->nodeId(), 0, o); });
     settle();
     auto seen = frames(1, bob, "presence");
     ASSERT_EQ(seen.size(), 3u);  // alice joined, was dropped, and is back

@@ -85,6 +85,11 @@ std::size_t Coordinator::restore(const store::Snapshot& kept, std::int64_t now) 
     return unreadable;
 }
 
+void Coordinator::release(const std::string& sessionId) {
+    sessions_.erase(sessionId);
+    changes_.forget(sessionId);
+}
+
 void Coordinator::persist() {
     if (!store_) {
         changes_ = Changes{};

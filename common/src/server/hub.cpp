@@ -395,6 +395,7 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     args::Outputs outputs;
     coordinator_.ownerGone(conn, now, outputs);
     route(outputs, now, out);
+    if (clustered_) sessionsOfClosed(conn, out);
 }
 
 void Hub::tick(std::int64_t now, Outbox& out) {
@@ -431,7 +432,10 @@ void Hub::tick(std::int64_t now, Outbox& out) {
         announce(sessionId, args::encodeMessage(m), now, out);
     }
     rooms_.expire(now);
-    if (clustered_) retryCatchUps(out);
+    if (clustered_) {
+        retryCatchUps(out);
+        tickSessions(now, out);
+    }
     resumeGrants_.expire(now);
     store_->expire(now);
     for (auto it = recentUpgrades_.begin(); it != recentUpgrades_.end();) {

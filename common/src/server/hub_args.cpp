@@ -17,10 +17,6 @@ namespace {
 
 constexpr std::size_t kMaxChunkHeaderBytes = 4096;
 
-std::string sessionRoom(std::string_view sessionId) {
-    return std::string(protocol::kSessionRoomPrefix) + std::string(sessionId);
-}
-
 constexpr std::array<std::pair<std::string_view, args::MessageType>, 15> kShortcuts{{
     {"register-agent", args::MessageType::AgentRegister},
     {"unregister-agent", args::MessageType::AgentUnregister},
@@ -88,7 +84,7 @@ void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Ou
         }
         protocol::JoinFrame join;
         join.ref = f.ref;
-        join.room = sessionRoom(*sessionId);
+        join.room = sessionRoomOf(*sessionId);
         if (f.event == "leave-session") {
             handleLeave(c, protocol::LeaveFrame{f.ref, join.room}, now, out);
             return;
@@ -99,7 +95,8 @@ void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Ou
             return;
         }
         c.currentSession = *sessionId;
-        coordinator_.obtainSession(*sessionId, now);
+        // In cluster mode the session starts at its leader, with its first message.
+        if (!clustered_) coordinator_.obtainSession(*sessionId, now);
         reply(c, f.ref, std::get<std::string>(std::move(joined)), out);
         return;
     }
@@ -129,50 +126,51 @@ void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Ou
 
 void Hub::dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, const args::Message& msg,
                        std::int64_t now, Outbox& out) {
-    bool ackInstead = ref == 0 && msg.metadata.requiresAck;
-    auto answerError = [&](Error e) {
-        if (!ackInstead) {
-            fail(c, ref, op, std::move(e), now, out);
-            return;
-        }
-        protocol::AckFrame ack{msg.id, false, redact(std::move(e))};
-        send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(ack)), out);
-    };
-    if (!claimsAllow(c, sessionRoom(msg.sessionId))) {
-        answerError(makeError(ErrorCode::Forbidden, "your token does not allow this session"));
+    SessionLeads::Ask ask{c.id, ref, std::string(op), msg, ref == 0 && msg.metadata.requiresAck, false, now};
+    if (!claimsAllow(c, sessionRoomOf(msg.sessionId))) {
+        answerArgs(c, ask, makeError(ErrorCode::Forbidden, "your token does not allow this session"), now, out);
         return;
     }
     // A registering agent's connection joins the session, so it hears the
     // session's events and the assignments announced there. Whether it can
     // join is checked first; it joins only once the registration succeeded.
-    const std::string room = sessionRoom(msg.sessionId);
-    bool mustJoin = msg.type == args::MessageType::AgentRegister && !rooms_.isMember(room, c.id);
-    if (mustJoin && rooms_.roomsOf(c.id).size() >= settings_.maxRoomsPerConnection) {
-        answerError(makeError(ErrorCode::LimitExceeded, "a connection may join at most " +
-                                                             std::to_string(settings_.maxRoomsPerConnection) + " rooms"));
+    const std::string room = sessionRoomOf(msg.sessionId);
+    ask.mustJoin = msg.type == args::MessageType::AgentRegister && !rooms_.isMember(room, c.id);
+    if (ask.mustJoin && rooms_.roomsOf(c.id).size() >= settings_.maxRoomsPerConnection) {
+        answerArgs(c, ask,
+                   makeError(ErrorCode::LimitExceeded, "a connection may join at most " +
+                                                           std::to_string(settings_.maxRoomsPerConnection) + " rooms"),
+                   now, out);
         return;
     }
+    proceed(std::move(ask), now, out);
+}
 
-    args::Outputs outputs;
-    args::Result result = coordinator_.handle(c.id, msg, now, outputs);
+void Hub::answerArgs(Connection& c, const SessionLeads::Ask& ask, args::Result result, std::int64_t now, Outbox& out) {
+    const args::Message& msg = ask.msg;
     if (auto* e = std::get_if<Error>(&result)) {
-        answerError(*e);
-        route(outputs, now, out);
+        if (!ask.ackInstead) {
+            fail(c, ask.ref, ask.op, std::move(*e), now, out);
+            return;
+        }
+        protocol::AckFrame ack{msg.id, false, redact(std::move(*e))};
+        send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(ack)), out);
         return;
     }
     c.currentSession = msg.sessionId;
-    if (mustJoin) {
+    if (ask.mustJoin) {
         protocol::JoinFrame join;
-        join.room = room;
+        join.room = sessionRoomOf(msg.sessionId);
         joinRoom(c, join, now, out);
     }
+    if (clustered_) noteRegistration(c.id, msg);
     std::string data = std::get<std::string>(std::move(result));
     if (msg.type == args::MessageType::SyncRequest) {
         // The snapshot with the session room's position, so a client can
         // replay what happened after it.
         data.pop_back();
         data += "," + sessionPositionJson(msg.sessionId) + "}";
-        if (ref == 0) {
+        if (ask.ref == 0) {
             args::Message response;
             response.id = "args_" + newId_();
             response.type = args::MessageType::SyncResponse;
@@ -183,17 +181,16 @@ void Hub::dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, co
             sendArgs(c, args::encodeMessage(response), out);
         }
     }
-    if (ackInstead) {
+    if (ask.ackInstead) {
         protocol::AckFrame ack{msg.id, true, std::nullopt};
         send(c, std::make_shared<const std::string>(protocol::encodeServerFrame(ack)), out);
     } else {
-        reply(c, ref, std::move(data), out);
+        reply(c, ask.ref, std::move(data), out);
     }
-    route(outputs, now, out);
 }
 
 std::string Hub::sessionPositionJson(const std::string& sessionId) const {
-    const rooms::Room* room = rooms_.find(sessionRoom(sessionId));
+    const rooms::Room* room = rooms_.find(sessionRoomOf(sessionId));
     std::string epoch = room ? room->epoch : "";
     std::uint64_t offset = room ? room->lastOffset : 0;
     return "\"epoch\":\"" + epoch + "\",\"offset\":" + std::to_string(offset);
@@ -202,17 +199,21 @@ std::string Hub::sessionPositionJson(const std::string& sessionId) const {
 void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
     for (auto& routed : outputs) {
         std::string msgJson = args::encodeMessage(routed.msg);
-        const std::string room = sessionRoom(routed.msg.sessionId);
+        const std::string room = sessionRoomOf(routed.msg.sessionId);
+        std::optional<std::pair<std::string, ConnId>> remote;
+        if (SessionLeads::isProxy(routed.owner)) remote = leads_.remoteOf(routed.owner);
         switch (routed.route) {
             case args::Routed::Route::Announce:
                 announce(routed.msg.sessionId, msgJson, now, out);
                 break;
             case args::Routed::Route::ToAgent:
                 // Through the session when the agent's connection is in it,
-                // so it gets the message once, in order with the rest.
+                // so it gets the message once, in order with the rest. An
+                // agent of another node joined the session's room there
+                // when it registered.
                 if (routed.owner >= kFirstLocalOwner) {
                     if (localHooks_.deliver) localHooks_.deliver(routed.owner, routed.msg);
-                } else if (rooms_.isMember(room, routed.owner)) {
+                } else if (remote || rooms_.isMember(room, routed.owner)) {
                     announce(routed.msg.sessionId, msgJson, now, out);
                 } else if (Connection* c = find(routed.owner)) {
                     sendArgs(*c, msgJson, out);
@@ -221,18 +222,26 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
             case args::Routed::Route::Direct:
                 if (routed.owner >= kFirstLocalOwner) {
                     if (localHooks_.deliver) localHooks_.deliver(routed.owner, routed.msg);
+                } else if (remote) {
+                    NodeMessage push;
+                    push.kind = NodeMessage::Kind::Push;
+                    push.conn = remote->second;
+                    push.msgJson = std::move(msgJson);
+                    tellNode(remote->first, std::move(push), 0, out);
                 } else if (Connection* c = find(routed.owner)) {
                     sendArgs(*c, msgJson, out);
                 }
                 break;
             case args::Routed::Route::Broadcast: {
-                const rooms::Room* r = rooms_.find(room);
-                if (!r) break;
-                auto frame = std::make_shared<const std::string>(
-                    protocol::encodeServerFrame(protocol::ArgsPushFrame{msgJson, std::nullopt, 0, {}}));
-                for (const auto& [memberId, member] : r->members) {
-                    if (memberId == routed.owner) continue;
-                    if (Connection* c = find(memberId)) send(*c, frame, out, false, routed.droppable);
+                std::optional<ConnId> skipHere;
+                if (!remote) skipHere = routed.owner;
+                broadcastHere(room, msgJson, skipHere, routed.droppable, out);
+                if (clustered_) {
+                    std::string skip =
+                        remote ? remote->first + ":" + std::to_string(remote->second) : memberKey(routed.owner);
+                    tellEveryNode(SessionEvent{nodeId_, routed.msg.sessionId, std::move(msgJson), false, std::move(skip),
+                                               routed.droppable},
+                                  out);
                 }
                 break;
             }
@@ -240,9 +249,26 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
     }
 }
 
+void Hub::broadcastHere(const std::string& room, const std::string& msgJson, std::optional<ConnId> skip,
+                        bool droppable, Outbox& out) {
+    const rooms::Room* r = rooms_.find(room);
+    if (!r) return;
+    auto frame = std::make_shared<const std::string>(
+        protocol::encodeServerFrame(protocol::ArgsPushFrame{msgJson, std::nullopt, 0, {}}));
+    for (const auto& [memberId, member] : r->members) {
+        if (memberId == skip) continue;
+        if (Connection* c = find(memberId)) send(*c, frame, out, false, droppable);
+    }
+}
+
 void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {
+    announceHere(sessionId, msgJson, now, out);
+    if (clustered_) tellEveryNode(SessionEvent{nodeId_, sessionId, msgJson, true, {}, false}, out);
+}
+
+void Hub::announceHere(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {
     rooms_.announce(
-        sessionRoom(sessionId), now,
+        sessionRoomOf(sessionId), now,
         [&](const rooms::Room& room, std::uint64_t offset) {
             protocol::ArgsPushFrame push{msgJson, room.id, offset, room.epoch};
             return std::make_shared<const std::string>(protocol::encodeServerFrame(push));
@@ -280,8 +306,15 @@ void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t 
         return bad("the binary chunk header needs sessionId, streamId and seq");
     bool last = isLast != header.MemberEnd() && isLast->value.IsBool() && isLast->value.GetBool();
     std::string session(sessionId->value.GetString(), sessionId->value.GetStringLength());
-    if (!claimsAllow(c, sessionRoom(session))) {
+    if (!claimsAllow(c, sessionRoomOf(session))) {
         fail(c, 0, "stream-chunk", makeError(ErrorCode::Forbidden, "your token does not allow this session"), now, out);
+        return;
+    }
+    if (auto elsewhere = ledElsewhere(session)) {
+        fail(c, 0, "stream-chunk",
+             makeError(ErrorCode::BadRequest, "binary chunks reach only the node coordinating the session; send "
+                                              "stream-chunk events instead"),
+             now, out);
         return;
     }
     args::Outputs outputs;
@@ -293,7 +326,7 @@ void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t 
         return;
     }
     // Receivers get the very bytes the sender sent: same header, same data.
-    if (const rooms::Room* room = rooms_.find(sessionRoom(session))) {
+    if (const rooms::Room* room = rooms_.find(sessionRoomOf(session))) {
         auto frame = std::make_shared<const std::string>(bytes);
         for (const auto& [memberId, member] : room->members) {
             if (memberId == c.id) continue;
@@ -303,8 +336,16 @@ void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t 
     route(outputs, now, out);
 }
 
+std::optional<Error> Hub::ledElsewhere(const std::string& sessionId) const {
+    if (!clustered_ || leads_.leads(sessionId)) return std::nullopt;
+    return makeError(ErrorCode::Unavailable, "session '" + sessionId +
+                                                 "' is not coordinated by this node; in cluster mode this reaches only "
+                                                 "the sessions a node coordinates");
+}
+
 std::variant<std::string, Error> Hub::handleLocal(args::Owner owner, const args::Message& msg, std::int64_t now,
                                                   Outbox& out) {
+    if (auto elsewhere = ledElsewhere(msg.sessionId)) return *elsewhere;
     args::Outputs outputs;
     args::Result result = coordinator_.handle(owner, msg, now, outputs);
     route(outputs, now, out);
@@ -314,6 +355,7 @@ std::variant<std::string, Error> Hub::handleLocal(args::Owner owner, const args:
 std::variant<std::string, Error> Hub::sendToAgent(const std::string& sessionId, const std::string& agentId,
                                                   args::MessageType type, const std::string& payloadJson,
                                                   std::int64_t now, Outbox& out) {
+    if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     auto owner = coordinator_.ownerOf(sessionId, agentId);
     if (!owner) return makeError(ErrorCode::NotFound, "no agent '" + agentId + "' online in session '" + sessionId + "'");
     args::Outputs outputs;
@@ -345,20 +387,27 @@ std::string Hub::sessionsJson() const {
 }
 
 std::variant<std::string, Error> Hub::sessionSnapshotJson(const std::string& sessionId) const {
+    if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     auto snapshot = coordinator_.snapshotJson(sessionId);
     if (!snapshot) return makeError(ErrorCode::NotFound, "no such session");
     snapshot->pop_back();
     return *snapshot + "," + sessionPositionJson(sessionId) + "}";
 }
 
-std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, const std::string& definitionJson,
-                                                std::int64_t now, Outbox& out) {
+std::variant<args::TaskDefinition, Error> Hub::readTaskDefinition(const std::string& sessionId,
+                                                                  const std::string& definitionJson) const {
     if (!protocol::isValidSessionId(sessionId)) return makeError(ErrorCode::BadRequest, "invalid session id");
     json::Document doc;
     if (!json::parseStrict(definitionJson, doc, settings_.maxMessageBytes, settings_.maxJsonDepth, true).ok())
         return makeError(ErrorCode::BadRequest, "the body must be a task definition object");
-    auto def = args::decodeTaskDefinition(doc);
+    return args::decodeTaskDefinition(doc);
+}
+
+std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, const std::string& definitionJson,
+                                                std::int64_t now, Outbox& out) {
+    auto def = readTaskDefinition(sessionId, definitionJson);
     if (auto* e = std::get_if<Error>(&def)) return *e;
+    if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     args::Outputs outputs;
     // Owner 0: the server itself; no connection can cancel such a task,
     // only cancelTask.
@@ -369,13 +418,61 @@ std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, co
     return std::get<std::string>(std::move(result));
 }
 
+namespace {
+
+args::Message ownMessage(std::string id, args::MessageType type, const std::string& sessionId, std::string payloadJson,
+                            std::int64_t now) {
+    args::Message m;
+    m.id = std::move(id);
+    m.type = type;
+    m.timestamp = now;
+    m.sessionId = sessionId;
+    m.payloadJson = std::move(payloadJson);
+    return m;
+}
+
+std::string taskIdPayload(const std::string& taskId) {
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "taskId");
+        json::writeString(w, taskId);
+    });
+}
+
+}  // namespace
+
+void Hub::sessionSnapshotThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done) {
+    if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
+        return done(sessionSnapshotJson(sessionId));
+    serverArgsThen(ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, "{}", now), now, out,
+                   std::move(done));
+}
+
+void Hub::startTaskThen(const std::string& sessionId, const std::string& definitionJson, std::int64_t now, Outbox& out,
+                        ArgsDone done) {
+    auto def = readTaskDefinition(sessionId, definitionJson);
+    if (auto* e = std::get_if<Error>(&def)) return done(*e);
+    if (!clustered_ || leads_.leads(sessionId)) return done(startTask(sessionId, definitionJson, now, out));
+    serverArgsThen(ownMessage("args_" + newId_(), args::MessageType::TaskStart, sessionId, definitionJson, now), now,
+                   out, std::move(done));
+}
+
+void Hub::cancelTaskThen(const std::string& sessionId, const std::string& taskId, std::int64_t now, Outbox& out,
+                         ArgsDone done) {
+    if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
+        return done(cancelTask(sessionId, taskId, now, out));
+    serverArgsThen(ownMessage("args_" + newId_(), args::MessageType::TaskCancel, sessionId, taskIdPayload(taskId), now),
+                   now, out, std::move(done));
+}
+
 std::variant<std::string, Error> Hub::deadLettersJson(const std::string& sessionId) const {
+    if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     if (auto json = coordinator_.deadLettersJson(sessionId)) return *json;
     return makeError(ErrorCode::NotFound, "no such session");
 }
 
 std::variant<std::string, Error> Hub::requeueDeadLetter(const std::string& sessionId, const std::string& taskId,
                                                         std::int64_t now, Outbox& out) {
+    if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     args::Outputs outputs;
     auto result = coordinator_.requeueDeadLetter(sessionId, taskId, now, outputs);
     route(outputs, now, out);
@@ -386,17 +483,11 @@ std::variant<std::string, Error> Hub::requeueDeadLetter(const std::string& sessi
 std::variant<std::string, Error> Hub::cancelTask(const std::string& sessionId, const std::string& taskId,
                                                  std::int64_t now, Outbox& out) {
     if (!protocol::isValidSessionId(sessionId)) return makeError(ErrorCode::BadRequest, "invalid session id");
+    if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     if (!coordinator_.findSession(sessionId)) return makeError(ErrorCode::NotFound, "no such session");
-    args::Message m;
-    m.id = "args_" + newId_();
-    m.type = args::MessageType::TaskCancel;
-    m.timestamp = now;
-    m.sessionId = sessionId;
-    m.payloadJson = json::object([&](json::Writer& w) {
-        json::writeKey(w, "taskId");
-        json::writeString(w, taskId);
-    });
-    return handleLocal(kServerOwner, m, now, out);
+    return handleLocal(kServerOwner,
+                       ownMessage("args_" + newId_(), args::MessageType::TaskCancel, sessionId, taskIdPayload(taskId), now),
+                       now, out);
 }
 
 }  // namespace brolostack::server

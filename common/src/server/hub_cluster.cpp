@@ -233,7 +233,8 @@ void Hub::brokerPresence(const std::string& room, const std::string& memberKey, 
     if (auto entry = parseMember(memberJson)) rooms_.remoteJoined(room, memberKey, std::move(*entry), deliverTo(out));
 }
 
-void Hub::brokerNodeGone(const std::string& node, Outbox& out) {
+void Hub::brokerNodeGone(const std::string& node, std::int64_t now, Outbox& out) {
+    sessionsAfterNodeGone(node, now, out);
     // The members leave here when the broker tells every node they left:
     // the broker drops them only if the node is still dead as it does so,
     // so a node that came back (and listed its members again) keeps them.
@@ -257,6 +258,7 @@ std::set<std::string> Hub::remoteNodes() const {
     for (const auto& [room, watch] : watches_)
         if (const rooms::Room* r = rooms_.find(room))
             for (const auto& [key, member] : r->remoteMembers) nodes.emplace(nodeOfMemberKey(key));
+    nodes.merge(leads_.nodes());
     return nodes;
 }
 

@@ -40,7 +40,7 @@ void Hub::handleJoin(Connection& c, const protocol::JoinFrame& f, std::int64_t n
         std::string_view session = protocol::sessionIdOfRoom(f.room);
         if (!session.empty()) {
             c.currentSession = std::string(session);
-            coordinator_.obtainSession(c.currentSession, now);
+            if (!clustered_) coordinator_.obtainSession(c.currentSession, now);
         }
         reply(c, f.ref, std::move(*data), out);
     } else {

@@ -28,12 +28,17 @@ std::variant<std::unique_ptr<RedisBroker>, std::string> RedisBroker::open(asio::
     broker->scripts_ = std::make_unique<RedisScripts>(*broker->commands_);
     broker->rooms_ = std::make_unique<RoomStreams>(*broker->scripts_, std::move(newEpoch));
     broker->presence_ = std::make_unique<RoomPresence>(*broker->commands_, *broker->scripts_);
+    broker->sessions_ = std::make_unique<SessionLeases>(*broker->commands_, *broker->scripts_);
 
     RedisBroker* self = broker.get();
     self->fanOut_->onMessage([self](const RedisSubscriber::Message& m) { self->fannedOut(m); });
     self->fanOut_->onResubscribed([self] {
         self->step_([self](server::Outbox& out, std::int64_t) { self->hub_.brokerResumed(out); });
     });
+    self->inbox_ = self->sessions_->inbox(hub.nodeId());
+    self->sessionEvents_ = self->sessions_->eventsChannel();
+    self->fanOut_->subscribe(self->inbox_);
+    self->fanOut_->subscribe(self->sessionEvents_);
     self->commands_->onStateChange([self](bool) { self->stateChanged(); });
     self->fanOut_->onStateChange([self](bool) { self->stateChanged(); });
     self->beat();
@@ -70,7 +75,7 @@ void RedisBroker::beat() {
         for (const auto& node : hub_.remoteNodes()) {
             presence_->isAlive(node, [weak = std::weak_ptr<char>(alive_), this, node](RedisResult<bool> alive) {
                 if (!weak.lock() || !alive.ok() || alive.value()) return;
-                step_([&](server::Outbox& out, std::int64_t) { hub_.brokerNodeGone(node, out); });
+                step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerNodeGone(node, now, out); });
             });
         }
     }
@@ -125,7 +130,61 @@ void RedisBroker::perform(const server::BrokerRequest& request) {
     case server::BrokerRequest::Kind::Publish:
         publish(request);
         return;
+    case server::BrokerRequest::Kind::LeadSession:
+        leadSession(request.session);
+        return;
+    case server::BrokerRequest::Kind::ToNode:
+        toNode(request);
+        return;
+    case server::BrokerRequest::Kind::ToEveryNode:
+        commands_->command({"PUBLISH", sessionEvents_, request.payload}, [](RedisReply) {});
+        return;
     }
+}
+
+void RedisBroker::leadSession(const std::string& session) {
+    // Alive before the lease names this node, so no node takes it for a dead one's.
+    renewLiveness();
+    sessions_->lead(session, hub_.nodeId(),
+                    [weak = std::weak_ptr<char>(alive_), this, session](RedisResult<SessionLeaseAnswer> result) {
+                        if (!weak.lock()) return;
+                        std::variant<server::SessionLead, protocol::Error> answer;
+                        if (result.ok())
+                            answer = server::SessionLead{std::move(result.value().leader), std::move(result.value().records)};
+                        else
+                            answer = unavailable(result.error());
+                        step_([&](server::Outbox& out, std::int64_t now) {
+                            hub_.brokerSessionLed(session, std::move(answer), now, out);
+                        });
+                    });
+}
+
+void RedisBroker::toNode(const server::BrokerRequest& request) {
+    commands_->command({"PUBLISH", sessions_->inbox(request.node), request.payload},
+                       [weak = std::weak_ptr<char>(alive_), this, node = request.node, token = request.token](RedisReply reply) {
+                           if (!weak.lock() || token == 0) return;
+                           // PUBLISH answers how many subscribers heard it: none
+                           // means the node is gone (or its subscriber is away).
+                           if (!reply.isError() && reply.integer() > 0) return;
+                           step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerUndelivered(node, token, now, out); });
+                       });
+}
+
+void RedisBroker::keepSessionRecords(RedisSessionStore& store, std::function<void()> durable) {
+    RedisSessionStore::Hooks hooks;
+    hooks.save = [this](const std::string& session, const std::vector<RecordChange>& changes,
+                        std::function<void(RedisResult<bool>)> done) {
+        sessions_->save(session, hub_.nodeId(), changes, std::move(done));
+    };
+    hooks.durable = std::move(durable);
+    hooks.lost = [weak = std::weak_ptr<char>(alive_), this](const std::string& session) {
+        if (!weak.lock()) return;
+        stepSoon([this, session](server::Outbox& out, std::int64_t now) { hub_.brokerSessionLost(session, now, out); });
+    };
+    store.attach(std::move(hooks));
+    commands_->onConnect([weak = std::weak_ptr<char>(alive_), &store] {
+        if (weak.lock()) store.flush();
+    });
 }
 
 void RedisBroker::watch(const std::string& room) {
@@ -208,6 +267,14 @@ void RedisBroker::publish(const server::BrokerRequest& request) {
 }
 
 void RedisBroker::fannedOut(const RedisSubscriber::Message& message) {
+    if (message.channel == sessionEvents_) {
+        step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerSessionEvent(message.payload, now, out); });
+        return;
+    }
+    if (message.channel == inbox_) {
+        step_([&](server::Outbox& out, std::int64_t now) { hub_.brokerFromNode(message.payload, now, out); });
+        return;
+    }
     if (auto presenceRoom = presence_->roomOfChannel(message.channel)) return presenceChanged(*presenceRoom, message);
     auto room = rooms_->roomOfChannel(message.channel);
     auto publication = RoomStreams::parsePublication(message.payload);

@@ -14,6 +14,10 @@
 // lists; the members of a node whose key expired leave every room here. A
 // dead node's members are gone from other nodes' rooms within kNodeTtl +
 // kBeat.
+//
+// ARGS sessions (session_leases.hpp): the lead of a session is taken for
+// this node as the hub asks; nodes talk through an inbox channel each and
+// one channel for session events, both subscribed at start.
 #pragma once
 
 #include "brolostack/server/hub.hpp"
@@ -22,6 +26,8 @@
 #include "redis/redis_subscriber.hpp"
 #include "redis/room_presence.hpp"
 #include "redis/room_streams.hpp"
+#include "redis/redis_session_store.hpp"
+#include "redis/session_leases.hpp"
 
 #include <asio/steady_timer.hpp>
 
@@ -56,6 +62,9 @@ public:
     RedisBroker& operator=(const RedisBroker&) = delete;
 
     void perform(const server::BrokerRequest& request);
+    /// Keeps ARGS session records in Redis through `store` (the hub's store
+    /// in cluster mode); `durable` runs when more of its changes are durable.
+    void keepSessionRecords(RedisSessionStore& store, std::function<void()> durable);
     /// Both connections are up.
     bool up() const { return commands_->up() && fanOut_->up(); }
     /// Why it is not up ("" when it is).
@@ -74,6 +83,8 @@ private:
     void stateChanged();
     void loadMembers(const std::string& room, server::RoomSync sync);
     void presenceChanged(std::string_view room, const RedisSubscriber::Message& message);
+    void leadSession(const std::string& session);
+    void toNode(const server::BrokerRequest& request);
     /// Renews this node's liveness and checks the others', every kBeat.
     void beat();
     /// Renews this node's liveness key; when it had lapsed, lists this
@@ -91,6 +102,9 @@ private:
     std::unique_ptr<RoomStreams> rooms_;
     std::unique_ptr<RedisSubscriber> fanOut_;
     std::unique_ptr<RoomPresence> presence_;
+    std::unique_ptr<SessionLeases> sessions_;
+    std::string inbox_;          // this node's
+    std::string sessionEvents_;
     asio::steady_timer beat_;
     std::map<std::string, std::uint64_t> loading_;  // rooms being loaded, by load number
     std::uint64_t lastLoad_ = 0;

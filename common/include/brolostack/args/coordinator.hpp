@@ -27,6 +27,9 @@ public:
     /// stages ready again, queued tasks in their place. Records it cannot
     /// read are skipped and counted.
     std::size_t restore(const store::Snapshot& kept, std::int64_t now);
+    /// Lets go of a session without telling the store (cluster mode: another
+    /// node leads it now, and the broker keeps its records).
+    void release(const std::string& sessionId);
 
     /// Handles one message from `from` (already envelope-checked).
     Result handle(Owner from, const Message& msg, std::int64_t now, Outputs& out);

@@ -55,6 +55,12 @@ struct Changes {
     void touch(const Session& s) { sessions.insert(s.id); }
     void touchAgent(const Session& s, const std::string& agent) { agents.emplace(s.id, agent); }
     void touch(const Session& s, const Task& t) { tasks.emplace(s.id, t.def.id); }
+    /// Drops what was noted of the session (it is let go, not changed).
+    void forget(const std::string& session) {
+        sessions.erase(session);
+        for (auto it = tasks.begin(); it != tasks.end();) it = it->first == session ? tasks.erase(it) : std::next(it);
+        for (auto it = agents.begin(); it != agents.end();) it = it->first == session ? agents.erase(it) : std::next(it);
+    }
 };
 
 /// A message of the server's in session `s`, with a fresh id.

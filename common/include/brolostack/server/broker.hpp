@@ -13,6 +13,7 @@
 
 #include "brolostack/protocol/codes.hpp"
 #include "brolostack/protocol/frames.hpp"
+#include "brolostack/store/store.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -51,6 +52,16 @@ struct BrokerRequest {
         /// After the broker was away: `members` is this node's whole list
         /// for the room (joins and leaves told meanwhile may be lost).
         MembersReset,
+        /// Lead ARGS session `session` unless a live node does: answered
+        /// by Hub::brokerSessionLed (with the session's records when this
+        /// node leads it now).
+        LeadSession,
+        /// `payload` (an encoded NodeMessage) to node `node`'s inbox; when
+        /// no node listens there, Hub::brokerUndelivered hears of `token`
+        /// (a NodeMessage's ask; 0: nothing to hear).
+        ToNode,
+        /// `payload` (an encoded SessionEvent) to every node (Hub::brokerSessionEvent).
+        ToEveryNode,
     };
     Kind kind = Kind::Watch;
     std::string room;
@@ -70,6 +81,17 @@ struct BrokerRequest {
     /// came back meanwhile keeps its members).
     bool onlyIfNodeDead = false;
     std::vector<BrokerMember> members;  // MembersReset
+    std::string session;                // LeadSession
+    std::string node;                   // ToNode
+    std::string payload;                // ToNode, ToEveryNode
+};
+
+/// The broker's answer to LeadSession: the node that leads the session
+/// now and, when it is this one, the session's records to rebuild it from
+/// (its session, agent and task records, as the store keeps them).
+struct SessionLead {
+    std::string leader;
+    store::Snapshot records;
 };
 
 

@@ -7,13 +7,16 @@
 #include "brolostack/args/coordinator.hpp"
 #include "brolostack/config/settings.hpp"
 #include "brolostack/protocol/codec.hpp"
+#include "brolostack/protocol/identifiers.hpp"
 #include "brolostack/rooms/room_service.hpp"
 #include "brolostack/server/auth.hpp"
 #include "brolostack/server/broker.hpp"
 #include "brolostack/server/outbox.hpp"
 #include "brolostack/server/inbound_throttle.hpp"
+#include "brolostack/server/node_messages.hpp"
 #include "brolostack/server/rate_limiter.hpp"
 #include "brolostack/server/resume_grants.hpp"
+#include "brolostack/server/session_leads.hpp"
 #include "brolostack/server/stats.hpp"
 #include "brolostack/store/store.hpp"
 
@@ -124,9 +127,22 @@ public:
     /// A node stopped renewing its liveness: the broker is asked to drop its
     /// members from every room followed here (if it is still dead then),
     /// and the leaves come back through brokerPresence.
-    void brokerNodeGone(const std::string& node, Outbox& out);
-    /// The other nodes with members in rooms followed here (whose liveness
-    /// the broker watches).
+    void brokerNodeGone(const std::string& node, std::int64_t now, Outbox& out);
+    /// The broker's answer to LeadSession (or why it has none).
+    void brokerSessionLed(const std::string& session, std::variant<SessionLead, protocol::Error> answer,
+                          std::int64_t now, Outbox& out);
+    /// Another node's message to this one (an encoded NodeMessage).
+    void brokerFromNode(std::string_view payload, std::int64_t now, Outbox& out);
+    /// A session leader's event for the members here (an encoded SessionEvent).
+    void brokerSessionEvent(std::string_view payload, std::int64_t now, Outbox& out);
+    /// A ToNode found nobody listening at `node`; `token` names the ask it carried (0: none).
+    void brokerUndelivered(const std::string& node, std::uint64_t token, std::int64_t now, Outbox& out);
+    /// The broker kept a change to the session from being saved: another
+    /// node leads it now (this node's lease had lapsed).
+    void brokerSessionLost(const std::string& session, std::int64_t now, Outbox& out);
+    /// The other nodes with members in rooms followed here, leading sessions
+    /// this node's connections use, or using sessions led here (whose
+    /// liveness the broker watches).
     std::set<std::string> remoteNodes() const;
     /// The broker's connections came up (true) or one went down (false).
     void brokerReachable(bool up) { brokerUp_ = up; }
@@ -151,7 +167,9 @@ public:
     };
     void setLocalHooks(LocalHooks hooks) { localHooks_ = std::move(hooks); }
     /// Creates the ARGS session if it does not exist.
-    void createSession(const std::string& sessionId, std::int64_t now) { coordinator_.obtainSession(sessionId, now); }
+    void createSession(const std::string& sessionId, std::int64_t now) {
+        if (!ledElsewhere(sessionId)) coordinator_.obtainSession(sessionId, now);
+    }
     /// Sends an ARGS message of the server's to an agent, wherever it is.
     std::variant<std::string, protocol::Error> sendToAgent(const std::string& sessionId, const std::string& agentId,
                                                            args::MessageType type, const std::string& payloadJson,
@@ -193,6 +211,19 @@ public:
     /// Puts a failed task of the session back in its queue.
     std::variant<std::string, protocol::Error> requeueDeadLetter(const std::string& sessionId, const std::string& taskId,
                                                                  std::int64_t now, Outbox& out);
+    using ArgsDone = std::function<void(const std::variant<std::string, protocol::Error>&)>;
+    /// Handles an ARGS message of the server's own (HTTP API) wherever its
+    /// session is coordinated: `done` hears the reply data (a SYNC_REQUEST's
+    /// with the session room's position) or the error, before this returns
+    /// when this node coordinates the session, later in cluster mode otherwise.
+    void serverArgsThen(args::Message msg, std::int64_t now, Outbox& out, ArgsDone done);
+    /// sessionSnapshotJson, startTask and cancelTask wherever the session is
+    /// coordinated (the HTTP API's session routes), answered through `done`.
+    void sessionSnapshotThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done);
+    void startTaskThen(const std::string& sessionId, const std::string& definitionJson, std::int64_t now, Outbox& out,
+                       ArgsDone done);
+    void cancelTaskThen(const std::string& sessionId, const std::string& taskId, std::int64_t now, Outbox& out,
+                        ArgsDone done);
     /// Cancels a task the server started (HTTP API, embedding API).
     std::variant<std::string, protocol::Error> cancelTask(const std::string& sessionId, const std::string& taskId,
                                                           std::int64_t now, Outbox& out);
@@ -255,8 +286,18 @@ private:
     void callWebhook(Connection& c, const protocol::SendFrame& f, std::int64_t now, Outbox& out);
     void dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, const args::Message& msg,
                       std::int64_t now, Outbox& out);
+    /// Answers an ARGS message of `c` with the coordinator's result (a reply, an ack or an error).
+    void answerArgs(Connection& c, const SessionLeads::Ask& ask, args::Result result, std::int64_t now, Outbox& out);
+    static std::string sessionRoomOf(std::string_view sessionId) {
+        return std::string(protocol::kSessionRoomPrefix) + std::string(sessionId);
+    }
     void route(args::Outputs& outputs, std::int64_t now, Outbox& out);
+    /// Announces in the session's room, here and, in cluster mode, on every node.
     void announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out);
+    void announceHere(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out);
+    /// Sends to the room's members here but `skip`, without an offset.
+    void broadcastHere(const std::string& room, const std::string& msgJson, std::optional<ConnId> skip, bool droppable,
+                       Outbox& out);
     void sendArgs(Connection& c, const std::string& msgJson, Outbox& out);
     void handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out);
     /// False (the frame answered rate_limited, or the connection closed with 4029) when over the rate limit.
@@ -305,6 +346,33 @@ private:
     /// announceMember for a member that just joined `room` here.
     void announceJoin(const std::string& room, ConnId conn, Outbox& out);
     std::string memberKey(ConnId conn) const { return nodeId_ + ":" + std::to_string(conn); }
+    // ARGS sessions in cluster mode (hub_sessions.cpp)
+    /// Handles the message where its session's leader is: here, or asked of
+    /// the leader's node, or held until the broker tells who leads.
+    void proceed(SessionLeads::Ask ask, std::int64_t now, Outbox& out);
+    /// Answers the ask: its connection, or its `done`.
+    void settle(const SessionLeads::Ask& ask, args::Result result, std::int64_t now, Outbox& out);
+    /// False when this node leads the session (`ask` untouched); otherwise
+    /// the message is forwarded or held.
+    bool askLeader(SessionLeads::Ask&& ask, std::int64_t now, Outbox& out);
+    void askWhoLeads(const std::string& session, Outbox& out);
+    void forwardAsk(SessionLeads::Ask ask, const std::string& leader, Outbox& out);
+    void tellNode(const std::string& node, NodeMessage m, std::uint64_t token, Outbox& out);
+    void tellEveryNode(const SessionEvent& event, Outbox& out);
+    /// Keeps a successful registration (or drops the agent an unregistration names).
+    void noteRegistration(ConnId conn, const args::Message& msg);
+    /// Tells the session's leader again the agents this node's connections registered.
+    void retellRegistrations(const std::string& session, std::int64_t now, Outbox& out);
+    void runWaiting(const std::string& session, std::int64_t now, Outbox& out);
+    void sessionsAfterNodeGone(const std::string& node, std::int64_t now, Outbox& out);
+    void tickSessions(std::int64_t now, Outbox& out);
+    void sessionsOfClosed(ConnId conn, Outbox& out);
+    /// Cluster mode, and another node coordinates the session: why a
+    /// route of this node's own cannot reach it.
+    std::optional<protocol::Error> ledElsewhere(const std::string& sessionId) const;
+    /// The task definition of an HTTP start, checked; or why it is refused.
+    std::variant<args::TaskDefinition, protocol::Error> readTaskDefinition(const std::string& sessionId,
+                                                                           const std::string& definitionJson) const;
     // replies (hub_replies.cpp)
     void reply(Connection& c, std::uint64_t ref, std::string dataJson, Outbox& out);
     void fail(Connection& c, std::uint64_t ref, std::string_view op, protocol::Error error, std::int64_t now,
@@ -337,6 +405,7 @@ private:
     bool brokerUp_ = false;
     std::string nodeId_;
     std::unordered_map<std::string, RoomWatch> watches_;
+    SessionLeads leads_;
     std::unordered_map<std::uint64_t, PendingPublish> pendingPublishes_;
     std::uint64_t lastBrokerToken_ = 0;
     std::size_t unreadableRecords_ = 0;

@@ -1,0 +1,203 @@
+// ARGS sessions across nodes (server/node_messages.hpp): one node leads a
+// session at a time; the others ask it, deliver what it announces to their
+// members, and take the lead when its node dies, rebuilding the session
+// from the broker's records without losing its tasks.
+#include "cluster_test_support.hpp"
+
+namespace hubtest {
+namespace {
+
+class ClusterArgsTest : public ClusterTest {
+protected:
+    ClusterArgsTest() { nodes.resize(3); }
+
+    std::uint64_t sendEvent(std::size_t n, ConnId conn, const std::string& event, const std::string& data) {
+        return sendText(n, conn, R"({"op":"send","ref":)" + std::to_string(++ref) + R"(,"event":")" + event +
+                                     R"(","data":)" + data + "}");
+    }
+    /// Sends and settles; the answer must be a successful reply.
+    Document expectOk(std::size_t n, ConnId conn, const std::string& event, const std::string& data) {
+        std::uint64_t r = sendEvent(n, conn, event, data);
+        settle();
+        auto a = answer(n, conn, r);
+        if (!a) {
+            ADD_FAILURE() << event << " on node " << n << ": no answer";
+            return parse("{}");
+        }
+        EXPECT_TRUE((*a)["ok"].IsTrue()) << event << " -> " << str(*a);
+        return std::move(*a);
+    }
+    void registerAgent(std::size_t n, ConnId conn, const std::string& id, const std::string& type) {
+        expectOk(n, conn, "register-agent",
+                 R"({"sessionId":"s1","id":")" + id + R"(","type":")" + type + R"(","capabilities":[]})");
+    }
+    /// The ARGS messages of `type` that reached `conn` on node `n`.
+    std::vector<Document> argsOf(std::size_t n, ConnId conn, const std::string& type) {
+        std::vector<Document> found;
+        for (auto& f : frames(n, conn, "args"))
+            if (f["msg"]["type"].GetString() == type) found.push_back(std::move(f));
+        return found;
+    }
+    /// The TASK_ASSIGNs for agent `agent` that reached `conn` (every member hears them all).
+    std::vector<Document> assignsTo(std::size_t n, ConnId conn, const std::string& agent) {
+        std::vector<Document> found;
+        for (auto& f : argsOf(n, conn, "TASK_ASSIGN"))
+            if (f["msg"]["payload"]["agentId"].GetString() == agent) found.push_back(std::move(f));
+        return found;
+    }
+    std::string leaderOf(const std::string& session) { return sessions.leases[session]; }
+};
+
+TEST_F(ClusterArgsTest, AgentsOnOtherNodesWorkForTheSessionsLeaderAndEveryNodeHearsItsAnnouncements) {
+    ConnId submitter = connect(0), agent = connect(1), watcher = connect(2);
+    expectOk(0, submitter, "join-session", R"("s1")");
+    expectOk(2, watcher, "join-session", R"("s1")");
+    expectOk(0, submitter, "start-task", R"({"sessionId":"s1","id":"t1","requirements":{"agentTypes":["w"]},"payload":{"q":1}})");
+    EXPECT_EQ(leaderOf("s1"), nodes[0].hub->nodeId()) << "the first node to ask leads";
+
+    registerAgent(1, agent, "a1", "w");
+    // The leader assigned the task to the agent on node 1, through the session.
+    auto assigned = assignsTo(1, agent, "a1");
+    ASSERT_EQ(assigned.size(), 1u);
+    EXPECT_STREQ(assigned[0]["msg"]["payload"]["taskId"].GetString(), "t1");
+    EXPECT_STREQ(assigned[0]["room"].GetString(), "$session:s1");
+    EXPECT_EQ(argsOf(2, watcher, "TASK_ASSIGN").size(), 1u);
+    EXPECT_EQ(argsOf(0, submitter, "TASK_ASSIGN").size(), 1u);
+
+    expectOk(1, agent, "task-complete", R"({"sessionId":"s1","taskId":"t1","agentId":"a1","result":{"done":true}})");
+    for (auto [n, conn] : {std::pair<std::size_t, ConnId>{0, submitter}, {1, agent}, {2, watcher}}) {
+        auto completed = argsOf(n, conn, "TASK_COMPLETE");
+        ASSERT_EQ(completed.size(), 1u) << "node " << n;
+        EXPECT_EQ(str(completed[0]["msg"]["payload"]["result"]), R"({"done":true})");
+    }
+    // The leader kept the task in the broker's records.
+    EXPECT_TRUE(sessions.records["s1"].count("task:t1"));
+    EXPECT_TRUE(sessions.records["s1"].count("agent:a1"));
+}
+
+TEST_F(ClusterArgsTest, AnErrorFromTheLeaderReachesTheAskingConnection) {
+    ConnId first = connect(0), other = connect(1);
+    expectOk(0, first, "start-task", R"({"sessionId":"s1","id":"t1","requirements":{"agentTypes":["w"]}})");
+    std::uint64_t r = sendEvent(1, other, "start-task", R"({"sessionId":"s1","id":"t1"})");
+    settle();
+    auto a = answer(1, other, r);
+    ASSERT_TRUE(a);
+    EXPECT_TRUE((*a)["ok"].IsFalse()) << str(*a);
+    EXPECT_STREQ((*a)["error"]["code"].GetString(), "conflict") << str(*a);
+}
+
+TEST_F(ClusterArgsTest, APipelineCompletesWhenTheLeadersNodeDiesMidway) {
+    ConnId submitter = connect(0), extractor = connect(1), reporter = connect(2), watcher = connect(2);
+    expectOk(0, submitter, "join-session", R"("s1")");
+    expectOk(2, watcher, "join-session", R"("s1")");
+    sendEvent(0, submitter, "sync", R"({"sessionId":"s1"})");  // no session yet, but node 0 takes the lead
+    settle();
+    registerAgent(1, extractor, "ex", "extract");
+    registerAgent(2, reporter, "re", "report");
+    expectOk(0, submitter, "start-task",
+             R"({"sessionId":"s1","id":"p","requirements":{"agentTypes":["extract","report"]},)"
+             R"("payload":{"doc":"d"},"collaborationMode":"sequential"})");
+    ASSERT_EQ(assignsTo(1, extractor, "ex").size(), 1u);
+
+    kill(0);
+    settle();
+    std::string leader = leaderOf("s1");
+    EXPECT_TRUE(leader == nodes[1].hub->nodeId() || leader == nodes[2].hub->nodeId()) << leader;
+    // The stage the extractor held is its again in the rebuilt session.
+    auto assigned = assignsTo(1, extractor, "ex");
+    ASSERT_EQ(assigned.size(), 2u);
+    EXPECT_EQ(assigned[1]["msg"]["payload"]["stage"].GetUint(), 0u);
+
+    expectOk(1, extractor, "task-complete", R"({"sessionId":"s1","taskId":"p","agentId":"ex","result":{"r":1}})");
+    auto second = assignsTo(2, reporter, "re");
+    ASSERT_FALSE(second.empty());
+    EXPECT_EQ(second.back()["msg"]["payload"]["stage"].GetUint(), 1u);
+    EXPECT_EQ(str(second.back()["msg"]["payload"]["input"]), R"({"r":1})") << "stage 2 gets stage 1's result";
+    expectOk(2, reporter, "task-complete", R"({"sessionId":"s1","taskId":"p","agentId":"re","result":{"report":"ok"}})");
+    auto completed = argsOf(2, watcher, "TASK_COMPLETE");
+    ASSERT_EQ(completed.size(), 1u);
+    EXPECT_STREQ(completed[0]["msg"]["payload"]["taskId"].GetString(), "p");
+}
+
+TEST_F(ClusterArgsTest, AMessageForADeadLeaderWaitsUntilAnotherNodeLeads) {
+    ConnId submitter = connect(0), extractor = connect(1), reporter = connect(2);
+    sendEvent(0, submitter, "sync", R"({"sessionId":"s1"})");
+    settle();
+    registerAgent(1, extractor, "ex", "extract");
+    registerAgent(2, reporter, "re", "report");
+    expectOk(0, submitter, "start-task",
+             R"({"sessionId":"s1","id":"p","requirements":{"agentTypes":["extract","report"]},)"
+             R"("payload":{},"collaborationMode":"sequential"})");
+    // Node 0 dies, and nobody noticed yet: the completion finds no one at its inbox.
+    nodes[0].dead = true;
+    std::uint64_t r = sendEvent(1, extractor, "task-complete", R"({"sessionId":"s1","taskId":"p","agentId":"ex","result":{"r":2}})");
+    settle();
+    EXPECT_FALSE(answer(1, extractor, r)) << "held, not refused";
+    // At its next tick node 1 asks who leads: the dead node's lease is taken.
+    run(1, [&](Outbox& o) { nodes[1].hub->tick(now, o); });
+    settle();
+    EXPECT_EQ(leaderOf("s1"), nodes[1].hub->nodeId());
+    // Answered now: the rebuilt session gave the stage back to the
+    // extractor as it registered again, before its held completion ran.
+    auto a = answer(1, extractor, r);
+    ASSERT_TRUE(a);
+    EXPECT_TRUE((*a)["ok"].IsTrue()) << str(*a);
+    auto second = assignsTo(2, reporter, "re");
+    ASSERT_FALSE(second.empty()) << "the reporter was registered again with the new leader";
+    EXPECT_EQ(str(second.back()["msg"]["payload"]["input"]), R"({"r":2})");
+}
+
+TEST_F(ClusterArgsTest, AClosedConnectionsAgentsGoOfflineAtTheLeader) {
+    ConnId submitter = connect(0), agent = connect(1);
+    expectOk(0, submitter, "join-session", R"("s1")");
+    registerAgent(1, agent, "a1", "w");
+    run(1, [&](Outbox& o) { nodes[1].hub->closed(agent, now, o); });
+    settle();
+    auto snapshot = expectOk(0, submitter, "sync", R"({"sessionId":"s1"})");
+    const auto& agents = snapshot["data"]["agents"];
+    ASSERT_TRUE(agents.IsArray()) << str(snapshot);
+    ASSERT_EQ(agents.Size(), 1u);
+    EXPECT_STREQ(agents[0]["status"].GetString(), "offline") << str(agents[0]);
+}
+
+TEST(NodeMessages, RoundTripAndRefuseWhatIsNotOne) {
+    using brolostack::server::NodeMessage;
+    NodeMessage ask;
+    ask.kind = NodeMessage::Kind::Ask;
+    ask.from = "n1";
+    ask.ask = 7;
+    ask.conn = 42;
+    ask.msgJson = R"({"id":"m","type":"HEARTBEAT"})";
+    auto back = brolostack::server::decodeNodeMessage(brolostack::server::encodeNodeMessage(ask));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->from, "n1");
+    EXPECT_EQ(back->ask, 7u);
+    EXPECT_EQ(back->conn, 42u);
+    EXPECT_EQ(back->msgJson, ask.msgJson);
+
+    NodeMessage failed;
+    failed.kind = NodeMessage::Kind::Answer;
+    failed.from = "n2";
+    failed.ask = 7;
+    failed.error = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Conflict, "taken");
+    back = brolostack::server::decodeNodeMessage(brolostack::server::encodeNodeMessage(failed));
+    ASSERT_TRUE(back && back->error);
+    EXPECT_EQ(back->error->code, brolostack::protocol::ErrorCode::Conflict);
+    EXPECT_EQ(back->error->message, "taken");
+
+    for (const char* text : {"", "[]", R"({"kind":"ask"})", R"({"kind":"nope","from":"n"})",
+                             R"({"kind":"answer","from":"n","ask":0,"data":{}})", R"({"kind":"ask","from":"n","conn":1})",
+                             R"({"kind":"answer","from":"n","ask":3,"error":{"code":"made-up","message":"x"}})"})
+        EXPECT_FALSE(brolostack::server::decodeNodeMessage(text)) << text;
+
+    brolostack::server::SessionEvent event{"n1", "s1", R"({"id":"m"})", false, "n2:5", true};
+    auto decoded = brolostack::server::decodeSessionEvent(brolostack::server::encodeSessionEvent(event));
+    ASSERT_TRUE(decoded);
+    EXPECT_FALSE(decoded->announce);
+    EXPECT_EQ(decoded->skip, "n2:5");
+    EXPECT_TRUE(decoded->droppable);
+    EXPECT_FALSE(brolostack::server::decodeSessionEvent(R"({"from":"n1","session":"s1","announce":true})"));
+}
+
+}  // namespace
+}  // namespace hubtest
