@@ -157,6 +157,13 @@ protected:
     void sessionRequest(std::size_t n, const BrokerRequest& r) {
         switch (r.kind) {
         case BrokerRequest::Kind::LeadSession: {
+            if (brokerDown) {
+                auto error = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");
+                pending.push_back([this, n, session = r.session, error] {
+                    run(n, [&](Outbox& o) { nodes[n].hub->brokerSessionLed(session, error, now, o); });
+                });
+                return;
+            }
             std::string& holder = sessions.leases[r.session];
             if (holder.empty() || !nodeNamed(holder)) holder = nodes[n].hub->nodeId();
             brolostack::server::SessionLead lead{holder, {}};

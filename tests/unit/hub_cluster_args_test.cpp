@@ -160,6 +160,59 @@ TEST_F(ClusterArgsTest, AClosedConnectionsAgentsGoOfflineAtTheLeader) {
     EXPECT_STREQ(agents[0]["status"].GetString(), "offline") << str(agents[0]);
 }
 
+TEST_F(ClusterArgsTest, ANodeThatNoLongerLeadsSendsTheAskerBackToTheBroker) {
+    ConnId first = connect(0), other = connect(1);
+    expectOk(0, first, "start-task", R"({"sessionId":"s1","id":"t1","requirements":{"agentTypes":["w"]}})");
+    // Node 1 learnt who leads from node 0's announcement of the new session.
+    expectOk(1, other, "sync", R"({"sessionId":"s1"})");
+    // Node 0 lets the session go (its lease lapsed and nobody took it yet).
+    sessions.leases.erase("s1");
+    run(0, [&](Outbox& o) { nodes[0].hub->brokerSessionLost("s1", now, o); });
+    settle();
+    Document started = expectOk(1, other, "start-task", R"({"sessionId":"s1","id":"t2","requirements":{"agentTypes":["w"]}})");
+    EXPECT_STREQ(started["data"]["taskId"].GetString(), "t2");
+    EXPECT_EQ(leaderOf("s1"), nodes[1].hub->nodeId());
+    // The new leader rebuilt the session from its records: t1 is there.
+    Document snapshot = expectOk(1, other, "sync", R"({"sessionId":"s1"})");
+    std::set<std::string> ids;
+    for (const auto& t : snapshot["data"]["tasks"].GetArray()) ids.insert(t["id"].GetString());
+    EXPECT_EQ(ids, (std::set<std::string>{"t1", "t2"}));
+}
+
+TEST_F(ClusterArgsTest, WhileTheBrokerCannotSayWhoLeadsASessionsMessagesAnswerUnavailable) {
+    ConnId conn = connect(0);
+    brokerDown = true;
+    std::uint64_t r = sendEvent(0, conn, "start-task", R"({"sessionId":"s1","id":"t1"})");
+    settle();
+    auto a = answer(0, conn, r);
+    ASSERT_TRUE(a);
+    EXPECT_STREQ((*a)["error"]["code"].GetString(), "unavailable") << str(*a);
+    brokerDown = false;
+    expectOk(0, conn, "start-task", R"({"sessionId":"s1","id":"t1"})");
+}
+
+TEST_F(ClusterArgsTest, AnHttpStartOnANodeThatDoesNotLeadIsAnsweredByTheLeader) {
+    ConnId first = connect(0);
+    expectOk(0, first, "start-task", R"({"sessionId":"s1","id":"t1","requirements":{"agentTypes":["w"]}})");
+    std::optional<std::variant<std::string, brolostack::protocol::Error>> answered;
+    run(2, [&](Outbox& o) {
+        nodes[2].hub->startTaskThen("s1", R"({"id":"t2","requirements":{"agentTypes":["w"]}})", now, o,
+                                    [&](const auto& result) { answered = result; });
+    });
+    EXPECT_FALSE(answered) << "asked of the leader, answered later";
+    settle();
+    ASSERT_TRUE(answered);
+    ASSERT_TRUE(std::holds_alternative<std::string>(*answered));
+    Document reply = parse(std::get<std::string>(*answered));
+    EXPECT_STREQ(reply["taskId"].GetString(), "t2");
+    // Refused where it arrives when it cannot be a task definition.
+    answered.reset();
+    run(2, [&](Outbox& o) { nodes[2].hub->startTaskThen("s1", "[1]", now, o, [&](const auto& result) { answered = result; }); });
+    ASSERT_TRUE(answered);
+    ASSERT_TRUE(std::holds_alternative<brolostack::protocol::Error>(*answered));
+    EXPECT_EQ(std::get<brolostack::protocol::Error>(*answered).code, brolostack::protocol::ErrorCode::BadRequest);
+}
+
 TEST(NodeMessages, RoundTripAndRefuseWhatIsNotOne) {
     using brolostack::server::NodeMessage;
     NodeMessage ask;

@@ -421,6 +421,8 @@ void Hub::tick(std::int64_t now, Outbox& out) {
     coordinator_.tick(now, outputs, &closedSessions);
     route(outputs, now, out);
     for (const auto& sessionId : closedSessions) {
+        // Its records and lease are gone with it: it is asked for anew.
+        if (clustered_) leads_.forget(sessionId);
         // The session's last word, so its members know it is gone.
         std::string payload = "{\"sessionId\":\"" + sessionId + "\",\"state\":\"closed\",\"reason\":\"idle\"}";
         args::Message m;

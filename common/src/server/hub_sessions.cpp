@@ -306,8 +306,8 @@ void Hub::sessionsAfterNodeGone(const std::string& node, std::int64_t now, Outbo
     route(outputs, now, out);
     for (auto& ask : leads_.dropAsksAt(node))
         settle(ask, leaderGoneBeforeAnswering(), now, out);
-    // Sessions it led: whoever asks first leads them now. A node with agents
-    // in one asks at once, so the session goes on without waiting for a message.
+    // Sessions it led: whoever asks first leads them now. This node asks at
+    // once, so a session goes on without waiting for its next message.
     for (auto state : {SessionLeads::State::Theirs, SessionLeads::State::Blocked}) {
         for (const auto& session : leads_.sessionsIn(state, &node)) {
             SessionLeads::Lead& lead = leads_.lead(session);
@@ -322,6 +322,9 @@ void Hub::tickSessions(std::int64_t now, Outbox& out) {
         leads_.lead(session).state = SessionLeads::State::Asking;
         askWhoLeads(session, out);
     }
+    // An ask whose answer never came (the leader lives but the answer was
+    // lost with a broker connection) is not left waiting for ever.
+    for (auto& ask : leads_.dropAsksSentBefore(now - kAskDeadlineMs)) settle(ask, leaderUnreachable(), now, out);
     for (const auto& session : leads_.sessionsWaitingSince(now - kAskDeadlineMs)) {
         SessionLeads::Lead& lead = leads_.lead(session);
         while (!lead.waiting.empty() && lead.waiting.front().since <= now - kAskDeadlineMs) {

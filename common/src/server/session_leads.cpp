@@ -41,10 +41,11 @@ std::optional<std::pair<SessionLeads::Ask, std::string>> SessionLeads::answered(
     return out;
 }
 
-std::vector<SessionLeads::Ask> SessionLeads::dropAsksAt(const std::string& leader) {
+template <class Drop>
+std::vector<SessionLeads::Ask> SessionLeads::dropAsksIf(Drop drop) {
     std::vector<Ask> dropped;
     for (auto it = asks_.begin(); it != asks_.end();) {
-        if (it->second.leader != leader) {
+        if (!drop(it->second)) {
             ++it;
             continue;
         }
@@ -52,6 +53,14 @@ std::vector<SessionLeads::Ask> SessionLeads::dropAsksAt(const std::string& leade
         it = asks_.erase(it);
     }
     return dropped;
+}
+
+std::vector<SessionLeads::Ask> SessionLeads::dropAsksAt(const std::string& leader) {
+    return dropAsksIf([&](const Out& o) { return o.leader == leader; });
+}
+
+std::vector<SessionLeads::Ask> SessionLeads::dropAsksSentBefore(std::int64_t time) {
+    return dropAsksIf([&](const Out& o) { return o.ask.since <= time; });
 }
 
 std::set<std::string> SessionLeads::takeNodesAskedBy(ConnId conn) {

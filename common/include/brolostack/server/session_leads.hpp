@@ -67,6 +67,8 @@ public:
     std::uint64_t asked(Ask ask, const std::string& leader);
     /// The ask `number` and the node it went to, forgotten; none when unknown.
     std::optional<std::pair<Ask, std::string>> answered(std::uint64_t number);
+    /// Every ask out whose message arrived at or before `time`, forgotten.
+    std::vector<Ask> dropAsksSentBefore(std::int64_t time);
     /// Every ask out at `leader`, forgotten.
     std::vector<Ask> dropAsksAt(const std::string& leader);
     /// `conn` told `node` something (a registration again), with no answer asked.
@@ -99,6 +101,9 @@ private:
         Ask ask;
         std::string leader;
     };
+    template <class Drop>
+    std::vector<Ask> dropAsksIf(Drop drop);
+
     std::unordered_map<std::string, Lead> leads_;
     std::map<std::uint64_t, Out> asks_;
     std::uint64_t lastAsk_ = 0;
