@@ -269,11 +269,20 @@ std::optional<std::string> WSMultiagent::Impl::openBroker() {
         [] { return native::randomHex(8); });
     if (auto* error = std::get_if<std::string>(&opened)) return *error;
     broker = std::move(std::get<std::unique_ptr<native::redis::RedisBroker>>(opened));
-    broker->onStateChange([this](bool up) {
+    const std::string shown = config::withoutPassword(settings.broker);
+    broker->onStateChange([this, shown](bool up) {
         hub->brokerReachable(up);
-        if (up) native::logEvent(*log, spdlog::level::info, "broker connected", {{"broker", settings.broker}});
+        if (up) native::logEvent(*log, spdlog::level::info, "broker connected", {{"broker", shown}});
         else native::logEvent(*log, spdlog::level::warn, "broker unreachable: publishes and new rooms answer unavailable",
-                              {{"broker", settings.broker}, {"error", broker->lastError()}});
+                              {{"broker", shown}, {"error", broker->lastError()}});
+    });
+    // A broker that never comes up (a wrong address or password) has no
+    // change to report: it says why once, shortly after the start.
+    auto firstCheck = std::make_shared<asio::steady_timer>(ws->ioContext(), std::chrono::seconds(2));
+    firstCheck->async_wait([this, shown, firstCheck](const std::error_code& ec) {
+        if (ec || !broker || broker->up()) return;
+        native::logEvent(*log, spdlog::level::warn, "broker unreachable since the start: the server is not ready",
+                         {{"broker", shown}, {"error", broker->lastError()}});
     });
     ws->setBroker([this](const server::BrokerRequest& request) { broker->perform(request); });
     broker->keepSessionRecords(*sessionStore, [this] {

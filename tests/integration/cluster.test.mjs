@@ -286,6 +286,31 @@ test('a backend publishing over HTTP to one node reaches members on every node',
   await redis.restart();
 });
 
+test('nodes on a password-protected Redis work as one, and a wrong password keeps a node unready', async () => {
+  const guarded = await startRedis({ password: 'p@ss word' });
+  const [first, second] = await startClusterNodes(guarded, 2);
+  const room = 'cluster-auth';
+  const ada = await connect(first.wsUrl);
+  const bob = await connect(second.wsUrl);
+  await bob.join(room);
+  await ada.join(room);
+  await ada.publish(room, { text: 'through a guarded Redis' });
+  assert.deepEqual((await messages(bob, room, 1))[0].data, { text: 'through a guarded Redis' });
+
+  const { startServer } = await import('./support/server.mjs');
+  const wrong = await startServer({ BROKER: `redis://:wrong@127.0.0.1:${guarded.port}` });
+  await sleep(300);
+  const ready = await http(wrong.httpUrl, 'GET', '/readyz');
+  assert.equal(ready.status, 503);
+  assert.deepEqual(ready.json, { status: 'broker unreachable' });
+  // Its log says why, without the password.
+  for (let tries = 0; !/AUTH failed/.test(wrong.stdout + wrong.stderr); tries += 1) {
+    assert.ok(tries < 100, `no reason logged: ${wrong.stdout}${wrong.stderr}`);
+    await sleep(50);
+  }
+  assert.ok(!`${wrong.stdout}${wrong.stderr}`.includes('wrong@'), 'the password stays out of the log');
+});
+
 test('BROKER that is not a Redis URL is refused at start', async () => {
   const { runUntilExit } = await import('./support/server.mjs');
   const result = await runUntilExit({ BROKER: 'nats://127.0.0.1:4222', STORE: 'memory' });

@@ -458,6 +458,7 @@ TEST(SettingsDescribe, MasksSecrets) {
     vars["API_KEYS"] = "web=super-secret-1,hunter2";
     vars["JWT_SECRET"] = "jwt-secret-value";
     vars["TLS_KEY"] = "/etc/tls/private-key.pem";
+    vars["BROKER"] = "redis://app:redis-pass@cache:6379/1";
     auto r = load(vars);
     auto lines = cfg::describe(r.settings);
     std::string all = joined(lines);
@@ -468,6 +469,10 @@ TEST(SettingsDescribe, MasksSecrets) {
     EXPECT_EQ(lineOf(lines, "API_KEYS"), "API_KEYS=web=****,2=****");
     EXPECT_EQ(lineOf(lines, "JWT_SECRET"), "JWT_SECRET=****");
     EXPECT_EQ(lineOf(lines, "TLS_KEY"), "TLS_KEY=****");
+    EXPECT_EQ(lineOf(lines, "BROKER"), "BROKER=redis://app:****@cache:6379/1");
+    EXPECT_EQ(cfg::withoutPassword("redis://:p@ss@host"), "redis://:****@host");
+    EXPECT_EQ(cfg::withoutPassword("redis://host:6379"), "redis://host:6379");
+    EXPECT_EQ(cfg::withoutPassword("local"), "local");
 }
 
 TEST(SettingsDescribe, ShowsTheEffectiveValues) {

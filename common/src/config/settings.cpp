@@ -192,7 +192,8 @@ void checkRequirements(Reader& r, LoadResult& result, bool encryptionGiven) {
     if (s.store != "sqlite" && s.store != "memory")
         r.fail("STORE must be sqlite or memory (got '" + s.store + "')");
     if (s.broker != "local" && s.broker.rfind("redis://", 0) != 0)
-        r.fail("BROKER must be local or redis://host[:port][/db] (got '" + s.broker + "')");
+        r.fail("BROKER must be local or redis://[[user]:password@]host[:port][/db] (got '" + withoutPassword(s.broker) +
+               "')");
     if (s.store == "sqlite" && s.dataDir.empty()) r.fail("DATA_DIR must name a folder for the sqlite store");
     if (s.wsPath.empty() || s.wsPath.front() != '/') r.fail("WS_PATH must start with '/' (got '" + s.wsPath + "')");
     if (s.encryption) {
@@ -362,7 +363,7 @@ std::vector<std::string> describe(const Settings& s) {
         "STATIC_DIR=" + s.staticDir,
         "STORE=" + s.store,
         "DATA_DIR=" + s.dataDir,
-        "BROKER=" + s.broker,
+        "BROKER=" + withoutPassword(s.broker),
         "ENABLE_COMPRESSION=" + b(s.compression),
         "HEARTBEAT_MS=" + std::to_string(s.heartbeatMs),
         "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),
@@ -414,6 +415,15 @@ std::vector<std::string> describe(const Settings& s) {
         "MAX_BUFFERED_BYTES=" + std::to_string(s.maxBufferedBytes),
         "DRAIN_TIMEOUT_MS=" + std::to_string(s.drainTimeoutMs),
     };
+}
+
+std::string withoutPassword(std::string_view url) {
+    auto start = url.find("://");
+    if (start == std::string_view::npos) return std::string(url);
+    auto at = url.find_last_of('@');
+    auto colon = url.find(':', start + 3);
+    if (at == std::string_view::npos || colon == std::string_view::npos || colon > at) return std::string(url);
+    return std::string(url.substr(0, colon + 1)) + "****" + std::string(url.substr(at));
 }
 
 }  // namespace brolostack::config

@@ -157,12 +157,17 @@ void RedisLink::onConnect(const redisAsyncContext* context, int status) {
 }
 
 void RedisLink::handshake() {
-    // Before anyone may use the connection: the database, then a PING,
-    // which a Redis still loading its data set answers with LOADING (and
-    // a password-protected one with NOAUTH): not ready yet, try again.
+    // Before anyone may use the connection: the credentials, the database,
+    // then a PING, which a Redis still loading its data set answers with
+    // LOADING (and a password-protected one with NOAUTH): not ready yet,
+    // try again.
     state_ = State::Handshaking;
     std::string db = std::to_string(address_.db);
-    bool queued = (address_.db == 0 || sendCommand(context_, &RedisLink::onSelectReply, nullptr, {"SELECT", db})) &&
+    std::vector<std::string_view> auth{"AUTH"};
+    if (!address_.user.empty()) auth.push_back(address_.user);
+    auth.push_back(address_.password);
+    bool queued = (address_.password.empty() || sendCommand(context_, &RedisLink::onAuthReply, nullptr, auth)) &&
+                  (address_.db == 0 || sendCommand(context_, &RedisLink::onSelectReply, nullptr, {"SELECT", db})) &&
                   sendCommand(context_, &RedisLink::onPingReply, nullptr, {"PING"});
     if (queued) return;
     // We are inside hiredis's connect callback, which goes on using the
@@ -172,6 +177,15 @@ void RedisLink::handshake() {
         if (!alive.expired() && attempt == attempts_ && state_ == State::Handshaking)
             fail("cannot send the handshake to " + address_.url());
     });
+}
+
+void RedisLink::onAuthReply(redisAsyncContext* context, void* reply, void*) {
+    RedisLink* link = of(context);
+    if (!link || link->context_ != context || !reply) return;  // no reply: onDisconnect follows
+    const auto* r = static_cast<const redisReply*>(reply);
+    // Redis's answer names no secret (WRONGPASS, or AUTH without a password set).
+    if (r->type == REDIS_REPLY_ERROR)
+        link->drop("AUTH failed on " + link->address_.url() + ": " + std::string(r->str, r->len));
 }
 
 void RedisLink::onSelectReply(redisAsyncContext* context, void* reply, void*) {

@@ -83,6 +83,7 @@ private:
 
     static void onConnect(const redisAsyncContext* context, int status);
     static void onDisconnect(const redisAsyncContext* context, int status);
+    static void onAuthReply(redisAsyncContext* context, void* reply, void* privdata);
     static void onSelectReply(redisAsyncContext* context, void* reply, void* privdata);
     static void onPingReply(redisAsyncContext* context, void* reply, void* privdata);
 

@@ -1,7 +1,10 @@
 #include "redis/redis_url.hpp"
 
+#include "brolostack/config/settings.hpp"
+
 #include <cctype>
 #include <limits>
+#include <optional>
 
 namespace brolostack::native::redis {
 namespace {
@@ -28,17 +31,35 @@ bool parseNumber(std::string_view text, long max, long& out) {
     return true;
 }
 
+/// `text` with %XX sequences decoded; none when one is malformed.
+std::optional<std::string> percentDecoded(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out += text[i];
+            continue;
+        }
+        if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(text[i + 2])))
+            return std::nullopt;
+        out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string RedisAddress::url() const {
     bool v6 = host.find(':') != std::string::npos;
-    std::string out = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    std::string credentials = password.empty() ? "" : user + ":****@";
+    std::string out = "redis://" + credentials + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
     if (db != 0) out += "/" + std::to_string(db);
     return out;
 }
 
 std::variant<RedisAddress, std::string> parseRedisUrl(std::string_view url) {
-    auto bad = [&](const std::string& why) { return "invalid Redis URL '" + std::string(url) + "': " + why; };
+    auto bad = [&](const std::string& why) { return "invalid Redis URL '" + config::withoutPassword(url) + "': " + why; };
     if (startsWithNoCase(url, "rediss://")) return bad("TLS (rediss://) is not supported");
     if (!startsWithNoCase(url, kScheme)) return bad("expected redis://host[:port][/db]");
     std::string_view rest = url.substr(kScheme.size());
@@ -47,9 +68,19 @@ std::variant<RedisAddress, std::string> parseRedisUrl(std::string_view url) {
     auto slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-    if (authority.find('@') != std::string_view::npos) return bad("credentials in the URL are not supported");
-
     RedisAddress address;
+    if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+        std::string_view credentials = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+        auto colon = credentials.find(':');
+        if (colon == std::string_view::npos) return bad("credentials need a password: [user]:password@host");
+        auto user = percentDecoded(credentials.substr(0, colon));
+        auto password = percentDecoded(credentials.substr(colon + 1));
+        if (!user || !password) return bad("malformed %-escape in the credentials");
+        if (password->empty()) return bad("empty password");
+        address.user = std::move(*user);
+        address.password = std::move(*password);
+    }
     std::string_view portText;
     if (!authority.empty() && authority.front() == '[') {  // [v6-address]:port
         auto close = authority.find(']');

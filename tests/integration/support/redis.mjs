@@ -14,8 +14,9 @@ const running = new Set();
 
 function launch(redis) {
   const persistence = redis.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const auth = redis.password ? ['--requirepass', redis.password] : [];
   const proc = spawn('redis-server', [
-    '--port', String(redis.port), '--bind', '127.0.0.1', '--dir', redis.dir, '--save', '', ...persistence,
+    '--port', String(redis.port), '--bind', '127.0.0.1', '--dir', redis.dir, '--save', '', ...persistence, ...auth,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.setEncoding('utf8');
@@ -36,14 +37,19 @@ function launch(redis) {
 
 /**
  * Starts redis-server; resolves with {url, port, proc, stop(), restart(), remove()}.
- * `durable: false` keeps nothing on disk (benchmarks).
+ * `durable: false` keeps nothing on disk (benchmarks); `password` makes
+ * clients AUTH (its url carries it, %-encoded).
  */
-export async function startRedis({ durable = true } = {}) {
+export async function startRedis({ durable = true, password } = {}) {
   const redis = {
     durable,
+    password,
     dir: mkdtempSync(path.join(os.tmpdir(), 'brolostack-redis-')),
     port: await freePort(),
-    get url() { return `redis://127.0.0.1:${this.port}`; },
+    get url() {
+      const credentials = this.password ? `:${encodeURIComponent(this.password)}@` : '';
+      return `redis://${credentials}127.0.0.1:${this.port}`;
+    },
     /** Stops it (SIGTERM; SIGKILL with kill: true), keeping its data. */
     async stop({ kill = false } = {}) {
       if (redis.proc.exitCode === null && redis.proc.signalCode === null) redis.proc.kill(kill ? 'SIGKILL' : 'SIGTERM');

@@ -112,6 +112,36 @@ TEST_F(RedisConnectionTest, AMissingDatabaseKeepsItDownWithTheReason) {
     EXPECT_FALSE(c->up());
 }
 
+class RedisAuthTest : public RedisTest {
+protected:
+    void SetUp() override {
+        server.password = "s3cr@t";
+        RedisTest::SetUp();
+    }
+    std::string urlWith(const std::string& credentials) {
+        return "redis://" + credentials + "@127.0.0.1:" + std::to_string(server.port());
+    }
+};
+
+TEST_F(RedisAuthTest, APasswordInTheUrlIsSentBeforeAnythingElse) {
+    auto c = connected(urlWith(":s3cr%40t"));
+    ASSERT_TRUE(c);
+    EXPECT_EQ(call(*c, {"SET", "k", "v"}).string(), "OK");
+    EXPECT_EQ(call(*c, {"GET", "k"}).string(), "v");
+}
+
+TEST_F(RedisAuthTest, AWrongOrMissingPasswordKeepsItDownWithTheReasonButNotThePassword) {
+    auto wrong = connection(urlWith(":nope"));
+    ASSERT_TRUE(wrong);
+    ASSERT_TRUE(runUntil([&] { return wrong->lastError().find("AUTH failed") != std::string::npos; }));
+    EXPECT_FALSE(wrong->up());
+    EXPECT_EQ(wrong->lastError().find("nope"), std::string::npos) << wrong->lastError();
+    auto none = connection(server.url());
+    ASSERT_TRUE(none);
+    ASSERT_TRUE(runUntil([&] { return none->lastError().find("NOAUTH") != std::string::npos; }));
+    EXPECT_FALSE(none->up());
+}
+
 TEST_F(RedisConnectionTest, StateListenersHearItComeUpOnce) {
     std::vector<bool> states;
     auto c = connection();

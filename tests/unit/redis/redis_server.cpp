@@ -85,6 +85,10 @@ bool RedisServer::launch() {
     std::vector<std::string> args = {"redis-server", "--port",       port,   "--bind", "127.0.0.1", "--save", "",
                                      "--appendonly", "no",           "--dir", dir,     "--logfile", logFile,
                                      "--daemonize",  "no",           "--protected-mode", "no"};
+    if (!password.empty()) {
+        args.push_back("--requirepass");
+        args.push_back(password);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -118,6 +122,7 @@ bool RedisServer::answers() {
     redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, timeout);
     bool ok = false;
     if (c && !c->err) {
+        if (!password.empty()) freeReplyObject(redisCommand(c, "AUTH %s", password.c_str()));
         auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
         ok = reply && reply->type == REDIS_REPLY_STATUS;
         if (reply) freeReplyObject(reply);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <sys/types.h>
@@ -39,6 +40,8 @@ public:
 
     std::uint16_t port() const { return port_; }
     std::string url(int db = 0) const;
+    /// Set before start(): clients must AUTH with it (requirepass).
+    std::string password;
     /// Its log file, for failure messages.
     std::string log() const;
 
@@ -74,6 +77,20 @@ protected:
 
     /// Sends one command and runs the loop until its reply.
     native::redis::RedisReply call(native::redis::RedisConnection& connection, std::vector<std::string> args);
+
+    /// Starts a call that answers a RedisResult<T> and runs the loop until
+    /// it did; its value (a failure, and T{}, when it failed).
+    template <class T>
+    T await(const std::function<void(std::function<void(native::redis::RedisResult<T>)>)>& start) {
+        std::optional<native::redis::RedisResult<T>> result;
+        start([&](native::redis::RedisResult<T> r) { result.emplace(std::move(r)); });
+        EXPECT_TRUE(runUntil([&] { return result.has_value(); }));
+        if (!result || !result->ok()) {
+            ADD_FAILURE() << (result ? result->error().message : "no answer");
+            return T{};
+        }
+        return result->value();
+    }
 
     RedisServer server;
     asio::io_context io;  // the clients are the tests' locals: gone before it

@@ -47,6 +47,22 @@ TEST(RedisUrl, BracketedIpv6) {
     EXPECT_EQ(a.url(), "redis://[::1]:6390/1");
 }
 
+TEST(RedisUrl, CredentialsArePercentDecodedAndKeptOutOfTheUrlItShows) {
+    auto parsed = parseRedisUrl("redis://:s%40cret@cache:6380/2");
+    ASSERT_TRUE(std::holds_alternative<RedisAddress>(parsed)) << std::get<std::string>(parsed);
+    RedisAddress a = std::get<RedisAddress>(parsed);
+    EXPECT_EQ(a.user, "");
+    EXPECT_EQ(a.password, "s@cret");
+    EXPECT_EQ(a.host, "cache");
+    EXPECT_EQ(a.port, 6380);
+    EXPECT_EQ(a.db, 2);
+    EXPECT_EQ(a.url(), "redis://:****@cache:6380/2");
+    parsed = parseRedisUrl("redis://app:pw@cache");
+    ASSERT_TRUE(std::holds_alternative<RedisAddress>(parsed));
+    EXPECT_EQ(std::get<RedisAddress>(parsed).user, "app");
+    EXPECT_EQ(std::get<RedisAddress>(parsed).url(), "redis://app:****@cache:6379");
+}
+
 TEST(RedisUrl, BadUrlsSayWhatIsWrong) {
     EXPECT_NE(parseError("http://localhost:6379").find("expected redis://host[:port][/db]"), std::string::npos);
     EXPECT_NE(parseError("localhost:6379").find("expected redis://"), std::string::npos);
@@ -58,7 +74,11 @@ TEST(RedisUrl, BadUrlsSayWhatIsWrong) {
     EXPECT_NE(parseError("redis://localhost:0").find("port must be a number from 1 to 65535"), std::string::npos);
     EXPECT_NE(parseError("redis://localhost:65536").find("port must be"), std::string::npos);
     EXPECT_NE(parseError("redis://localhost:6379/zero").find("database must be a number"), std::string::npos);
-    EXPECT_NE(parseError("redis://user:secret@localhost").find("credentials"), std::string::npos);
+    EXPECT_NE(parseError("redis://user@localhost").find("credentials need a password"), std::string::npos);
+    EXPECT_NE(parseError("redis://:@localhost").find("empty password"), std::string::npos);
+    EXPECT_NE(parseError("redis://:p%4@localhost").find("%-escape"), std::string::npos);
+    // A refused URL's password stays out of the message.
+    EXPECT_EQ(parseError("redis://app:hunter2@localhost:http").find("hunter2"), std::string::npos);
     EXPECT_NE(parseError("redis://localhost?db=1").find("query"), std::string::npos);
     EXPECT_NE(parseError("redis://[::1").find("unclosed"), std::string::npos);
     // The message names the URL it refused.

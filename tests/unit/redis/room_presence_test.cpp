@@ -17,17 +17,6 @@ using brolostack::test::RedisTest;
 
 class RoomPresenceTest : public RedisTest {
 protected:
-    template <class T>
-    T await(const std::function<void(std::function<void(RedisResult<T>)>)>& start) {
-        std::optional<RedisResult<T>> result;
-        start([&](RedisResult<T> r) { result.emplace(std::move(r)); });
-        EXPECT_TRUE(runUntil([&] { return result.has_value(); }));
-        if (!result || !result->ok()) {
-            ADD_FAILURE() << (result ? result->error().message : "no answer");
-            return T{};
-        }
-        return result->value();
-    }
     std::map<std::string, std::string> members(RoomPresence& presence, const std::string& room) {
         auto list = await<std::vector<RoomMember>>([&](auto done) { presence.members(room, done); });
         std::map<std::string, std::string> byKey;

@@ -21,17 +21,6 @@ using namespace std::chrono_literals;
 
 class SessionLeasesTest : public RedisTest {
 protected:
-    template <class T>
-    T await(const std::function<void(std::function<void(RedisResult<T>)>)>& start) {
-        std::optional<RedisResult<T>> result;
-        start([&](RedisResult<T> r) { result.emplace(std::move(r)); });
-        EXPECT_TRUE(runUntil([&] { return result.has_value(); }));
-        if (!result || !result->ok()) {
-            ADD_FAILURE() << (result ? result->error().message : "no answer");
-            return T{};
-        }
-        return result->value();
-    }
     SessionLeaseAnswer lead(SessionLeases& leases, const std::string& session, const std::string& node) {
         return await<SessionLeaseAnswer>([&](auto done) { leases.lead(session, node, done); });
     }

@@ -120,4 +120,8 @@ const std::vector<SettingInfo>& settingCatalog();
 /// The effective configuration as `KEY=value` lines, secrets masked.
 std::vector<std::string> describe(const Settings& s);
 
+/// A URL with the password of its credentials (`scheme://user:password@...`)
+/// shown as `****`, for logs and messages; any other text as it is.
+std::string withoutPassword(std::string_view url);
+
 }  // namespace brolostack::config
