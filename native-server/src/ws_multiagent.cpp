@@ -78,6 +78,8 @@ struct WSMultiagent::Impl {
     std::map<std::pair<args::Owner, std::string>, std::weak_ptr<TaskReporter::State>> assignments;
 
     std::optional<std::string> openBroker();
+    /// More of the store's changes are durable, or it failed.
+    void storeProgressed();
     void deliverLocal(args::Owner owner, const args::Message& msg);
     void assign(args::Owner owner, const LocalAgent& agent, const args::Message& msg);
     void takeBack(args::Owner owner, const args::Message& cancel);
@@ -256,6 +258,15 @@ config::Settings WSMultiagent::settingsFromEnvironment() {
     return loaded.settings;
 }
 
+void WSMultiagent::Impl::storeProgressed() {
+    ws->releaseDurable();
+    if (auto failure = store->failure()) {
+        // Nothing more can be acknowledged: stop, so a supervisor restarts the server on a store that works.
+        native::logEvent(*log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
+        ws->shutdown();
+    }
+}
+
 std::optional<std::string> WSMultiagent::Impl::openBroker() {
     native::redis::RedisBroker::Bounds bounds;
     bounds.historySize = settings.historySize;
@@ -285,13 +296,7 @@ std::optional<std::string> WSMultiagent::Impl::openBroker() {
                          {{"broker", shown}, {"error", broker->lastError()}});
     });
     ws->setBroker([this](const server::BrokerRequest& request) { broker->perform(request); });
-    broker->keepSessionRecords(*sessionStore, [this] {
-        ws->releaseDurable();
-        if (auto failure = sessionStore->failure()) {
-            native::logEvent(*log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
-            ws->shutdown();
-        }
-    });
+    broker->keepSessionRecords(*sessionStore, [this] { storeProgressed(); });
     return std::nullopt;
 }
 
@@ -332,16 +337,7 @@ std::optional<std::string> WSMultiagent::initialize() {
     if (m.hub->clustered()) {
         if (auto error = m.openBroker()) return error;
     }
-    if (sqlite) {
-        sqlite->onProgress([&m, sqlite] {
-            m.ws->releaseDurable();
-            if (auto failure = sqlite->failure()) {
-                // Nothing more can be acknowledged: stop, so a supervisor restarts the server on a store that works.
-                native::logEvent(*m.log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
-                m.ws->shutdown();
-            }
-        });
-    }
+    if (sqlite) sqlite->onProgress([&m] { m.storeProgressed(); });
     m.hub->setLocalHooks(server::Hub::LocalHooks{
         [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },
         [&m](const std::string& sessionId, const std::string& msgJson) {

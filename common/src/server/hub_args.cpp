@@ -168,8 +168,7 @@ void Hub::answerArgs(Connection& c, const SessionLeads::Ask& ask, args::Result r
     if (msg.type == args::MessageType::SyncRequest) {
         // The snapshot with the session room's position, so a client can
         // replay what happened after it.
-        data.pop_back();
-        data += "," + sessionPositionJson(msg.sessionId) + "}";
+        data = withSessionPosition(std::move(data), msg.sessionId);
         if (ask.ref == 0) {
             args::Message response;
             response.id = "args_" + newId_();
@@ -189,11 +188,12 @@ void Hub::answerArgs(Connection& c, const SessionLeads::Ask& ask, args::Result r
     }
 }
 
-std::string Hub::sessionPositionJson(const std::string& sessionId) const {
+std::string Hub::withSessionPosition(std::string snapshot, const std::string& sessionId) const {
     const rooms::Room* room = rooms_.find(sessionRoomOf(sessionId));
     std::string epoch = room ? room->epoch : "";
     std::uint64_t offset = room ? room->lastOffset : 0;
-    return "\"epoch\":\"" + epoch + "\",\"offset\":" + std::to_string(offset);
+    snapshot.pop_back();
+    return snapshot + ",\"epoch\":\"" + epoch + "\",\"offset\":" + std::to_string(offset) + "}";
 }
 
 void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
@@ -390,8 +390,7 @@ std::variant<std::string, Error> Hub::sessionSnapshotJson(const std::string& ses
     if (auto elsewhere = ledElsewhere(sessionId)) return *elsewhere;
     auto snapshot = coordinator_.snapshotJson(sessionId);
     if (!snapshot) return makeError(ErrorCode::NotFound, "no such session");
-    snapshot->pop_back();
-    return *snapshot + "," + sessionPositionJson(sessionId) + "}";
+    return withSessionPosition(std::move(*snapshot), sessionId);
 }
 
 std::variant<args::TaskDefinition, Error> Hub::readTaskDefinition(const std::string& sessionId,

@@ -60,10 +60,7 @@ void Hub::settle(const SessionLeads::Ask& ask, args::Result result, std::int64_t
     if (ask.done) {
         if (auto* e = std::get_if<Error>(&result)) return ask.done(redact(std::move(*e)));
         std::string data = std::get<std::string>(std::move(result));
-        if (ask.msg.type == args::MessageType::SyncRequest) {
-            data.pop_back();
-            data += "," + sessionPositionJson(ask.msg.sessionId) + "}";
-        }
+        if (ask.msg.type == args::MessageType::SyncRequest) data = withSessionPosition(std::move(data), ask.msg.sessionId);
         return ask.done(std::move(data));
     }
     if (Connection* c = find(ask.conn)) answerArgs(*c, ask, std::move(result), now, out);

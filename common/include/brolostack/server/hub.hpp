@@ -302,7 +302,8 @@ private:
     void handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out);
     /// False (the frame answered rate_limited, or the connection closed with 4029) when over the rate limit.
     bool admitByRate(Connection& c, std::uint64_t ref, const std::string& op, std::int64_t now, Outbox& out);
-    std::string sessionPositionJson(const std::string& sessionId) const;
+    /// A session snapshot (a JSON object) with the session room's epoch and offset added.
+    std::string withSessionPosition(std::string snapshot, const std::string& sessionId) const;
     // rooms (hub_rooms.cpp): the connection's side of the room service
     std::variant<std::string, protocol::Error> joinRoom(Connection& c, const protocol::JoinFrame& f,
                                                         std::int64_t now, Outbox& out);
