@@ -149,7 +149,8 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     SocketLinger linger;  // sockets of finished connections, until their peers close
     // Data frames to plain-TCP connections without an extension, one gathered
     // write per connection per loop turn (direct_writer.hpp).
-    DirectWriter<ConnectionPtr, typename Config::message_type> direct{io};
+    using Direct = DirectWriter<ConnectionPtr, typename Config::message_type>;
+    Direct direct{io};
 
     server::ConnId nextId = 1;
     std::map<Handle, server::ConnId, std::owner_less<Handle>> ids;
@@ -202,7 +203,6 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void perform(server::Outbox& out, std::optional<SteadyTime> received = std::nullopt);
     bool mustWaitForStore() const { return gate.mustWait(hub.store().lastChange(), hub.store().durableChange()); }
     void performNow(server::Outbox& out);
-    using Direct = DirectWriter<ConnectionPtr, typename Config::message_type>;
     /// A Send to a connection on the direct path.
     void sendDirect(const server::Action& action, typename Direct::Conn& c, std::size_t maxBuffered,
                     server::Outbox& followUp);
