@@ -212,6 +212,25 @@ TEST_F(DirectWriterTest, FramesQueuedBeforeWebsocketppClosedGoOutAheadOfItsClose
     EXPECT_EQ(readAll(), wire(*reply));
 }
 
+TEST_F(DirectWriterTest, WhatAClosingConnectionCannotTakeWholeEndsTheStreamRatherThanSplitAFrame) {
+    // websocketpp's close frame is next and its queue takes nothing more: a
+    // half-written frame followed by it would be garbage to the peer.
+    shrinkSendBuffer();
+    std::size_t total = 0;
+    for (int i = 0; i < 200; ++i) {
+        auto f = frame(std::string(1000, 'z'));
+        total += wire(*f).size();
+        send(1, f);
+    }
+    con->state = websocketpp::session::state::closing;
+    endTurn();
+    std::string got = readAll();
+    EXPECT_LT(got.size(), total);
+    EXPECT_TRUE(con->queue.empty());
+    char byte;
+    EXPECT_EQ(::read(peer, &byte, 1), 0) << "the sending side is shut down (end of stream)";
+}
+
 TEST_F(DirectWriterTest, AForgottenConnectionIsSkipped) {
     send(1, frame("gone"));
     writer.forget(1);
