@@ -5,6 +5,7 @@
 #include <websocketpp/server.hpp>
 
 #include "deflate.hpp"
+#include "direct_writer.hpp"
 #include "metrics.hpp"
 #include "server_log.hpp"
 #include "socket_linger.hpp"
@@ -146,6 +147,10 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     static int useCurrentCertificate(SSL* ssl, void* self);
     asio::steady_timer drainDeadline;
     SocketLinger linger;  // sockets of finished connections, until their peers close
+    // Data frames to plain-TCP connections without an extension, one gathered
+    // write per connection per loop turn (direct_writer.hpp).
+    using Direct = DirectWriter<ConnectionPtr, typename Config::message_type>;
+    Direct direct{io};
 
     server::ConnId nextId = 1;
     std::map<Handle, server::ConnId, std::owner_less<Handle>> ids;
@@ -198,6 +203,9 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void perform(server::Outbox& out, std::optional<SteadyTime> received = std::nullopt);
     bool mustWaitForStore() const { return gate.mustWait(hub.store().lastChange(), hub.store().durableChange()); }
     void performNow(server::Outbox& out);
+    /// A Send to a connection on the direct path.
+    void sendDirect(const server::Action& action, typename Direct::Conn& c, std::size_t maxBuffered,
+                    server::Outbox& followUp);
     /// The prepared frame of a Send for its connection: compressed once per
     /// batch for connections that negotiated permessage-deflate, when that helps.
     MessagePtr frameFor(const server::Action& action, std::unordered_map<const std::string*, MessagePtr>& prepared,
@@ -245,7 +253,10 @@ void WebSocketServer::Transport<Config>::setUp() {
         if (auto id = idOf(h)) hub.activity(*id, nowMs());
     });
     endpoint.set_ping_handler([this](Handle h, std::string) {
-        if (auto id = idOf(h)) hub.activity(*id, nowMs());
+        if (auto id = idOf(h)) {
+            hub.activity(*id, nowMs());
+            direct.yieldTo(*id);  // websocketpp writes the pong
+        }
         return true;  // answer with a pong
     });
     awaitReload();
@@ -324,8 +335,12 @@ void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
     ids[hdl] = id;
     handles[id] = hdl;
     std::error_code ec;
-    if (auto con = endpoint.get_con_from_hdl(hdl, ec); !ec && !con->get_response_header("Sec-WebSocket-Extensions").empty())
-        deflating.insert(id);  // the only extension this server agrees to
+    if (auto con = endpoint.get_con_from_hdl(hdl, ec); !ec) {
+        if (!con->get_response_header("Sec-WebSocket-Extensions").empty())
+            deflating.insert(id);  // the only extension this server agrees to
+        else if (!kTls)
+            direct.adopt(id, con);
+    }
     hub.open(id, request, nowMs());
     logEvent(*log, spdlog::level::info, "connection open", {{"conn", static_cast<std::int64_t>(id)}, {"address", request.remoteAddress}});
 }
@@ -370,6 +385,7 @@ void WebSocketServer::Transport<Config>::onClose(Handle hdl) {
     ids.erase(hdl);
     handles.erase(*id);
     deflating.erase(*id);
+    direct.forget(*id);
     pausedReading.erase(*id);  // its timer is canceled
     perform(out);
     finishIfDrained();
@@ -531,6 +547,14 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
             if (broker) broker(*action.broker);
             continue;
         }
+        if (action.kind == server::Action::Kind::Send) {
+            if (auto* c = direct.find(action.conn)) {
+                sendDirect(action, *c, maxBuffered, followUp);
+                continue;
+            }
+        } else if (action.kind == server::Action::Kind::Close || action.kind == server::Action::Kind::Ping) {
+            direct.yieldTo(action.conn);  // this turn's frames go before websocketpp's ping or close
+        }
         auto hit = handles.find(action.conn);
         if (hit == handles.end()) continue;
         std::error_code ec;
@@ -566,6 +590,19 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
         if (ec) logEvent(*log, spdlog::level::debug, "send failed", {{"conn", static_cast<std::int64_t>(action.conn)}, {"error", ec.message()}});
     }
     if (!followUp.empty()) performNow(followUp);  // closes for slow consumers: nothing to wait for
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::sendDirect(const server::Action& action, typename Direct::Conn& c,
+                                                    std::size_t maxBuffered, server::Outbox& followUp) {
+    // The same rules as websocketpp's path below, over the same buffered amount.
+    if (!Direct::open(c)) return;
+    if (action.droppable && Direct::buffered(c) > maxBuffered) {
+        hub.frameDropped();
+        return;
+    }
+    direct.queue(action.conn, c, direct.prepare(action.frame, action.binary));
+    if (!action.droppable && Direct::buffered(c) > maxBuffered) hub.slowConsumer(action.conn, followUp);
 }
 
 template <class Config>
