@@ -54,3 +54,18 @@ test('started with a soft limit of 1024, the server holds 1,500 connections afte
   }
   assert.ok(clients.every((c) => c.isOpen), 'no connection was closed');
 });
+
+// A connection reads at most 1 KiB at a time (its read buffer is kept small
+// to keep idle connections small): longer handshakes and frames arrive in
+// several reads, whole.
+test('handshakes and frames longer than one read arrive whole', async () => {
+  const server = await startServer();
+  const cookie = `c=${'x'.repeat(6000)}`;
+  const [a, b] = await Promise.all([connect(server.wsUrl, { headers: { Cookie: cookie } }), connect(server.wsUrl)]);
+  await a.join('big');
+  await b.join('big');
+  const data = Array.from({ length: 3000 }, (_, i) => `${i}:${'y'.repeat(i % 50)}`).join('|');
+  assert.ok(data.length > 64 * 1024);
+  await a.publish('big', data);
+  assert.equal((await b.next((f) => f.op === 'message')).data, data);
+});
