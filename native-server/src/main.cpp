@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     // Every connection is a descriptor; the store, the listener and the
     // lingering sockets of closed connections (socket_linger.hpp) need some too.
     const native::FileLimit files = native::raiseFileLimit();
-    native::logAlways(*log, "open files", {{"limit", static_cast<std::int64_t>(std::min<std::uint64_t>(files.soft, INT64_MAX))},
+    native::logEvent(*log, spdlog::level::info, "open files", {{"limit", static_cast<std::int64_t>(std::min<std::uint64_t>(files.soft, INT64_MAX))},
                                            {"hard", static_cast<std::int64_t>(std::min<std::uint64_t>(files.hard, INT64_MAX))}});
     if (files.soft < settings.maxConnections + kSpareFiles)
         native::logEvent(*log, spdlog::level::warn,

@@ -22,8 +22,8 @@ const [, ourHard] = fileLimits(process.pid);
 // The server's hard limit in these tests: ours (children cannot get more), at most 4096.
 const hard = Math.min(ourHard, 4096);
 
-test('the server raises its soft open-file limit to the hard limit and logs both', async () => {
-  const server = await startServer({}, { launcher: ['prlimit', `--nofile=256:${hard}`] });
+test('the server raises its soft open-file limit to the hard limit and logs both (at info)', async () => {
+  const server = await startServer({ LOG_LEVEL: 'info' }, { launcher: ['prlimit', `--nofile=256:${hard}`] });
   assert.deepEqual(fileLimits(server.proc.pid), [hard, hard]);
   const line = server.stderr.split('\n').find((l) => l.includes('"open files"'));
   assert.ok(line, `no "open files" line in:\n${server.stderr}`);
