@@ -15,11 +15,18 @@
 // round); the report holds medians. Writes bench/results/latest.json,
 // latest.md and, when gnuplot is installed, latency.png.
 //
-//   node bench/perf.mjs [--quick] [--full] [--rounds N] [--servers ours,socketio,ws,c] [--store memory|sqlite]
+//   node bench/perf.mjs [--quick] [--rounds N] [--servers ours,socketio,ws,c] [--scenarios fanout,echo,args,idle]
+//                       [--store memory|sqlite]
 //
 // --quick: one round, 100 and 1,000 subscribers, 2,000 idle connections (< 90 s).
-// default: three rounds, everything above, 10,000 idle connections (< 10 min).
-// --full:  the same with 50,000 idle connections (capped by RLIMIT_NOFILE; see the report).
+// default: three rounds, everything above, 10,000 and 50,000 idle connections (< 10 min).
+// --scenarios: only these (e.g. `--scenarios idle --servers ours` for memory alone).
+//
+// 50,000 connections need that many descriptors in the server and in the
+// loader. Run as root with CAP_SYS_RESOURCE, this script raises its own hard
+// RLIMIT_NOFILE (which both inherit, and both raise their soft limits to);
+// otherwise idle counts above the hard limit are measured at what fits, and
+// the report says so.
 //
 // Needs the loader and the C server built into build-bench/:
 //   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBROLOSTACK_BUILD_TESTS=ON
@@ -39,7 +46,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    full: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: 'fanout,echo,args,idle' },
     rounds: { type: 'string' },
     servers: { type: 'string', default: 'ours,socketio,ws,c' },
     store: { type: 'string', default: 'memory' },
@@ -63,9 +70,9 @@ for (const bin of [loaderBin, cServerBin]) {
 // What one run measures. Durations in seconds.
 const plan = opts.quick
   ? { mode: 'quick', rounds: 1, sizes: [100, 1000], duration: 1, warmup: 0.5, settle: 0.3, curveAt: 1000,
-    curve: [0.5], echo: 1, idle: 2000, hold: 0.5, agents: 20 }
-  : { mode: opts.full ? 'full' : 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 2, warmup: 1, settle: 0.5,
-    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 2, idle: opts.full ? 50000 : 10000, hold: 1, agents: 1000 };
+    curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20 }
+  : { mode: 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 2, warmup: 1, settle: 0.5,
+    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 2, idle: [10000, 50000], hold: 1, agents: 1000 };
 if (opts.rounds) plan.rounds = Number(opts.rounds);
 // Publishes in flight while flat out: about 64k deliveries queued, enough to
 // keep every server measured busy without unbounded queues.
@@ -73,16 +80,32 @@ const windowFor = (subscribers) => Math.min(1024, Math.max(4, Math.ceil(65536 / 
 // A fan-out's setup (connect, join, presence announcements) is given this long.
 const setupTimeout = (subscribers) => (subscribers >= 10000 ? (opts.quick ? 20 : 30) : 60);
 
-// Every descriptor is a connection: the server and the loader each need one
-// per connection. Neither can go past the hard limit (raising it needs
-// CAP_SYS_RESOURCE), so the idle count is capped to fit.
-const hardFileLimit = Number(/Max open files\s+\d+\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'))[1]) || Infinity;
+const scenarios = new Set(opts.scenarios.split(',').map((s) => s.trim()).filter(Boolean));
+for (const s of scenarios) if (!['fanout', 'echo', 'args', 'idle'].includes(s)) throw new Error(`unknown scenario ${s}`);
+
+// Every connection is a descriptor: the server and the loader each need one
+// per connection, and neither can go past the hard RLIMIT_NOFILE it inherits
+// from here. Raising our own hard limit (prlimit on this process) needs
+// CAP_SYS_RESOURCE; without it the idle counts are capped to fit.
+const FILES_SPARE = 200;
+const hardLimitOf = () =>
+  Number(/Max open files\s+\d+\s+(\d+|unlimited)/.exec(readFileSync('/proc/self/limits', 'utf8'))[1]) || Infinity;
 const notes = [];
-let idleCount = plan.idle;
-if (idleCount + 200 > hardFileLimit) {
-  idleCount = Math.floor((hardFileLimit - 200) / 1000) * 1000;
-  notes.push(`Idle connections: ${plan.idle.toLocaleString('en-US')} asked, ${idleCount.toLocaleString('en-US')} measured: ` +
-    `RLIMIT_NOFILE's hard limit is ${hardFileLimit} for the server and the loader alike, and cannot be raised here.`);
+const filesNeeded = Math.max(...plan.idle) + FILES_SPARE;
+let raiseRefused = '';
+if (scenarios.has('idle') && hardLimitOf() < filesNeeded) {
+  const r = spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${filesNeeded}:${filesNeeded}`], { encoding: 'utf8' });
+  if (r.status !== 0) raiseRefused = (r.stderr || r.error?.message || `prlimit exited ${r.status}`).trim();
+}
+const hardFileLimit = hardLimitOf();
+const idleCounts = [];
+for (const asked of plan.idle) {
+  if (asked + FILES_SPARE <= hardFileLimit) { idleCounts.push(asked); continue; }
+  const fits = Math.floor((hardFileLimit - FILES_SPARE) / 1000) * 1000;
+  if (!idleCounts.includes(fits)) idleCounts.push(fits);
+  notes.push(`Idle connections: ${asked.toLocaleString('en-US')} asked, ${fits.toLocaleString('en-US')} measured: ` +
+    `RLIMIT_NOFILE's hard limit is ${hardFileLimit} for the server and the loader alike, and raising it failed ` +
+    `(${raiseRefused || 'no reason given'}; it needs root with CAP_SYS_RESOURCE).`);
 }
 
 const SERVERS = {
@@ -216,22 +239,30 @@ async function fanout(name, subscribers, round) {
 
 async function echoAndIdle(name, round) {
   const srv = SERVERS[name];
-  const server = await srv.start();
-  try {
-    const e = await load(server, srv.dialect, ['--scenario', 'echo', '--duration', plan.echo, '--warmup', 0.5], 60);
-    runs.push({ round, server: name, ...e });
-    report(name, 'echo', e.failure ?? `p50 ${fmtMs(e.latency_ms?.p50)} ms, p99 ${fmtMs(e.latency_ms?.p99)} ms`);
-  } finally {
-    await server.stop();
+  if (scenarios.has('echo')) {
+    const server = await srv.start();
+    try {
+      const e = await load(server, srv.dialect, ['--scenario', 'echo', '--duration', plan.echo, '--warmup', 0.5], 60);
+      runs.push({ round, server: name, ...e });
+      report(name, 'echo', e.failure ?? `p50 ${fmtMs(e.latency_ms?.p50)} ms, p99 ${fmtMs(e.latency_ms?.p99)} ms`);
+    } finally {
+      await server.stop();
+    }
   }
-  if (name === 'ours') await argsTasks(round);
+  if (name === 'ours' && scenarios.has('args')) await argsTasks(round);
+  if (scenarios.has('idle')) for (const count of idleCounts) await idleRun(name, count, round);
+}
+
+async function idleRun(name, count, round) {
+  const srv = SERVERS[name];
   // A fresh server: its RSS before the first connection is its baseline.
   const idleServer = await srv.start();
   try {
-    const i = await load(idleServer, srv.dialect, ['--scenario', 'idle', '--connections', idleCount, '--hold', plan.hold,
-      '--source-addresses', idleCount >= 5000 ? 4 : 1, '--setup-timeout', 120], 200);
+    // Four source addresses: one has about 28,000 ephemeral ports.
+    const i = await load(idleServer, srv.dialect, ['--scenario', 'idle', '--connections', count, '--hold', plan.hold,
+      '--source-addresses', count >= 5000 ? Math.max(4, Math.ceil(count / 14000)) : 1, '--setup-timeout', 120], 200);
     runs.push({ round, server: name, ...i });
-    report(name, `idle ${idleCount}`, i.failure ?? `${fmtRate(i.connects_per_s)} connects/s, ` +
+    report(name, `idle ${count}`, i.failure ?? `${fmtRate(i.connects_per_s)} connects/s, ` +
       `${fmtBytes(i.rss_per_connection)} per connection${i.errors?.total ? `, ${i.errors.total} errors` : ''}`);
   } finally {
     await idleServer.stop();
@@ -309,10 +340,13 @@ function summarize() {
     echo[s] = { rounds: es.length, p50: median(es.map((r) => r.latency_ms?.p50)), p99: median(es.map((r) => r.latency_ms?.p99)),
       p999: median(es.map((r) => r.latency_ms?.p999)), round_trips_per_s: median(es.map((r) => r.deliveries_per_s / 2)),
       errors: es.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
-    const is = of(s, 'idle');
-    idle[s] = { rounds: is.length, connections: idleCount, ready: median(is.map((r) => r.ready)),
-      rss_per_connection: median(is.map((r) => r.rss_per_connection)), connects_per_s: median(is.map((r) => r.connects_per_s)),
-      errors: is.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
+    idle[s] = {};
+    for (const count of idleCounts) {
+      const is = of(s, 'idle', (r) => r.connections === count);
+      idle[s][count] = { rounds: is.length, connections: count, ready: median(is.map((r) => r.ready)),
+        rss_per_connection: median(is.map((r) => r.rss_per_connection)), connects_per_s: median(is.map((r) => r.connects_per_s)),
+        errors: is.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
+    }
   }
   const as = of('ours', 'args');
   const args = { rounds: as.length, tasks_per_s: median(as.map((r) => r.tasks_per_s)),
@@ -379,12 +413,17 @@ function markdown(result) {
   lines.push(`| p50 / p99 / p999 | ${serverNames.map((s) => `${fmtMs(sum.echo[s].p50)} / ${fmtMs(sum.echo[s].p99)} / ${fmtMs(sum.echo[s].p999)}`).join(' | ')} |`);
   if (ours) lines.push(`| p50 ours/anchor | ${serverNames.map((s) => s === 'ours' ? '' : ratio(sum.echo.ours.p50, sum.echo[s].p50)).join(' | ')} |`);
   lines.push('');
-  lines.push(`## Idle connections: ${idleCount.toLocaleString('en-US')} (server RSS per connection, connect rate)`, '');
-  lines.push(...head(['', ...serverNames.map(label)]));
-  lines.push(`| RSS per connection | ${serverNames.map((s) => fmtBytes(sum.idle[s].rss_per_connection)).join(' | ')} |`);
-  lines.push(`| connects/s | ${serverNames.map((s) => fmtRate(sum.idle[s].connects_per_s)).join(' | ')} |`);
-  if (ours) {
-    lines.push(`| RSS ours/anchor | ${serverNames.map((s) => s === 'ours' ? '' : ratio(sum.idle.ours.rss_per_connection, sum.idle[s].rss_per_connection)).join(' | ')} |`);
+  lines.push('## Idle connections: server RSS per connection after hello, connect rate', '');
+  lines.push(...head(['connections', '', ...serverNames.map(label)]));
+  for (const count of idleCounts) {
+    const at = (s) => sum.idle[s][count];
+    const n = count.toLocaleString('en-US');
+    lines.push(`| ${n} | RSS per connection | ${serverNames.map((s) => fmtBytes(at(s).rss_per_connection)).join(' | ')} |`);
+    lines.push(`| ${n} | connects/s | ${serverNames.map((s) => fmtRate(at(s).connects_per_s)).join(' | ')} |`);
+    lines.push(`| ${n} | held (ready, of ${n}) | ${serverNames.map((s) => at(s).ready == null ? 'n/a' : fmtNum(at(s).ready, 0)).join(' | ')} |`);
+    if (ours) {
+      lines.push(`| ${n} | RSS ours/anchor | ${serverNames.map((s) => s === 'ours' ? '' : ratio(at('ours').rss_per_connection, at(s).rss_per_connection)).join(' | ')} |`);
+    }
   }
   lines.push('');
   if (ours && sum.args.rounds) {
@@ -466,13 +505,13 @@ function plot(result, dir) {
 
 const started = Date.now();
 console.log(`bench/perf.mjs (${plan.mode}): ${serverNames.join(', ')}; ${plan.rounds} round(s); fan-out ${plan.sizes.join(', ')}; ` +
-  `idle ${idleCount}; servers on core ${SERVER_CORE}, loader on core ${LOADER_CORE}`);
+  `idle ${idleCounts.join(', ')}; scenarios ${[...scenarios].join(', ')}; servers on core ${SERVER_CORE}, loader on core ${LOADER_CORE}`);
 try {
   for (let round = 1; round <= plan.rounds; round += 1) {
     const order = round % 2 ? serverNames : [...serverNames].reverse();
     console.log(`round ${round}: ${order.join(', ')}`);
     for (const name of order) {
-      for (const size of plan.sizes) await fanout(name, size, round);
+      if (scenarios.has('fanout')) for (const size of plan.sizes) await fanout(name, size, round);
       await echoAndIdle(name, round);
     }
   }
@@ -485,7 +524,7 @@ const result = {
   argv: process.argv.slice(2),
   duration_s: (Date.now() - started) / 1000,
   machine: machine({ fd_hard_limit: hardFileLimit }),
-  plan: { ...plan, idle: idleCount, servers: serverNames, store: opts.store, windows: Object.fromEntries(plan.sizes.map((s) => [s, windowFor(s)])) },
+  plan: { ...plan, idle: idleCounts, idle_asked: plan.idle, scenarios: [...scenarios], servers: serverNames, store: opts.store, windows: Object.fromEntries(plan.sizes.map((s) => [s, windowFor(s)])) },
   notes,
   runs,
 };

@@ -2,6 +2,7 @@
 // embedding API's server.
 #include "brolostack/config/settings.hpp"
 #include "brolostack/ws_multiagent.hpp"
+#include "file_limit.hpp"
 #include "jwt_verifier.hpp"
 #include "server_log.hpp"
 #include "trusted_proxies.hpp"
@@ -10,7 +11,9 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -20,6 +23,7 @@ namespace {
 constexpr int kExitConfig = 78;       // EX_CONFIG: the configuration (or the store at start) is not usable
 constexpr int kExitStoreFailed = 74;  // EX_IOERR: the store failed while serving
 constexpr const char* kVersion = BROLOSTACK_VERSION;
+constexpr std::uint64_t kSpareFiles = 64;  // descriptors besides connections: store, listener, logs, lingering sockets
 
 /// "HEARTBEAT_MS" -> "--heartbeat-ms"
 std::string flagName(const std::string& env) {
@@ -123,6 +127,17 @@ int main(int argc, char** argv) {
                                          {"profile", std::string(config::environmentName(settings.environment))}});
     for (const auto& line : config::describe(settings)) native::logAlways(*log, "setting", {{"value", line}});
     for (const auto& warning : loaded.warnings) native::logEvent(*log, spdlog::level::warn, warning);
+    // Every connection is a descriptor; the store, the listener and the
+    // lingering sockets of closed connections (socket_linger.hpp) need some too.
+    const native::FileLimit files = native::raiseFileLimit();
+    native::logEvent(*log, spdlog::level::info, "open files", {{"limit", static_cast<std::int64_t>(std::min<std::uint64_t>(files.soft, INT64_MAX))},
+                                           {"hard", static_cast<std::int64_t>(std::min<std::uint64_t>(files.hard, INT64_MAX))}});
+    if (files.soft < settings.maxConnections + kSpareFiles)
+        native::logEvent(*log, spdlog::level::warn,
+                         "the open-file limit is below MAX_CONNECTIONS: connections past it are refused by the kernel; "
+                         "raise the hard limit (LimitNOFILE= in the systemd unit, ulimit -Hn; docs/operations.md)",
+                         {{"limit", static_cast<std::int64_t>(files.soft)},
+                          {"maxConnections", static_cast<std::int64_t>(settings.maxConnections)}});
 
     WSMultiagent server(settings);
     if (auto error = server.initialize()) {

@@ -13,7 +13,14 @@
 //    websocketpp picks the shutdown through its socket policy, a template
 //    parameter of the transport: the policy below is its plain one with that
 //    single call changed. (TLS ends with close_notify and no read shutdown.)
-// 3. No locks and no strands: one thread runs the loop and is the only one
+// 3. A 1 KiB read buffer instead of 16 KiB. websocketpp keeps it inside each
+//    connection object, between fields that are written on every connection;
+//    with 16 KiB the object spans six pages of which only the untouched middle
+//    of the buffer costs nothing, so an idle connection paid about 8.5 KiB
+//    for it. At 1 KiB the whole object is about 5.7 KiB. Reads return at
+//    most this much; the frame parser takes a frame in as many reads as it
+//    needs, so larger messages cost more read calls, not a limit.
+// 4. No locks and no strands: one thread runs the loop and is the only one
 //    that touches websocketpp (other threads hand work over with post()),
 //    so the mutex websocketpp takes around every send, state read and
 //    buffered-amount read, and the strand it wraps every handler in, only
@@ -52,6 +59,9 @@ public:
 
 namespace brolostack::native {
 
+/// Bytes read from a socket at a time, held inside each connection (change 3).
+constexpr std::size_t kReadBufferBytes = 1024;
+
 struct PlainConfig : websocketpp::config::asio {
     typedef PlainConfig type;
     typedef websocketpp::config::asio base;
@@ -65,6 +75,7 @@ struct PlainConfig : websocketpp::config::asio {
     };
     typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
     typedef BoundedDeflateExtension permessage_deflate_type;
+    static const std::size_t connection_read_buffer_size = kReadBufferBytes;
 };
 
 struct TlsConfig : websocketpp::config::asio_tls {
@@ -79,6 +90,7 @@ struct TlsConfig : websocketpp::config::asio_tls {
     };
     typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
     typedef BoundedDeflateExtension permessage_deflate_type;
+    static const std::size_t connection_read_buffer_size = kReadBufferBytes;
 };
 
 }  // namespace brolostack::native

@@ -79,6 +79,20 @@ typename Config::message_type::ptr prepare(const std::string& payload, bool bina
     return msg;
 }
 
+/// Frees the opening handshake's request and response (header maps, header
+/// strings, bodies) of an open connection: websocketpp keeps both for the
+/// connection's life, about 1.5 KiB per idle connection, and nothing reads
+/// them after the upgrade (its own open/close log lines, which would, are
+/// off; what the hub needs was taken at validation). websocketpp only lends
+/// them out read-only; the objects themselves are not const.
+template <class Connection>
+void dropHandshake(Connection& con) {
+    using Request = std::decay_t<decltype(con.get_request())>;
+    using Response = std::decay_t<decltype(con.get_response())>;
+    const_cast<Request&>(con.get_request()) = Request();
+    const_cast<Response&>(con.get_response()) = Response();
+}
+
 }  // namespace
 
 /// What WebSocketServer needs of its transport: one implementation per
@@ -340,6 +354,7 @@ void WebSocketServer::Transport<Config>::onOpen(Handle hdl) {
             deflating.insert(id);  // the only extension this server agrees to
         else if (!kTls)
             direct.adopt(id, con);
+        dropHandshake(*con);  // after the extension check: it empties the response's headers
     }
     hub.open(id, request, nowMs());
     logEvent(*log, spdlog::level::info, "connection open", {{"conn", static_cast<std::int64_t>(id)}, {"address", request.remoteAddress}});

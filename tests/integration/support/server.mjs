@@ -59,10 +59,13 @@ export function tempDataDir() {
   return mkdtempSync(path.join(os.tmpdir(), 'brolostack-data-'));
 }
 
-function spawnServer(env, port = 0) {
+// `launcher`: a command that execs the server with the arguments after it
+// (e.g. ['prlimit', '--nofile=256:4096']), so the process is still the server.
+function spawnServer(env, port = 0, launcher = []) {
   assertBinary();
   const ownDataDir = env.DATA_DIR === undefined && env.STORE === undefined ? tempDataDir() : null;
-  const proc = spawn(serverBin, ['--host', '127.0.0.1', '--port', String(port)], {
+  const argv = [...launcher, serverBin, '--host', '127.0.0.1', '--port', String(port)];
+  const proc = spawn(argv[0], argv.slice(1), {
     env: cleanEnv(ownDataDir ? { ...env, DATA_DIR: ownDataDir } : env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -93,8 +96,8 @@ function withTimeout(promise, ms, what) {
  * Starts a server with the given settings (environment variables) and waits
  * for its "listening on" line. Returns a handle with port, urls and stop().
  */
-export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, port = 0 } = {}) {
-  const { proc, out, exited } = spawnServer(env, port);
+export async function startServer(env = {}, { timeoutMs = DEFAULT_TIMEOUT_MS, port = 0, launcher = [] } = {}) {
+  const { proc, out, exited } = spawnServer(env, port, launcher);
   const server = {
     proc,
     exited,

@@ -21,6 +21,7 @@
 #include "brolostack/store/store.hpp"
 
 #include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -245,13 +246,16 @@ private:
         std::int64_t openedAt = 0;
         std::int64_t lastSeen = 0;
         std::int64_t lastPing = 0;
-        std::deque<std::int64_t> protocolErrors;  // times of recent bad frames
+        // Lists, not deques, in what every connection holds: libstdc++'s
+        // std::deque allocates about 600 bytes as it is constructed, even
+        // empty, and these stay empty on almost every connection.
+        std::list<std::int64_t> protocolErrors;  // times of recent bad frames
         RateLimiter rate;
         InboundThrottle inbound;
         std::string currentSession = "default";  // ARGS session of `send` shortcuts
         // Cluster mode: frames that wait for rooms to load from the broker
         // (the oldest is the one that needs them), and how many rooms that is.
-        std::deque<protocol::ClientFrame> held;
+        std::list<protocol::ClientFrame> held;
         std::size_t roomsAwaited = 0;
     };
     /// A room followed through the broker (cluster mode).
