@@ -78,8 +78,9 @@ struct WSMultiagent::Impl {
     std::map<std::pair<args::Owner, std::string>, std::weak_ptr<TaskReporter::State>> assignments;
 
     std::optional<std::string> openBroker();
-    /// More of the store's changes are durable, or it failed.
-    void storeProgressed();
+    /// More of `s`'s changes are durable, or it failed. (`s`, not `store`:
+    /// a store's writer reports its last progress while `store` lets go of it.)
+    void storeProgressed(const store::Store& s);
     void deliverLocal(args::Owner owner, const args::Message& msg);
     void assign(args::Owner owner, const LocalAgent& agent, const args::Message& msg);
     void takeBack(args::Owner owner, const args::Message& cancel);
@@ -258,9 +259,9 @@ config::Settings WSMultiagent::settingsFromEnvironment() {
     return loaded.settings;
 }
 
-void WSMultiagent::Impl::storeProgressed() {
+void WSMultiagent::Impl::storeProgressed(const store::Store& s) {
     ws->releaseDurable();
-    if (auto failure = store->failure()) {
+    if (auto failure = s.failure()) {
         // Nothing more can be acknowledged: stop, so a supervisor restarts the server on a store that works.
         native::logEvent(*log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
         ws->shutdown();
@@ -296,7 +297,7 @@ std::optional<std::string> WSMultiagent::Impl::openBroker() {
                          {{"broker", shown}, {"error", broker->lastError()}});
     });
     ws->setBroker([this](const server::BrokerRequest& request) { broker->perform(request); });
-    broker->keepSessionRecords(*sessionStore, [this] { storeProgressed(); });
+    broker->keepSessionRecords(*sessionStore, [this] { storeProgressed(*sessionStore); });
     return std::nullopt;
 }
 
@@ -337,7 +338,7 @@ std::optional<std::string> WSMultiagent::initialize() {
     if (m.hub->clustered()) {
         if (auto error = m.openBroker()) return error;
     }
-    if (sqlite) sqlite->onProgress([&m] { m.storeProgressed(); });
+    if (sqlite) sqlite->onProgress([&m, sqlite] { m.storeProgressed(*sqlite); });
     m.hub->setLocalHooks(server::Hub::LocalHooks{
         [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },
         [&m](const std::string& sessionId, const std::string& msgJson) {
