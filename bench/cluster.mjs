@@ -212,16 +212,21 @@ function shares(r, cores) {
   return { ours: ours / capacity, others: r.cpu_s.machine == null ? null : Math.max(0, r.cpu_s.machine - ours) / capacity };
 }
 
-async function runFanout(config, round) {
+/** Starts the configuration's nodes, runs the loader on them and stops them; the loader's result with the nodes' log problems. */
+async function loadCluster(config, args, timeoutS) {
   const cluster = await startCluster(config);
-  let r;
   try {
-    r = await load(cluster, ['--scenario', 'fanout', '--subscribers', plan.subscribers, '--window', plan.window,
-      '--duration', plan.duration, '--warmup', plan.warmup, '--settle', plan.settle, '--setup-timeout', 60], 150);
+    const r = await load(cluster, args, timeoutS);
     r.node_log = logProblems(cluster);
+    return r;
   } finally {
     await stopCluster(cluster);
   }
+}
+
+async function runFanout(config, round) {
+  const r = await loadCluster(config, ['--scenario', 'fanout', '--subscribers', plan.subscribers, '--window', plan.window,
+    '--duration', plan.duration, '--warmup', plan.warmup, '--settle', plan.settle, '--setup-timeout', 60], 150);
   const main = r.phases?.[0];
   const entry = { round, kind: 'fanout', config: config.name, ...r, cpu_s: cpuOf(r, main, config) };
   runs.push(entry);
@@ -233,15 +238,8 @@ async function runFanout(config, round) {
 }
 
 async function runHop(config, round) {
-  const cluster = await startCluster(config);
-  let r;
-  try {
-    r = await load(cluster, ['--scenario', 'fanout', '--subscribers', plan.hopSubscribers, '--rate', plan.hopRate,
-      '--duration', plan.hopDuration, '--warmup', plan.warmup, '--settle', plan.settle, '--setup-timeout', 30], 60);
-    r.node_log = logProblems(cluster);
-  } finally {
-    await stopCluster(cluster);
-  }
+  const r = await loadCluster(config, ['--scenario', 'fanout', '--subscribers', plan.hopSubscribers, '--rate', plan.hopRate,
+    '--duration', plan.hopDuration, '--warmup', plan.warmup, '--settle', plan.settle, '--setup-timeout', 30], 60);
   const main = r.phases?.[0];
   const entry = { round, kind: 'hop', config: config.name, ...r, cpu_s: cpuOf(r, main, config) };
   const published = main ? main.publishes_per_s * main.seconds : 0;
