@@ -117,7 +117,7 @@ std::optional<HttpResponse> HttpApi::handle(const HttpRequest& request, std::int
         return ok("{\"status\":\"ready\"}");
     }
     if (path == "/metrics") {
-        HttpResponse r = ok(metrics_.render(hub_.stats(now)));
+        HttpResponse r = ok(metrics_.render(counts(now)));
         r.contentType = "text/plain; version=0.0.4; charset=utf-8";
         return r;
     }
@@ -135,7 +135,7 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
     const bool get = request.method == "GET" || request.method == "HEAD";
     const bool post = request.method == "POST";
     auto wrongMethod = [](const char* allowed) { return methodNotAllowed(allowed); };
-    if (path == "/api/v1/stats") return get ? ok(server::statsToJson(hub_.stats(now))) : wrongMethod("GET");
+    if (path == "/api/v1/stats") return get ? ok(server::statsToJson(counts(now))) : wrongMethod("GET");
     if (path == "/api/v1/publish") return post ? publish(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/broadcast") return post ? broadcast(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/disconnect") return post ? disconnect(request.body, out) : wrongMethod("POST");

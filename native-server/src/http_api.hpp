@@ -61,6 +61,10 @@ class HttpApi {
 public:
     HttpApi(server::Hub& hub, const ServerMetrics& metrics) : hub_(hub), metrics_(metrics) {}
 
+    /// Where /metrics and /api/v1/stats read their counts (the hub's by
+    /// default; the whole process's when it runs several shards).
+    void countFrom(std::function<server::Stats(std::int64_t now)> counts) { counts_ = std::move(counts); }
+
     /// The response for an API route, or nullopt when the target is not one
     /// (the caller then serves static files).
     std::optional<HttpResponse> handle(const HttpRequest& request, std::int64_t now, server::Outbox& out);
@@ -76,8 +80,11 @@ private:
     HttpResponse history(const std::string& room, const std::map<std::string, std::string>& query);
     bool authorized(const HttpRequest& request) const;
 
+    server::Stats counts(std::int64_t now) const { return counts_ ? counts_(now) : hub_.stats(now); }
+
     server::Hub& hub_;
     const ServerMetrics& metrics_;
+    std::function<server::Stats(std::int64_t)> counts_;
 };
 
 /// `{"error":{"code","message"}}` with the status that matches the code.

@@ -1,10 +1,10 @@
 // brolostack-server: settings from flags and environment, then the
 // embedding API's server.
 #include "brolostack/config/settings.hpp"
-#include "brolostack/ws_multiagent.hpp"
 #include "file_limit.hpp"
 #include "jwt_verifier.hpp"
 #include "server_log.hpp"
+#include "shard_group.hpp"
 #include "trusted_proxies.hpp"
 
 #include <CLI/CLI.hpp>
@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
                          {{"limit", static_cast<std::int64_t>(files.soft)},
                           {"maxConnections", static_cast<std::int64_t>(settings.maxConnections)}});
 
-    WSMultiagent server(settings);
+    native::ShardGroup server(settings);
+    if (server.size() > 1) native::logAlways(*log, "shards", {{"count", static_cast<std::int64_t>(server.size())}});
     if (auto error = server.initialize()) {
         std::fprintf(stderr, "brolostack-server: %s\n", error->c_str());
         return kExitConfig;

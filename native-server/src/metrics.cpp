@@ -172,6 +172,17 @@ void ServerMetrics::webhookAnswered(double seconds) { webhookCalls_.Observe(seco
 
 void ServerMetrics::connectionClosed(int code) { closes_.Add({{"code", std::to_string(code)}}).Increment(); }
 
+void ServerMetrics::shardConnections(std::size_t shard, std::uint64_t open) {
+    // Registered by the first shard to post: a one-shard server shows no such family.
+    std::call_once(shardsRegistered_, [this] {
+        shardConnections_ = &prometheus::BuildGauge()
+                                 .Name("brolostack_shard_connected_clients")
+                                 .Help("Open WebSocket connections on each shard (SHARDS), as of its last count.")
+                                 .Register(*registry_);
+    });
+    shardConnections_->Add({{"shard", std::to_string(shard)}}).Set(static_cast<double>(open));
+}
+
 std::string ServerMetrics::render(const server::Stats& stats) const {
     std::vector<prometheus::MetricFamily> families = statsFamilies(stats);
     for (auto& f : registry_->Collect()) families.push_back(std::move(f));

@@ -8,10 +8,12 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace brolostack::native {
@@ -29,6 +31,8 @@ public:
     void webhookAnswered(double seconds);
     /// A WebSocket connection ended with `code`.
     void connectionClosed(int code);
+    /// Shard `shard` of this process (SHARDS > 1) has `open` connections.
+    void shardConnections(std::size_t shard, std::uint64_t open);
 
     /// Everything, with `stats` (the core's counters) as of now.
     std::string render(const server::Stats& stats) const;
@@ -39,6 +43,8 @@ private:
     prometheus::Histogram& httpRequests_;
     prometheus::Histogram& webhookCalls_;
     prometheus::Family<prometheus::Counter>& closes_;
+    std::once_flag shardsRegistered_;
+    prometheus::Family<prometheus::Gauge>* shardConnections_ = nullptr;
 };
 
 }  // namespace brolostack::native

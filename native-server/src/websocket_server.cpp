@@ -258,6 +258,15 @@ void WebSocketServer::Transport<Config>::setUp() {
         if (con) con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     });
     endpoint.set_validate_handler([this](Handle h) { return onValidate(h); });
+    if (s.shards != 1) {
+        // Every shard listens on the same port; the kernel spreads new
+        // connections over their listeners.
+        endpoint.set_tcp_pre_bind_handler([](const auto& acceptor) {
+            std::error_code ec;
+            acceptor->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+            return ec;
+        });
+    }
     endpoint.set_open_handler([this](Handle h) { onOpen(h); });
     endpoint.set_close_handler([this](Handle h) { onClose(h); });
     endpoint.set_fail_handler([this](Handle h) { onFail(h); });

@@ -13,6 +13,7 @@
 #include "random_ids.hpp"
 #include "redis/redis_broker.hpp"
 #include "server_log.hpp"
+#include "shard_links.hpp"
 #include "sqlite_store.hpp"
 #include "static_files.hpp"
 #include "websocket_server.hpp"
@@ -52,7 +53,8 @@ struct WSMultiagent::Impl {
     WSMultiagent* self = nullptr;
     config::Settings settings;
     std::shared_ptr<spdlog::logger> log;
-    std::unique_ptr<native::ServerMetrics> metrics;
+    std::shared_ptr<native::ServerMetrics> metrics;
+    std::optional<native::ShardLinks> shard;  // one shard of several (SHARDS > 1)
     std::unique_ptr<store::Store> store;  // outlives the hub and the server that use it
     native::redis::RedisSessionStore* sessionStore = nullptr;  // the store, in cluster mode
     std::unique_ptr<server::Hub> hub;
@@ -60,10 +62,15 @@ struct WSMultiagent::Impl {
     std::unique_ptr<native::StaticFiles> files;
     std::unique_ptr<native::WebSocketServer> ws;
     std::unique_ptr<native::redis::RedisBroker> broker;  // cluster mode; goes before the loop it runs on
+    std::unique_ptr<asio::steady_timer> countsTimer;     // posts this shard's counts; goes before the loop too
 
     // The store goes first: its writer commits what is queued and may still
-    // tell the server so, which must then exist.
-    ~Impl() { store.reset(); }
+    // tell the server so, which must then exist. A shard leaves the shards'
+    // broker first, which then posts nothing more here.
+    ~Impl() {
+        if (shard && shard->broker) shard->broker->leave(shard->index);
+        store.reset();
+    }
 
     struct LocalAgent {
         std::string sessionId;
@@ -78,9 +85,14 @@ struct WSMultiagent::Impl {
     std::map<std::pair<args::Owner, std::string>, std::weak_ptr<TaskReporter::State>> assignments;
 
     std::optional<std::string> openBroker();
-    /// More of `s`'s changes are durable, or it failed. (`s`, not `store`:
-    /// a store's writer reports its last progress while `store` lets go of it.)
-    void storeProgressed(const store::Store& s);
+    /// One shard of several without Redis: meets the others through their ShardBroker.
+    void joinShardBroker();
+    /// Posts this shard's counts for the others every ShardStats::kPostEvery.
+    void postCounts();
+    /// More of the store's changes are durable, or it failed (`failure`,
+    /// read by the caller from the store that reported: a store's writer
+    /// reports its last progress while `store` lets go of it).
+    void storeProgressed(std::optional<std::string> failure);
     void deliverLocal(args::Owner owner, const args::Message& msg);
     void assign(args::Owner owner, const LocalAgent& agent, const args::Message& msg);
     void takeBack(args::Owner owner, const args::Message& cancel);
@@ -259,9 +271,9 @@ config::Settings WSMultiagent::settingsFromEnvironment() {
     return loaded.settings;
 }
 
-void WSMultiagent::Impl::storeProgressed(const store::Store& s) {
+void WSMultiagent::Impl::storeProgressed(std::optional<std::string> failure) {
     ws->releaseDurable();
-    if (auto failure = s.failure()) {
+    if (failure) {
         // Nothing more can be acknowledged: stop, so a supervisor restarts the server on a store that works.
         native::logEvent(*log, spdlog::level::critical, "the store failed, shutting down", {{"error", *failure}});
         ws->shutdown();
@@ -297,18 +309,56 @@ std::optional<std::string> WSMultiagent::Impl::openBroker() {
                          {{"broker", shown}, {"error", broker->lastError()}});
     });
     ws->setBroker([this](const server::BrokerRequest& request) { broker->perform(request); });
-    broker->keepSessionRecords(*sessionStore, [this] { storeProgressed(*sessionStore); });
+    broker->keepSessionRecords(*sessionStore, [this] { storeProgressed(sessionStore->failure()); });
     return std::nullopt;
+}
+
+void WSMultiagent::Impl::joinShardBroker() {
+    native::ShardBroker& broker = *shard->broker;
+    broker.join(
+        shard->index, hub->nodeId(),
+        [this](std::function<void(server::Hub&, std::int64_t, server::Outbox&)> step) {
+            ws->post([this, step = std::move(step)] {
+                ws->execute([&](server::Outbox& out, std::int64_t now) { step(*hub, now, out); });
+            });
+        },
+        [this] { storeProgressed(shard->broker->failure()); });
+    ws->setBroker([this](const server::BrokerRequest& request) { shard->broker->perform(shard->index, request); });
+    hub->brokerReachable(true);  // in this process: never away
+}
+
+void WSMultiagent::becomeShard(const native::ShardLinks& links) { impl_->shard = links; }
+
+void WSMultiagent::Impl::postCounts() {
+    if (shard->broker && shard->index == 0) shard->broker->expire();  // once a second, by one shard
+    server::Stats counts = hub->stats(nowMs());
+    metrics->shardConnections(shard->index, counts.connectedClients);
+    shard->counts->post(shard->index, std::move(counts));
+    countsTimer->expires_after(native::ShardStats::kPostEvery);
+    countsTimer->async_wait([this](const std::error_code& ec) {
+        if (!ec) postCounts();
+    });
 }
 
 std::optional<std::string> WSMultiagent::initialize() {
     Impl& m = *impl_;
+    if (m.settings.shards != 1 && !m.shard)
+        return std::string("SHARDS is for brolostack-server: an embedded server runs one event loop (set SHARDS=1)");
     m.log = spdlog::get("brolostack");
     if (!m.log) m.log = native::makeServerLogger("brolostack", m.settings.logFormat, m.settings.logLevel);
     auto jwt = native::makeJwtSetup(m.settings);
     if (auto* error = std::get_if<std::string>(&jwt)) return *error;
     native::SqliteStore* sqlite = nullptr;
-    if (m.settings.broker != "local") {
+    if (m.shard && m.shard->broker) {
+        // One shard of several without Redis: the shards' broker keeps the
+        // store; this shard's session records reach it a step at a time.
+        auto broker = m.shard->broker;
+        m.store = std::make_unique<server::ShardRecords>(
+            [broker, index = m.shard->index](std::vector<server::RecordChange> changes) {
+                return broker->saveRecords(index, std::move(changes));
+            },
+            [broker] { return broker->durableChange(); });
+    } else if (m.settings.broker != "local") {
         // Cluster mode: what must survive lives in Redis, where any node can read it.
         auto sessions = std::make_unique<native::redis::RedisSessionStore>();
         m.sessionStore = sessions.get();
@@ -326,8 +376,10 @@ std::optional<std::string> WSMultiagent::initialize() {
     if (std::size_t unreadable = m.hub->unreadableRecords())
         native::logEvent(*m.log, spdlog::level::warn, "ARGS records in the store could not be read and were skipped",
                          {{"records", static_cast<std::int64_t>(unreadable)}});
-    m.metrics = std::make_unique<native::ServerMetrics>(BROLOSTACK_VERSION);
+    m.metrics = m.shard ? m.shard->metrics : std::make_shared<native::ServerMetrics>(BROLOSTACK_VERSION);
     m.api = std::make_unique<native::HttpApi>(*m.hub, *m.metrics);
+    if (m.shard)
+        m.api->countFrom([&m](std::int64_t now) { return m.shard->counts->total(m.shard->index, m.hub->stats(now)); });
     m.files = std::make_unique<native::StaticFiles>(m.settings.staticDir);
     auto proxies = native::TrustedProxies::parse(m.settings.trustedProxies);
     if (auto* error = std::get_if<std::string>(&proxies)) return *error;
@@ -335,10 +387,15 @@ std::optional<std::string> WSMultiagent::initialize() {
                                                      std::get<native::TrustedProxies>(std::move(proxies)), m.log,
                                                      *m.metrics);
     if (auto error = m.ws->loadTls()) return error;
-    if (m.hub->clustered()) {
+    if (m.shard) {
+        m.countsTimer = std::make_unique<asio::steady_timer>(m.ws->ioContext());
+        asio::post(m.ws->ioContext(), [&m] { m.postCounts(); });
+    }
+    if (m.shard && m.shard->broker) m.joinShardBroker();
+    else if (m.hub->clustered()) {
         if (auto error = m.openBroker()) return error;
     }
-    if (sqlite) sqlite->onProgress([&m, sqlite] { m.storeProgressed(*sqlite); });
+    if (sqlite) sqlite->onProgress([&m, sqlite] { m.storeProgressed(sqlite->failure()); });
     m.hub->setLocalHooks(server::Hub::LocalHooks{
         [&m](args::Owner owner, const args::Message& msg) { m.deliverLocal(owner, msg); },
         [&m](const std::string& sessionId, const std::string& msgJson) {
@@ -361,6 +418,7 @@ std::uint16_t WSMultiagent::port() const { return impl_->ws->port(); }
 void WSMultiagent::run() { impl_->ws->run(); }
 void WSMultiagent::shutdown() { impl_->ws->shutdown(); }
 std::optional<std::string> WSMultiagent::failure() const {
+    if (impl_->shard && impl_->shard->broker) return impl_->shard->broker->failure();
     return impl_->store ? impl_->store->failure() : std::nullopt;
 }
 

@@ -494,3 +494,20 @@ TEST(SettingsCatalog, ListsEveryVariableDescribeShows) {
         EXPECT_TRUE(listed) << key;
     }
 }
+
+// ---- SHARDS: event loops of one server -----------------------------------------
+
+TEST(SettingsShards, OneByDefaultAutoOrACount) {
+    EXPECT_EQ(load({}).settings.shards, 1u);
+    EXPECT_EQ(load({{"SHARDS", "auto"}}).settings.shards, 0u);
+    EXPECT_EQ(load({{"SHARDS", "4"}}).settings.shards, 4u);
+    EXPECT_EQ(lineOf(cfg::describe(load({{"SHARDS", "auto"}}).settings), "SHARDS"), "SHARDS=auto");
+}
+
+TEST(SettingsShards, RefusesWhatIsNotACountOrAuto) {
+    for (const char* bad : {"0", "257", "two", "-1", "Auto"}) {
+        auto r = load({{"SHARDS", bad}});
+        ASSERT_TRUE(r.fatal) << bad;
+        EXPECT_TRUE(contains(*r.fatal, "SHARDS must be auto or an integer from 1 to 256")) << *r.fatal;
+    }
+}

@@ -132,6 +132,15 @@ void readOverrides(Reader& r, Settings& s) {
     r.text("STORE", s.store);
     r.text("DATA_DIR", s.dataDir);
     r.text("BROKER", s.broker);
+    if (auto shards = r.raw("SHARDS")) {
+        char* end = nullptr;
+        errno = 0;
+        long long count = std::strtoll(shards->c_str(), &end, 10);
+        if (*shards == "auto") s.shards = 0;
+        else if (errno == 0 && end != shards->c_str() && *end == '\0' && count >= 1 && count <= 256)
+            s.shards = static_cast<std::size_t>(count);
+        else r.fail("SHARDS must be auto or an integer from 1 to 256 (got '" + *shards + "')");
+    }
     r.boolean("ENABLE_COMPRESSION", s.compression);
     r.integer("HEARTBEAT_MS", s.heartbeatMs, 1000, kMaxMs);
     r.integer("MAX_CONNECTIONS", s.maxConnections, 1, 10000000);
@@ -292,6 +301,8 @@ const std::vector<SettingInfo>& settingCatalog() {
         {"STORE", "where rooms, history, dedupe and resume grants survive restarts: sqlite (default) or memory"},
         {"DATA_DIR", "folder of the sqlite store (default ./data)"},
         {"BROKER", "where rooms fan out: local (default) or redis://host[:port][/db] for cluster mode"},
+        {"SHARDS", "event loops, each serving its share of the connections on the same port: 1 (default), 2-256, "
+                   "or auto (one per core)"},
         {"ENABLE_COMPRESSION", "permessage-deflate (profile; not yet available, logged when on)"},
         {"HEARTBEAT_MS", "WebSocket ping interval; silent peers close after twice this (profile)"},
         {"MAX_CONNECTIONS", "open connections at most; more get HTTP 503 (profile)"},
@@ -364,6 +375,7 @@ std::vector<std::string> describe(const Settings& s) {
         "STORE=" + s.store,
         "DATA_DIR=" + s.dataDir,
         "BROKER=" + withoutPassword(s.broker),
+        "SHARDS=" + (s.shards == 0 ? std::string("auto") : std::to_string(s.shards)),
         "ENABLE_COMPRESSION=" + b(s.compression),
         "HEARTBEAT_MS=" + std::to_string(s.heartbeatMs),
         "MAX_CONNECTIONS=" + std::to_string(s.maxConnections),

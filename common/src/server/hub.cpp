@@ -484,6 +484,7 @@ Stats Hub::stats(std::int64_t now) const {
     s.activeStreams = totals.streams;
     s.totalTasks = totals.tasks;
     s.completedTasks = totals.completed;
+    s.failedTasks = totals.failed;
     std::uint64_t finished = totals.completed + totals.failed;
     s.errorRate = finished ? 100.0 * static_cast<double>(totals.failed) / static_cast<double>(finished) : 0.0;
     s.avgExecutionTime = totals.avgExecutionMs;

@@ -27,6 +27,11 @@
 
 namespace brolostack {
 
+namespace native {
+class ShardGroup;
+struct ShardLinks;
+}  // namespace native
+
 /// An in-process agent's description (the seed's ARGSAgentInfo).
 struct AgentSpec {
     AgentSpec(std::string id, std::string type, std::vector<std::string> capabilities,
@@ -176,6 +181,9 @@ private:
     friend class MultiagentSession;
     friend class TaskReporter;
     friend class AgentLink;
+    friend class native::ShardGroup;
+    /// Makes this server one shard of brolostack-server (before initialize()).
+    void becomeShard(const native::ShardLinks& links);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

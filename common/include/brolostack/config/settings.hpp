@@ -23,6 +23,11 @@ struct ApiKey {
     std::string secret;
 };
 
+/// The BROKER of each shard of brolostack-server (SHARDS > 1) when the
+/// server's BROKER is local: the shards meet through one broker in the
+/// process. Not a value users give.
+inline constexpr const char* kInProcessBroker = "in-process";
+
 struct Settings {
     Environment environment = Environment::Development;
 
@@ -33,7 +38,12 @@ struct Settings {
     std::string staticDir;  // served at "/" when set
     std::string store = "sqlite";  // where what survives a restart lives: sqlite | memory
     std::string dataDir = "./data";  // the sqlite store's folder
-    std::string broker = "local";  // where rooms fan out: local | redis://host[:port][/db] (cluster mode)
+    /// Where rooms fan out: local | redis://host[:port][/db] (cluster mode);
+    /// brolostack-server's shards without Redis get kInProcessBroker.
+    std::string broker = "local";
+    /// Event loops of the server, each a shard with its own connections
+    /// (DESIGN.md, "Concurrency"); 0 (SHARDS=auto): one per core.
+    std::size_t shards = 1;
 
     // Profile rows (DESIGN.md)
     bool compression = false;

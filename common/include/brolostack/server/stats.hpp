@@ -17,6 +17,7 @@ struct Stats {
     std::uint64_t activeStreams = 0;
     std::uint64_t totalTasks = 0;
     std::uint64_t completedTasks = 0;
+    std::uint64_t failedTasks = 0;  // failed for good (errorRate's numerator; not in the JSON)
     double errorRate = 0;          // failed tasks, percent of finished ones
     double avgExecutionTime = 0;   // ms
     std::int64_t uptime = 0;       // ms
@@ -35,6 +36,10 @@ struct Stats {
     std::map<std::string, std::uint64_t> errorsByCode;  // error answers to clients, by protocol error code
     DurationHistogram taskDurations;                    // how long completed ARGS tasks took
 };
+
+/// Adds `other`'s counts to `into` (one process's shards): counters and
+/// gauges sum, rates are weighted again, uptime is the longer one.
+void addStats(Stats& into, const Stats& other);
 
 /// The stats as the JSON object of GET /api/v1/stats.
 std::string statsToJson(const Stats& s);
