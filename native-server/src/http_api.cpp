@@ -184,11 +184,9 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
             std::string room = rest.substr(0, slash), what = rest.substr(slash + 1);
             if (what == "members") {
                 if (!get) return wrongMethod("GET");
-                auto result = hub_.membersJson(room);
-                if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
-                return errorResponse(std::get<Error>(result));
+                return answerLater(200, [&](server::Hub::ArgsDone done) { hub_.membersThen(room, out, std::move(done)); });
             }
-            if (what == "history") return get ? history(room, query) : wrongMethod("GET");
+            if (what == "history") return get ? history(room, query, out) : wrongMethod("GET");
         }
     }
     return errorResponse(makeError(ErrorCode::NotFound, "no such endpoint: " + path));
@@ -202,7 +200,8 @@ HttpResponse methodNotAllowed(const std::string& allowed) {
 }
 
 HttpResponse HttpApi::answerLater(int okStatus, const std::function<void(server::Hub::ArgsDone)>& start) {
-    // In cluster mode the session may be coordinated by another node, which answers later.
+    // In cluster mode the session may be coordinated by another node, or the
+    // room held by the broker only, which answers later.
     auto later = std::make_shared<LaterAnswer>();
     start([later, okStatus](const std::variant<std::string, Error>& result) {
         if (auto* e = std::get_if<Error>(&result)) later->settle(errorResponse(*e));
@@ -278,7 +277,8 @@ HttpResponse HttpApi::disconnect(const std::string& body, server::Outbox& out) {
     return ok("{\"disconnected\":" + std::to_string(n) + "}");
 }
 
-HttpResponse HttpApi::history(const std::string& room, const std::map<std::string, std::string>& query) {
+HttpResponse HttpApi::history(const std::string& room, const std::map<std::string, std::string>& query,
+                              server::Outbox& out) {
     std::optional<protocol::StreamPosition> since;
     std::optional<std::uint32_t> limit;
     auto sinceIt = query.find("sinceOffset");
@@ -298,9 +298,7 @@ HttpResponse HttpApi::history(const std::string& room, const std::map<std::strin
             return errorResponse(makeError(ErrorCode::BadRequest, "'limit' must be a positive integer"));
         limit = static_cast<std::uint32_t>(n);
     }
-    auto result = hub_.historyJson(room, since, limit);
-    if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
-    return errorResponse(std::get<Error>(result));
+    return answerLater(200, [&](server::Hub::ArgsDone done) { hub_.historyThen(room, since, limit, out, std::move(done)); });
 }
 
 }  // namespace brolostack::native

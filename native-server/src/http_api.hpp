@@ -77,7 +77,7 @@ private:
     HttpResponse answerLater(int okStatus, const std::function<void(server::Hub::ArgsDone)>& start);
     HttpResponse broadcast(const std::string& body, std::int64_t now, server::Outbox& out);
     HttpResponse disconnect(const std::string& body, server::Outbox& out);
-    HttpResponse history(const std::string& room, const std::map<std::string, std::string>& query);
+    HttpResponse history(const std::string& room, const std::map<std::string, std::string>& query, server::Outbox& out);
     bool authorized(const HttpRequest& request) const;
 
     server::Stats counts(std::int64_t now) const { return counts_ ? counts_(now) : hub_.stats(now); }

@@ -226,6 +226,17 @@ protected:
         case BrokerRequest::Kind::Unwatch:
             nodes[n].watched.erase(r.room);
             return;
+        case BrokerRequest::Kind::Read: {
+            std::variant<RoomSync, brolostack::protocol::Error> answer = RoomSync{};
+            if (brokerDown) answer = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");
+            else if (auto it = rooms.find(r.room); it != rooms.end()) {
+                RoomSync sync{it->second.epoch, it->second.messages.size(), it->second.messages, {}};
+                for (const auto& [key, member] : it->second.members) sync.members.push_back({key, member});
+                answer = sync;
+            }
+            pending.push_back([this, n, token = r.token, answer] { if (!nodes[n].dead) nodes[n].hub->brokerRead(token, answer); });
+            return;
+        }
         case BrokerRequest::Kind::MembersReset: {
             BrokerRoom& room = obtain(r.room);
             std::string prefix = nodes[n].hub->nodeId() + ":";

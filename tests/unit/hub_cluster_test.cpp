@@ -369,5 +369,81 @@ TEST_F(ClusterTest, ABrokerMessageThisVersionCannotReadIsSkipped) {
     EXPECT_EQ(origin->skip, 9u);
 }
 
+
+// ---- the HTTP API's reads of a room this node does not hold ----------------------
+
+/// What a membersThen or historyThen call answered (none: not yet).
+struct ReadAnswer {
+    std::optional<std::variant<std::string, brolostack::protocol::Error>> got;
+    Hub::ReadDone done() {
+        return [this](const std::variant<std::string, brolostack::protocol::Error>& answer) { got = answer; };
+    }
+};
+
+TEST_F(ClusterTest, ARoomHeldOnlyByAnotherNodeIsReadFromTheBroker) {
+    ConnId alice = connect(0);
+    join(0, alice, "general", R"(,"info":{"name":"Alice"})");
+    settle();
+    for (int i = 1; i <= 3; ++i) publish(0, alice, "general", i);
+    settle();
+    ReadAnswer history, since, members;
+    run(1, [&](Outbox& o) {
+        nodes[1].hub->historyThen("general", std::nullopt, 2u, o, history.done());
+        nodes[1].hub->historyThen("general", brolostack::protocol::StreamPosition{rooms["general"].epoch, 1}, std::nullopt, o,
+                                  since.done());
+        nodes[1].hub->membersThen("general", o, members.done());
+    });
+    EXPECT_FALSE(history.got);  // the broker answers later
+    settle();
+    ASSERT_TRUE(history.got && std::holds_alternative<std::string>(*history.got));
+    Document h = parse(std::get<std::string>(*history.got));
+    EXPECT_EQ(std::string(h["epoch"].GetString()), rooms["general"].epoch);
+    EXPECT_EQ(h["offset"].GetUint64(), 3u);
+    ASSERT_EQ(h["messages"].Size(), 2u);  // the newest two, as the limit says
+    EXPECT_EQ(h["messages"][0]["offset"].GetUint64(), 2u);
+    EXPECT_EQ(h["messages"][1]["data"]["n"].GetInt(), 3);
+    Document s = parse(std::get<std::string>(*since.got));
+    ASSERT_EQ(s["messages"].Size(), 2u);
+    EXPECT_EQ(s["messages"][0]["offset"].GetUint64(), 2u);
+    EXPECT_TRUE(s["complete"].GetBool());
+    Document m = parse(std::get<std::string>(*members.got));
+    ASSERT_EQ(m["members"].Size(), 1u);
+    EXPECT_EQ(std::string(m["members"][0]["info"]["name"].GetString()), "Alice");
+    EXPECT_EQ(m["memberCount"].GetUint64(), 1u);
+    // The node that holds the room answers the same from its own copy, at once.
+    ReadAnswer local;
+    run(0, [&](Outbox& o) { nodes[0].hub->historyThen("general", std::nullopt, 2u, o, local.done()); });
+    ASSERT_TRUE(local.got);
+    EXPECT_EQ(std::get<std::string>(*local.got), std::get<std::string>(*history.got));
+    // Reading the room did not make node 1 follow it.
+    EXPECT_EQ(nodes[1].watched.count("general"), 0u);
+}
+
+TEST_F(ClusterTest, ReadingARoomNobodyUsedOrWithTheBrokerAwayAnswersAnError) {
+    ReadAnswer unknown, stale, away;
+    run(1, [&](Outbox& o) { nodes[1].hub->historyThen("nobody-here", std::nullopt, std::nullopt, o, unknown.done()); });
+    settle();
+    ASSERT_TRUE(unknown.got && std::holds_alternative<brolostack::protocol::Error>(*unknown.got));
+    EXPECT_EQ(std::get<brolostack::protocol::Error>(*unknown.got).code, brolostack::protocol::ErrorCode::NotFound);
+
+    ConnId alice = connect(0);
+    join(0, alice, "general");
+    settle();
+    publish(0, alice, "general", 1);
+    settle();
+    run(1, [&](Outbox& o) {
+        nodes[1].hub->historyThen("general", brolostack::protocol::StreamPosition{"other-epoch", 1}, std::nullopt, o, stale.done());
+    });
+    settle();
+    ASSERT_TRUE(stale.got && std::holds_alternative<brolostack::protocol::Error>(*stale.got));
+    EXPECT_EQ(std::get<brolostack::protocol::Error>(*stale.got).code, brolostack::protocol::ErrorCode::Conflict);
+
+    brokerDown = true;
+    run(1, [&](Outbox& o) { nodes[1].hub->membersThen("general", o, away.done()); });
+    settle();
+    ASSERT_TRUE(away.got && std::holds_alternative<brolostack::protocol::Error>(*away.got));
+    EXPECT_EQ(std::get<brolostack::protocol::Error>(*away.got).code, brolostack::protocol::ErrorCode::Unavailable);
+}
+
 }  // namespace
 }  // namespace hubtest

@@ -271,25 +271,32 @@ std::variant<std::string, Error> RoomService::historyJson(const std::string& roo
                                                           std::optional<std::uint32_t> limit) const {
     const Room* room = registry_.find(roomId);
     if (!room) return makeError(ErrorCode::NotFound, "no such room");
-    if (since && since->epoch != room->epoch) {
+    return historyJson(room->id, room->epoch, room->lastOffset, room->history, since, limit);
+}
+
+std::variant<std::string, Error> RoomService::historyJson(const std::string& roomId, const std::string& epoch,
+                                                          std::uint64_t lastOffset, const HistoryRing& history,
+                                                          const std::optional<protocol::StreamPosition>& since,
+                                                          std::optional<std::uint32_t> limit) const {
+    if (since && since->epoch != epoch) {
         Error e = makeError(ErrorCode::Conflict, "the room's epoch changed: its history before now is gone");
-        e.detailsJson = "{\"epoch\":\"" + room->epoch + "\"}";
+        e.detailsJson = "{\"epoch\":\"" + epoch + "\"}";
         return e;
     }
     std::size_t n = std::min<std::uint32_t>(limit.value_or(kDefaultHistoryLimit), settings_.maxHistoryLimit);
-    std::vector<HistoryEntry> messages = since ? room->history.after(since->offset, n) : room->history.newest(n);
+    std::vector<HistoryEntry> messages = since ? history.after(since->offset, n) : history.newest(n);
     bool complete = true;
     if (since) {
         std::uint64_t last = messages.empty() ? since->offset : messages.back().offset;
-        complete = last >= room->lastOffset;
+        complete = last >= lastOffset;
     }
     return json::object([&](json::Writer& w) {
         json::writeKey(w, "room");
-        json::writeString(w, room->id);
+        json::writeString(w, roomId);
         json::writeKey(w, "epoch");
-        json::writeString(w, room->epoch);
+        json::writeString(w, epoch);
         json::writeKey(w, "offset");
-        w.Uint64(room->lastOffset);
+        w.Uint64(lastOffset);
         writeFrames(w, "messages", messages);
         json::writeKey(w, "complete");
         w.Bool(complete);

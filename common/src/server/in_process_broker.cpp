@@ -75,6 +75,9 @@ std::vector<BrokerDelivery> InProcessBroker::perform(std::size_t node, const Bro
     case BrokerRequest::Kind::CatchUp:
         sync(node, r, now, out);
         break;
+    case BrokerRequest::Kind::Read:
+        read(node, r, out);
+        break;
     case BrokerRequest::Kind::Unwatch:
         if (auto it = rooms_.find(r.room); it != rooms_.end()) it->second.watchers.erase(node);
         break;
@@ -121,6 +124,20 @@ void InProcessBroker::sync(std::size_t node, const BrokerRequest& r, std::int64_
     }
     out.push_back({node, [room = r.room, answer = std::move(answer)](Hub& hub, std::int64_t t, Outbox& o) {
                        hub.brokerSynced(room, answer, t, o);
+                   }});
+}
+
+void InProcessBroker::read(std::size_t node, const BrokerRequest& r, std::vector<BrokerDelivery>& out) const {
+    RoomSync answer;  // no epoch: no such room (a read creates none)
+    if (auto it = rooms_.find(r.room); it != rooms_.end()) {
+        const Room& room = it->second;
+        answer.epoch = room.epoch;
+        answer.lastOffset = room.lastOffset;
+        answer.messages.assign(room.history.begin(), room.history.end());
+        for (const auto& [key, json] : room.members) answer.members.push_back({key, json});
+    }
+    out.push_back({node, [token = r.token, answer = std::move(answer)](Hub& hub, std::int64_t, Outbox&) {
+                       hub.brokerRead(token, answer);
                    }});
 }
 

@@ -139,7 +139,27 @@ void RedisBroker::perform(const server::BrokerRequest& request) {
     case server::BrokerRequest::Kind::ToEveryNode:
         commands_->command({"PUBLISH", sessionEvents_, request.payload}, [](RedisReply) {});
         return;
+    case server::BrokerRequest::Kind::Read:
+        readFor(request.token, request.room);
+        return;
     }
+}
+
+void RedisBroker::readFor(std::uint64_t token, const std::string& room) {
+    auto answer = [weak = std::weak_ptr<char>(alive_), this, token](std::variant<server::RoomSync, protocol::Error> result) {
+        if (!weak.lock()) return;
+        step_([&](server::Outbox&, std::int64_t) { hub_.brokerRead(token, result); });
+    };
+    rooms_->readRoomSince(room, 0, bounds_.historySize, bounds_.roomTtl, [this, room, answer](RedisResult<RoomHistory> read) {
+        if (!read.ok()) return answer(unavailable(read.error()));
+        server::RoomSync sync{std::move(read.value().epoch), read.value().lastOffset, {}, {}};
+        for (auto& m : read.value().messages) sync.messages.push_back({m.offset, std::move(m.json), std::move(m.origin)});
+        presence_->members(room, [answer, sync = std::move(sync)](RedisResult<std::vector<RoomMember>> members) mutable {
+            if (!members.ok()) return answer(unavailable(members.error()));
+            for (auto& m : members.value()) sync.members.push_back({std::move(m.key), std::move(m.json)});
+            answer(std::move(sync));
+        });
+    });
 }
 
 void RedisBroker::leadSession(const std::string& session) {

@@ -79,6 +79,8 @@ private:
     /// Reads the room after `after` (with its members for a first load).
     void read(const std::string& room, std::uint64_t after, bool withMembers);
     void publish(const server::BrokerRequest& request);
+    /// Reads the room and its members for the hub's `token` (BrokerRequest::Kind::Read).
+    void readFor(std::uint64_t token, const std::string& room);
     void fannedOut(const RedisSubscriber::Message& message);
     void stateChanged();
     void loadMembers(const std::string& room, server::RoomSync sync);

@@ -117,6 +117,12 @@ public:
     std::variant<std::string, protocol::Error> historyJson(const std::string& room,
                                                            const std::optional<protocol::StreamPosition>& since,
                                                            std::optional<std::uint32_t> limit) const;
+    /// The same answer for a room as the broker holds it (cluster mode):
+    /// `history` holds its newest messages, `lastOffset` is its latest.
+    std::variant<std::string, protocol::Error> historyJson(const std::string& room, const std::string& epoch,
+                                                           std::uint64_t lastOffset, const HistoryRing& history,
+                                                           const std::optional<protocol::StreamPosition>& since,
+                                                           std::optional<std::uint32_t> limit) const;
     /// `{"room","members","memberCount"}`, or not_found.
     std::variant<std::string, protocol::Error> membersJson(const std::string& room) const;
 

@@ -62,12 +62,16 @@ struct BrokerRequest {
         ToNode,
         /// `payload` (an encoded SessionEvent) to every node (Hub::brokerSessionEvent).
         ToEveryNode,
+        /// Read the room's kept history and its members without following
+        /// it (the HTTP API on a node that does not): answered by
+        /// Hub::brokerRead with `token`; an empty epoch when there is no such room.
+        Read,
     };
     Kind kind = Kind::Watch;
     std::string room;
     std::uint64_t after = 0;  // CatchUp
     // Publish:
-    std::uint64_t token = 0;   // names the publish in brokerPublished and in the fan-out's origin
+    std::uint64_t token = 0;   // names the publish in brokerPublished and in the fan-out's origin; the Read in brokerRead
     std::string unplaced;      // protocol::encodeUnplacedMessage
     std::string origin;        // handed back with the fanned-out message (see BrokerOrigin)
     std::string dedupeKey;     // with `mid`, the publisher's mid namespace

@@ -191,6 +191,14 @@ public:
                      std::int64_t now, Outbox& out, PublishDone done);
     /// `{"room","members","memberCount"}`, or not_found.
     std::variant<std::string, protocol::Error> membersJson(const std::string& room) const;
+    using ReadDone = std::function<void(const std::variant<std::string, protocol::Error>&)>;
+    /// membersJson and historyJson of a room wherever it lives: at once when
+    /// it is held here, else (cluster mode) once the broker answered.
+    void membersThen(const std::string& room, Outbox& out, ReadDone done);
+    void historyThen(const std::string& room, const std::optional<protocol::StreamPosition>& since,
+                     std::optional<std::uint32_t> limit, Outbox& out, ReadDone done);
+    /// The broker's answer to a Read (hub_room_reads.cpp).
+    void brokerRead(std::uint64_t token, const std::variant<RoomSync, protocol::Error>& answer);
     /// `{"room","epoch","offset","messages","complete"}`.
     std::variant<std::string, protocol::Error> historyJson(const std::string& room,
                                                            const std::optional<protocol::StreamPosition>& since,
@@ -267,6 +275,17 @@ private:
         std::vector<std::pair<std::string, PlacedMessage>> early;  // (epoch, message) fanned out before their turn
         std::vector<std::tuple<std::string, bool, std::string>> earlyPresence;  // (key, joined, member) while loading
     };
+    struct PendingRead {
+        std::string room;
+        bool members = false;  // else the history
+        std::optional<protocol::StreamPosition> since;
+        std::optional<std::uint32_t> limit;
+        ReadDone done;
+    };
+    /// Whether `room` is held here as the broker has it (HTTP reads it here).
+    bool holdsRoom(const std::string& room) const;
+    void readThroughBroker(PendingRead read, Outbox& out);
+    std::map<std::uint64_t, PendingRead> pendingReads_;  // by broker token
     struct PendingPublish {
         ConnId conn = 0;       // the publishing connection (0: the server's own publish)
         std::uint64_t ref = 0;

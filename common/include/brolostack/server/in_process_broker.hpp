@@ -89,6 +89,7 @@ private:
 
     Room& obtain(const std::string& id, std::int64_t now);
     void sync(std::size_t node, const BrokerRequest& request, std::int64_t now, std::vector<BrokerDelivery>& out);
+    void read(std::size_t node, const BrokerRequest& request, std::vector<BrokerDelivery>& out) const;
     void publish(std::size_t node, const BrokerRequest& request, std::int64_t now, std::vector<BrokerDelivery>& out);
     void presence(const BrokerRequest& request, std::int64_t now, std::vector<BrokerDelivery>& out);
     void lead(std::size_t node, const std::string& session, std::vector<BrokerDelivery>& out);
