@@ -6,8 +6,9 @@
 //             bounded window: deliveries/s (total and per node), publish round
 //             trip (publish -> its answer) and end-to-end latency (the
 //             payload's send stamp -> a member has it), p50/p99. Configurations:
-//             one server with BROKER=local (the baseline), then 1, 2 and 3
-//             nodes with BROKER=redis.
+//             one server with BROKER=local (the baseline), the same server
+//             with SHARDS=2 (two event loops meeting through the in-process
+//             broker), then 1, 2 and 3 nodes with BROKER=redis.
 //   hop       the cost of the Redis hop per message: one node, BROKER=local
 //             against BROKER=redis, a light paced load (1,000 publishes/s to a
 //             room of 10): publish round trip, end-to-end latency, and the CPU
@@ -25,7 +26,7 @@
 // order reverses every round); the report holds medians. A fresh Redis and
 // fresh nodes for every run. Writes bench/results/cluster.json and cluster.md.
 //
-//   node bench/cluster.mjs [--quick] [--rounds N] [--subscribers N]
+//   node bench/cluster.mjs [--quick] [--rounds N] [--subscribers N] [--configs local-1,local-2s,...]
 //
 // QUICK=1 or --quick: one round, 300 subscribers, short phases (< 60 s).
 // default: five rounds, 999 subscribers (about 3 min).
@@ -49,6 +50,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: process.env.QUICK === '1' },
     rounds: { type: 'string' },
     subscribers: { type: 'string' },
+    configs: { type: 'string' },
     out: { type: 'string', default: path.join(here, 'results') },
     'build-dir': { type: 'string', default: process.env.BENCH_BUILD_DIR || path.join(repoRoot, 'build') },
   },
@@ -78,16 +80,26 @@ if (opts.subscribers) plan.subscribers = Number(opts.subscribers);
 // Publishes in flight while flat out: about 64k deliveries queued (as in perf.mjs).
 plan.window = Math.min(1024, Math.max(4, Math.ceil(65536 / plan.subscribers)));
 
-const CONFIGS = [
+const ALL_CONFIGS = [
   { name: 'local-1', broker: 'local', nodes: 1, label: 'local, 1 server' },
+  { name: 'local-2s', broker: 'local', nodes: 1, shards: 2, label: 'local, 2 shards' },
   { name: 'redis-1', broker: 'redis', nodes: 1, label: 'redis, 1 node' },
   { name: 'redis-2', broker: 'redis', nodes: 2, label: 'redis, 2 nodes' },
   { name: 'redis-3', broker: 'redis', nodes: 3, label: 'redis, 3 nodes' },
 ];
-const HOP_CONFIGS = [
+const ALL_HOP_CONFIGS = [
   { name: 'hop-local', broker: 'local', nodes: 1, label: 'local' },
   { name: 'hop-redis', broker: 'redis', nodes: 1, label: 'redis' },
 ];
+const chosen = opts.configs ? new Set(opts.configs.split(',')) : null;
+for (const name of chosen ?? []) {
+  if (![...ALL_CONFIGS, ...ALL_HOP_CONFIGS].some((c) => c.name === name)) {
+    console.error(`--configs: no configuration named ${name}`);
+    process.exit(2);
+  }
+}
+const CONFIGS = ALL_CONFIGS.filter((c) => !chosen || chosen.has(c.name));
+const HOP_CONFIGS = ALL_HOP_CONFIGS.filter((c) => !chosen || chosen.has(c.name));
 
 // ---------------------------------------------------------------- processes
 
@@ -111,12 +123,13 @@ async function startBenchRedis() {
 
 // A node: our server with perf.mjs's settings (the test profile, limits
 // lifted for one address's thousands of connections), memory store.
-async function startNode(broker) {
+async function startNode(broker, shards = 1) {
   if (interrupted) throw new Error('interrupted');
   const server = await startServer({
     BROLOSTACK_ENV: 'test',
     STORE: 'memory',
     BROKER: broker,
+    SHARDS: shards,
     MAX_CONNECTIONS: 200000,
     CONNECTION_RATE_PER_IP: 0,
     RATE_LIMIT_RPM: 0,
@@ -134,7 +147,7 @@ async function startCluster(config) {
   const redis = config.broker === 'redis' ? await startBenchRedis() : null;
   const nodes = [];
   try {
-    for (let i = 0; i < config.nodes; i += 1) nodes.push(await startNode(redis ? redis.url : 'local'));
+    for (let i = 0; i < config.nodes; i += 1) nodes.push(await startNode(redis ? redis.url : 'local', config.shards));
   } catch (error) {
     await stopCluster({ redis, nodes });
     throw error;
@@ -421,7 +434,7 @@ function markdown(result) {
   }
   const hl = s.hop['hop-local'];
   const hr = s.hop['hop-redis'];
-  if (hl.rounds && hr.rounds) {
+  if (hl?.rounds && hr?.rounds) {
     lines.push('', `The hop adds ${fmtMs(hr.publish_rtt_ms.p50 - hl.publish_rtt_ms.p50)} ms to the publish round trip (p50), ` +
       `${fmtMs(hr.latency_ms.p50 - hl.latency_ms.p50)} ms end to end (p50), and ` +
       `${fmtNum(hr.cpu_us_per_message.node - hl.cpu_us_per_message.node, 1)} µs of node CPU plus ` +
@@ -447,7 +460,7 @@ const started = Date.now();
 const loadBefore = loadAverage();
 const cores = os.cpus().length;
 console.log(`bench/cluster.mjs (${plan.mode}): ${plan.rounds} round(s); fan-out to ${plan.subscribers} members ` +
-  `(window ${plan.window}) over local-1, redis-1, redis-2, redis-3; hop at ${plan.hopRate}/s to ${plan.hopSubscribers}; ` +
+  `(window ${plan.window}) over ${CONFIGS.map((c) => c.name).join(', ')}; hop at ${plan.hopRate}/s to ${plan.hopSubscribers}; ` +
   `${cores} cores, load ${loadBefore.join(' ')}`);
 if (cores <= 2) console.log(`  note: ${cores} cores for up to 3 nodes + redis-server + loader: CPU-bound; see each process's CPU seconds`);
 try {

@@ -139,7 +139,10 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
     if (path == "/api/v1/publish") return post ? publish(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/broadcast") return post ? broadcast(request.body, now, out) : wrongMethod("POST");
     if (path == "/api/v1/disconnect") return post ? disconnect(request.body, out) : wrongMethod("POST");
-    if (path == "/api/v1/sessions") return get ? ok(hub_.sessionsJson()) : wrongMethod("GET");
+    if (path == "/api/v1/sessions") {
+        if (!get) return wrongMethod("GET");
+        return answerLater(200, [&](server::Hub::ArgsDone done) { hub_.sessionsThen(out, std::move(done)); });
+    }
     if (path.rfind(kSessionsPrefix, 0) == 0) {
         std::string rest = path.substr(kSessionsPrefix.size());
         auto slash = rest.find('/');
@@ -156,18 +159,16 @@ HttpResponse HttpApi::route(const HttpRequest& request, const std::string& path,
         }
         if (tail == "/dead-letters") {
             if (!get) return wrongMethod("GET");
-            auto result = hub_.deadLettersJson(sessionId);
-            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body));
-            return errorResponse(std::get<Error>(result));
+            return answerLater(200, [&](server::Hub::ArgsDone done) { hub_.deadLettersThen(sessionId, now, out, std::move(done)); });
         }
         constexpr std::string_view kDeadLetter = "/dead-letters/", kRequeue = "/requeue";
         if (tail.rfind(kDeadLetter, 0) == 0 && tail.size() > kDeadLetter.size() + kRequeue.size() &&
             tail.compare(tail.size() - kRequeue.size(), kRequeue.size(), kRequeue) == 0) {
             if (!post) return wrongMethod("POST");
             std::string taskId = tail.substr(kDeadLetter.size(), tail.size() - kDeadLetter.size() - kRequeue.size());
-            auto result = hub_.requeueDeadLetter(sessionId, taskId, now, out);
-            if (auto* body = std::get_if<std::string>(&result)) return ok(std::move(*body), 202);
-            return errorResponse(std::get<Error>(result));
+            return answerLater(202, [&](server::Hub::ArgsDone done) {
+                hub_.requeueThen(sessionId, taskId, now, out, std::move(done));
+            });
         }
         if (tail.rfind("/tasks/", 0) == 0) {
             if (request.method != "DELETE") return wrongMethod("DELETE");

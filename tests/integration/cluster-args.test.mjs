@@ -110,7 +110,7 @@ test('a pipeline whose agents sit on different nodes completes while the coordin
   assert.equal(task?.state, 'completed', JSON.stringify(sync.data.tasks));
 });
 
-test('a backend starts, reads and cancels tasks over HTTP on any node', async () => {
+test('a backend starts, reads, cancels and requeues tasks and lists sessions over HTTP on any node', async () => {
   const [first, second, third] = await startNodes(redis, 3);
   const session = 'cluster-http';
   const agent = await Agent.connect(first, { id: 'worker-1', type: 'worker', sessionId: session });
@@ -142,4 +142,19 @@ test('a backend starts, reads and cancels tasks over HTTP on any node', async ()
   const duplicate = await http(third.httpUrl, 'POST', `/api/v1/sessions/${session}/tasks`, { body: { id: 'h1' } });
   assert.equal(duplicate.status, 409, JSON.stringify(duplicate.json));
   assert.equal(duplicate.json.error.code, 'conflict');
+
+  // A task that failed for good is a dead letter every node lists and any node requeues.
+  await agent.fail('h1', 'E_DOWN', 'upstream down');
+  for (const node of [first, second, third]) {
+    const list = await http(node.httpUrl, 'GET', '/api/v1/sessions');
+    assert.deepEqual(list.json, { count: 1, sessions: [session] });
+    const letters = await http(node.httpUrl, 'GET', `/api/v1/sessions/${session}/dead-letters`);
+    assert.equal(letters.status, 200, letters.text);
+    assert.deepEqual(letters.json.tasks.map((t) => t.taskId), ['h1']);
+  }
+  const requeued = await http(third.httpUrl, 'POST', `/api/v1/sessions/${session}/dead-letters/h1/requeue`);
+  assert.equal(requeued.status, 202, requeued.text);
+  assert.deepEqual((await agent.nextAssign('h1')).input, { n: 1 });
+  const again = await http(second.httpUrl, 'POST', `/api/v1/sessions/${session}/dead-letters/h1/requeue`);
+  assert.equal(again.status, 409, again.text);
 });

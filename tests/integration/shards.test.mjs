@@ -175,11 +175,19 @@ test('an ARGS session\'s agents on different shards complete its tasks, and the 
     assert.equal((await stopServer(server)).code, 0, server.stderr);
 
     server = await startServer({ SHARDS: 2, DATA_DIR: dataDir });
+    // Whichever shard takes each request answers for the session.
     for (let i = 0; i < 4; i += 1) {
       const snapshot = await http(server.httpUrl, 'GET', `/api/v1/sessions/${session}`);
       assert.equal(snapshot.status, 200, snapshot.text);
       const ids = snapshot.json.tasks.map((t) => t.id);
       assert.ok(ids.includes('later'), JSON.stringify(ids));
+      const list = await http(server.httpUrl, 'GET', '/api/v1/sessions');
+      assert.deepEqual(list.json, { count: 1, sessions: [session] });
+      const letters = await http(server.httpUrl, 'GET', `/api/v1/sessions/${session}/dead-letters`);
+      assert.equal(letters.status, 200, letters.text);
+      assert.equal(letters.json.count, 0);
+      const requeue = await http(server.httpUrl, 'POST', `/api/v1/sessions/${session}/dead-letters/t0/requeue`);
+      assert.equal(requeue.status, 409, requeue.text);  // t0 completed: nothing to requeue
     }
   } finally {
     await stopAllServers();

@@ -8,7 +8,7 @@
 #include "hub_test_support.hpp"
 
 #include "brolostack/protocol/codec.hpp"
-#include "brolostack/store/store.hpp"
+#include "brolostack/store/session_records_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,18 +41,9 @@ struct SessionRecords {
 /// A node's store in cluster mode: a session's records go to the broker
 /// while the node holds the session's lease (as the Redis script checks),
 /// durable at once; nothing else is kept.
-class SharedSessionStore final : public brolostack::store::Store {
+class SharedSessionStore final : public brolostack::store::SessionRecordsStore {
 public:
     SharedSessionStore(SessionRecords& shared, std::function<std::string()> node) : shared_(shared), node_(std::move(node)) {}
-    brolostack::store::Snapshot load() override { return {}; }
-    void roomCreated(const std::string&, const std::string&, std::int64_t) override {}
-    void roomNamed(const std::string&, const std::string&) override {}
-    void roomForgotten(const std::string&) override {}
-    void messageAppended(const std::string&, const brolostack::store::StoredMessage&) override {}
-    void historyTrimmed(const std::string&, std::uint64_t) override {}
-    void midRemembered(const brolostack::store::StoredMid&) override {}
-    void grantIssued(const std::string&, const std::string&) override {}
-    void grantExpires(const std::string&, std::int64_t) override {}
     void sessionSaved(const std::string& session, const std::string& record) override { set(session, "session", record); }
     void sessionForgotten(const std::string& session) override {
         if (!leads(session)) return;
@@ -67,7 +58,6 @@ public:
         set(session, "task:" + task, record);
     }
     void taskForgotten(const std::string& session, const std::string& task) override { erase(session, "task:" + task); }
-    void expire(std::int64_t) override {}
     std::uint64_t lastChange() const override { return 0; }
     std::uint64_t durableChange() const override { return 0; }
     /// Saves refused because another node led the session.
@@ -167,8 +157,9 @@ protected:
             std::string& holder = sessions.leases[r.session];
             if (holder.empty() || !nodeNamed(holder)) holder = nodes[n].hub->nodeId();
             brolostack::server::SessionLead lead{holder, {}};
-            if (holder == nodes[n].hub->nodeId())
-                for (const auto& [field, json] : sessions.records[r.session]) {
+            auto kept = sessions.records.find(r.session);
+            if (holder == nodes[n].hub->nodeId() && kept != sessions.records.end())
+                for (const auto& [field, json] : kept->second) {
                     if (field == "session") lead.records.sessions.push_back({r.session, r.session, json});
                     else if (field.rfind("agent:", 0) == 0) lead.records.agents.push_back({r.session, field.substr(6), json});
                     else lead.records.tasks.push_back({r.session, field.substr(5), json});
@@ -226,6 +217,13 @@ protected:
         case BrokerRequest::Kind::Unwatch:
             nodes[n].watched.erase(r.room);
             return;
+        case BrokerRequest::Kind::ListSessions: {
+            std::vector<std::string> ids;
+            for (const auto& [session, fields] : sessions.records)
+                if (fields.count("session")) ids.push_back(session);
+            pending.push_back([this, n, token = r.token, ids] { if (!nodes[n].dead) nodes[n].hub->brokerSessionsListed(token, ids); });
+            return;
+        }
         case BrokerRequest::Kind::Read: {
             std::variant<RoomSync, brolostack::protocol::Error> answer = RoomSync{};
             if (brokerDown) answer = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");

@@ -213,6 +213,48 @@ TEST_F(ClusterArgsTest, AnHttpStartOnANodeThatDoesNotLeadIsAnsweredByTheLeader) 
     EXPECT_EQ(std::get<brolostack::protocol::Error>(*answered).code, brolostack::protocol::ErrorCode::BadRequest);
 }
 
+TEST_F(ClusterArgsTest, DeadLettersAndTheSessionListAreAnsweredFromAnyNode) {
+    using Answer = std::optional<std::variant<std::string, brolostack::protocol::Error>>;
+    ConnId submitter = connect(0), agentConn = connect(1);
+    registerAgent(1, agentConn, "a1", "w");
+    expectOk(0, submitter, "start-task", R"({"sessionId":"s1","id":"t1","requirements":{"agentTypes":["w"]}})");
+    expectOk(1, agentConn, "task-error", R"({"sessionId":"s1","taskId":"t1","agentId":"a1","code":"E_DOWN","message":"down"})");
+    ASSERT_EQ(leaderOf("s1"), nodes[1].hub->nodeId()) << "the agent's node asked first";
+
+    // Node 2 leads nothing: it asks the leader, which answers with its dead letters.
+    Answer letters, requeued, unknown, list;
+    run(2, [&](Outbox& o) {
+        nodes[2].hub->deadLettersThen("s1", now, o, [&](const auto& r) { letters = r; });
+        nodes[2].hub->deadLettersThen("nobody", now, o, [&](const auto& r) { unknown = r; });
+        nodes[2].hub->sessionsThen(o, [&](const auto& r) { list = r; });
+    });
+    EXPECT_FALSE(letters);
+    settle();
+    ASSERT_TRUE(letters && std::holds_alternative<std::string>(*letters));
+    Document l = parse(std::get<std::string>(*letters));
+    ASSERT_EQ(l["count"].GetUint(), 1u);
+    EXPECT_STREQ(l["tasks"][0]["taskId"].GetString(), "t1");
+    ASSERT_TRUE(unknown && std::holds_alternative<brolostack::protocol::Error>(*unknown));
+    EXPECT_EQ(std::get<brolostack::protocol::Error>(*unknown).code, brolostack::protocol::ErrorCode::NotFound);
+    ASSERT_TRUE(list && std::holds_alternative<std::string>(*list));
+    Document sessionsListed = parse(std::get<std::string>(*list));
+    EXPECT_EQ(sessionsListed["count"].GetUint(), 1u);
+    EXPECT_STREQ(sessionsListed["sessions"][0].GetString(), "s1");
+
+    // A requeue from node 2 puts the task back at the leader: the agent hears it again.
+    std::size_t assignsBefore = assignsTo(1, agentConn, "a1").size();
+    run(2, [&](Outbox& o) { nodes[2].hub->requeueThen("s1", "t1", now, o, [&](const auto& r) { requeued = r; }); });
+    settle();
+    ASSERT_TRUE(requeued && std::holds_alternative<std::string>(*requeued)) << std::get<brolostack::protocol::Error>(*requeued).message;
+    EXPECT_STREQ(parse(std::get<std::string>(*requeued))["state"].GetString(), "queued");
+    EXPECT_EQ(assignsTo(1, agentConn, "a1").size(), assignsBefore + 1);
+    requeued.reset();
+    run(2, [&](Outbox& o) { nodes[2].hub->requeueThen("s1", "t1", now, o, [&](const auto& r) { requeued = r; }); });
+    settle();
+    ASSERT_TRUE(requeued && std::holds_alternative<brolostack::protocol::Error>(*requeued));
+    EXPECT_EQ(std::get<brolostack::protocol::Error>(*requeued).code, brolostack::protocol::ErrorCode::Conflict);
+}
+
 TEST(NodeMessages, RoundTripAndRefuseWhatIsNotOne) {
     using brolostack::server::NodeMessage;
     NodeMessage ask;
@@ -227,6 +269,11 @@ TEST(NodeMessages, RoundTripAndRefuseWhatIsNotOne) {
     EXPECT_EQ(back->ask, 7u);
     EXPECT_EQ(back->conn, 42u);
     EXPECT_EQ(back->msgJson, ask.msgJson);
+    EXPECT_EQ(back->request, "");
+    ask.request = std::string(brolostack::server::kRequeueRequest);
+    back = brolostack::server::decodeNodeMessage(brolostack::server::encodeNodeMessage(ask));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->request, "requeue");
 
     NodeMessage failed;
     failed.kind = NodeMessage::Kind::Answer;

@@ -371,8 +371,9 @@ std::variant<std::string, Error> Hub::sendToAgent(const std::string& sessionId, 
     return std::string("{}");
 }
 
-std::string Hub::sessionsJson() const {
-    auto ids = coordinator_.sessionIds();
+std::string Hub::sessionsJson() const { return sessionListJson(coordinator_.sessionIds()); }
+
+std::string Hub::sessionListJson(const std::vector<std::string>& ids) {
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
@@ -461,6 +462,31 @@ void Hub::cancelTaskThen(const std::string& sessionId, const std::string& taskId
         return done(cancelTask(sessionId, taskId, now, out));
     serverArgsThen(ownMessage("args_" + newId_(), args::MessageType::TaskCancel, sessionId, taskIdPayload(taskId), now),
                    now, out, std::move(done));
+}
+
+void Hub::deadLettersThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done) {
+    if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
+        return done(deadLettersJson(sessionId));
+    SessionLeads::Ask ask;
+    ask.conn = kServerOwner;
+    ask.msg = ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, "{}", now);
+    ask.request = std::string(kDeadLettersRequest);
+    ask.since = now;
+    ask.done = std::move(done);
+    proceed(std::move(ask), now, out);
+}
+
+void Hub::requeueThen(const std::string& sessionId, const std::string& taskId, std::int64_t now, Outbox& out,
+                      ArgsDone done) {
+    if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
+        return done(requeueDeadLetter(sessionId, taskId, now, out));
+    SessionLeads::Ask ask;
+    ask.conn = kServerOwner;
+    ask.msg = ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, taskIdPayload(taskId), now);
+    ask.request = std::string(kRequeueRequest);
+    ask.since = now;
+    ask.done = std::move(done);
+    proceed(std::move(ask), now, out);
 }
 
 std::variant<std::string, Error> Hub::deadLettersJson(const std::string& sessionId) const {

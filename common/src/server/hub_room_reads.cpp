@@ -1,7 +1,8 @@
-// The HTTP API's reads of a room (its members, its history) wherever the
-// room lives. A room held here answers from here. In cluster mode a node
-// holds only the rooms its connections joined, so any other room is read
-// from the broker, which holds every room (a shard or node the load
+// The HTTP API's reads of a room (its members, its history) and of the
+// session list, wherever they live. A room held here answers from here. In
+// cluster mode a node holds only the rooms its connections joined and the
+// sessions it leads, so the rest is read from the broker, which holds
+// every room and every session's records (a shard or node the load
 // balancer picked at random must answer as well as the room's own).
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/codec.hpp"
@@ -21,20 +22,26 @@ bool Hub::holdsRoom(const std::string& room) const {
 
 void Hub::membersThen(const std::string& room, Outbox& out, ReadDone done) {
     if (holdsRoom(room)) return done(rooms_.membersJson(room));
-    readThroughBroker(PendingRead{room, true, std::nullopt, std::nullopt, std::move(done)}, out);
+    readThroughBroker(PendingRead{PendingRead::What::Members, room, std::nullopt, std::nullopt, std::move(done)}, out);
 }
 
 void Hub::historyThen(const std::string& room, const std::optional<protocol::StreamPosition>& since,
                       std::optional<std::uint32_t> limit, Outbox& out, ReadDone done) {
     if (holdsRoom(room)) return done(rooms_.historyJson(room, since, limit));
-    readThroughBroker(PendingRead{room, false, since, limit, std::move(done)}, out);
+    readThroughBroker(PendingRead{PendingRead::What::History, room, since, limit, std::move(done)}, out);
+}
+
+void Hub::sessionsThen(Outbox& out, ReadDone done) {
+    if (!clustered_) return done(sessionsJson());
+    readThroughBroker(PendingRead{PendingRead::What::Sessions, {}, std::nullopt, std::nullopt, std::move(done)}, out);
 }
 
 void Hub::readThroughBroker(PendingRead read, Outbox& out) {
-    if (!protocol::isValidRoomId(read.room)) return read.done(makeError(ErrorCode::NotFound, "no such room"));
+    const bool sessions = read.what == PendingRead::What::Sessions;
+    if (!sessions && !protocol::isValidRoomId(read.room)) return read.done(makeError(ErrorCode::NotFound, "no such room"));
     std::uint64_t token = ++lastBrokerToken_;
     BrokerRequest request;
-    request.kind = BrokerRequest::Kind::Read;
+    request.kind = sessions ? BrokerRequest::Kind::ListSessions : BrokerRequest::Kind::Read;
     request.room = read.room;
     request.token = token;
     pendingReads_.emplace(token, std::move(read));
@@ -51,7 +58,7 @@ void Hub::brokerRead(std::uint64_t token, const std::variant<RoomSync, Error>& a
     // Nothing ever published and nobody in it: as a node forgets such a room, so does the answer.
     if (sync.epoch.empty() || (sync.lastOffset == 0 && sync.members.empty()))
         return read.done(makeError(ErrorCode::NotFound, "no such room"));
-    if (read.members) {
+    if (read.what == PendingRead::What::Members) {
         read.done(json::object([&](json::Writer& w) {
             json::writeKey(w, "room");
             json::writeString(w, read.room);
@@ -72,6 +79,15 @@ void Hub::brokerRead(std::uint64_t token, const std::variant<RoomSync, Error>& a
         history.push(rooms::HistoryEntry{message.offset, 0, std::make_shared<const std::string>(std::move(*placed))});
     }
     read.done(rooms_.historyJson(read.room, sync.epoch, sync.lastOffset, history, read.since, read.limit));
+}
+
+void Hub::brokerSessionsListed(std::uint64_t token, const std::variant<std::vector<std::string>, Error>& answer) {
+    auto it = pendingReads_.find(token);
+    if (it == pendingReads_.end()) return;
+    PendingRead read = std::move(it->second);
+    pendingReads_.erase(it);
+    if (const auto* error = std::get_if<Error>(&answer)) return read.done(*error);
+    read.done(sessionListJson(std::get<std::vector<std::string>>(answer)));
 }
 
 }  // namespace brolostack::server

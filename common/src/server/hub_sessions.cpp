@@ -51,16 +51,35 @@ void Hub::proceed(SessionLeads::Ask ask, std::int64_t now, Outbox& out) {
     if (ask.conn != kServerOwner && !find(ask.conn)) return;  // it closed meanwhile
     if (clustered_ && askLeader(std::move(ask), now, out)) return;
     args::Outputs outputs;
-    args::Result result = coordinator_.handle(ask.conn, ask.msg, now, outputs);
+    args::Result result = coordinate(ask.request, ask.conn, ask.msg, now, outputs);
     settle(ask, std::move(result), now, out);
     route(outputs, now, out);
+}
+
+args::Result Hub::coordinate(const std::string& request, args::Owner owner, const args::Message& msg, std::int64_t now,
+                             args::Outputs& outputs) {
+    if (request.empty()) return coordinator_.handle(owner, msg, now, outputs);
+    if (request == kDeadLettersRequest) {
+        if (auto json = coordinator_.deadLettersJson(msg.sessionId)) return *json;
+        return makeError(ErrorCode::NotFound, "no such session");
+    }
+    if (request == kRequeueRequest) {
+        json::Document payload;
+        payload.Parse(msg.payloadJson.c_str());
+        auto task = payload.IsObject() ? payload.FindMember("taskId") : payload.MemberEnd();
+        if (!payload.IsObject() || task == payload.MemberEnd() || !task->value.IsString())
+            return makeError(ErrorCode::BadRequest, "a requeue names its task");
+        return coordinator_.requeueDeadLetter(msg.sessionId, task->value.GetString(), now, outputs);
+    }
+    return makeError(ErrorCode::BadRequest, "unknown request '" + request + "'");
 }
 
 void Hub::settle(const SessionLeads::Ask& ask, args::Result result, std::int64_t now, Outbox& out) {
     if (ask.done) {
         if (auto* e = std::get_if<Error>(&result)) return ask.done(redact(std::move(*e)));
         std::string data = std::get<std::string>(std::move(result));
-        if (ask.msg.type == args::MessageType::SyncRequest) data = withSessionPosition(std::move(data), ask.msg.sessionId);
+        if (ask.msg.type == args::MessageType::SyncRequest && ask.request.empty())
+            data = withSessionPosition(std::move(data), ask.msg.sessionId);
         return ask.done(std::move(data));
     }
     if (Connection* c = find(ask.conn)) answerArgs(*c, ask, std::move(result), now, out);
@@ -113,6 +132,7 @@ void Hub::forwardAsk(SessionLeads::Ask ask, const std::string& leader, Outbox& o
     m.kind = NodeMessage::Kind::Ask;
     m.conn = ask.conn;
     m.msgJson = args::encodeMessage(ask.msg);
+    m.request = ask.request;
     m.ask = leads_.asked(std::move(ask), leader);
     std::uint64_t token = m.ask;
     tellNode(leader, std::move(m), token, out);
@@ -219,7 +239,7 @@ void Hub::brokerFromNode(std::string_view payload, std::int64_t now, Outbox& out
             } else {
                 // Connection 0 is the asking node's server (its HTTP API).
                 args::Owner owner = m->conn == kServerOwner ? kServerOwner : leads_.proxyFor(m->from, m->conn);
-                args::Result result = coordinator_.handle(owner, msg, now, outputs);
+                args::Result result = coordinate(m->request, owner, msg, now, outputs);
                 if (auto* e = std::get_if<Error>(&result)) answer.error = redact(*e);
                 else answer.data = std::get<std::string>(std::move(result));
             }

@@ -48,7 +48,10 @@ void InProcessBroker::restore(const store::Snapshot& kept) {
         mids_[key] = Mid{mid.epoch, mid.offset, mid.expiresAt};
         midOrder_.emplace_back(key, mid.expiresAt);
     }
-    for (const auto& record : kept.sessions) kept_[record.session].sessions.push_back(record);
+    for (const auto& record : kept.sessions) {
+        kept_[record.session].sessions.push_back(record);
+        recorded_.insert(record.session);
+    }
     for (const auto& record : kept.agents) kept_[record.session].agents.push_back(record);
     for (const auto& record : kept.tasks) kept_[record.session].tasks.push_back(record);
 }
@@ -78,6 +81,13 @@ std::vector<BrokerDelivery> InProcessBroker::perform(std::size_t node, const Bro
     case BrokerRequest::Kind::Read:
         read(node, r, out);
         break;
+    case BrokerRequest::Kind::ListSessions: {
+        std::vector<std::string> ids(recorded_.begin(), recorded_.end());
+        out.push_back({node, [token = r.token, ids = std::move(ids)](Hub& hub, std::int64_t, Outbox&) {
+                           hub.brokerSessionsListed(token, ids);
+                       }});
+        break;
+    }
     case BrokerRequest::Kind::Unwatch:
         if (auto it = rooms_.find(r.room); it != rooms_.end()) it->second.watchers.erase(node);
         break;
@@ -228,9 +238,13 @@ std::uint64_t InProcessBroker::saveRecords(std::size_t node, const std::vector<R
         auto lease = leases_.find(c.session);
         if (lease == leases_.end() || lease->second != node) continue;  // only its leader writes a session
         switch (c.kind) {
-        case RecordChange::Kind::SessionSaved: store_.sessionSaved(c.session, c.json); break;
+        case RecordChange::Kind::SessionSaved:
+            store_.sessionSaved(c.session, c.json);
+            recorded_.insert(c.session);
+            break;
         case RecordChange::Kind::SessionForgotten:
             store_.sessionForgotten(c.session);
+            recorded_.erase(c.session);
             leases_.erase(lease);
             break;
         case RecordChange::Kind::AgentSaved: store_.agentSaved(c.session, c.id, c.json); break;

@@ -67,6 +67,10 @@ std::string encodeNodeMessage(const NodeMessage& m) {
             json::writeKey(w, "msg");
             json::writeRaw(w, m.msgJson);
         }
+        if (m.kind == NodeMessage::Kind::Ask && !m.request.empty()) {
+            json::writeKey(w, "request");
+            json::writeString(w, m.request);
+        }
         if (m.kind == NodeMessage::Kind::Answer && m.notLeader) {
             json::writeKey(w, "notLeader");
             w.Bool(true);
@@ -132,6 +136,7 @@ std::optional<NodeMessage> decodeNodeMessage(std::string_view text) {
         if (!msg) return std::nullopt;
         m.msgJson = std::move(*msg);
     }
+    if (m.kind == NodeMessage::Kind::Ask) m.request = stringOf(doc, "request").value_or("");
     return m;
 }
 

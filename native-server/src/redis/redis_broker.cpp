@@ -142,6 +142,16 @@ void RedisBroker::perform(const server::BrokerRequest& request) {
     case server::BrokerRequest::Kind::Read:
         readFor(request.token, request.room);
         return;
+    case server::BrokerRequest::Kind::ListSessions:
+        sessions_->list([weak = std::weak_ptr<char>(alive_), this, token = request.token](
+                            RedisResult<std::vector<std::string>> listed) {
+            if (!weak.lock()) return;
+            std::variant<std::vector<std::string>, protocol::Error> answer;
+            if (listed.ok()) answer = listed.value();
+            else answer = unavailable(listed.error());
+            step_([&](server::Outbox&, std::int64_t) { hub_.brokerSessionsListed(token, answer); });
+        });
+        return;
     }
 }
 

@@ -12,7 +12,7 @@
 // Redis is away the changes wait, in order, and go again once it is back.
 #pragma once
 
-#include "brolostack/store/store.hpp"
+#include "brolostack/store/session_records_store.hpp"
 #include "redis/session_leases.hpp"
 
 #include <deque>
@@ -20,7 +20,7 @@
 
 namespace brolostack::native::redis {
 
-class RedisSessionStore final : public store::Store {
+class RedisSessionStore final : public store::SessionRecordsStore {
 public:
     using Save = std::function<void(const std::string& session, const std::vector<RecordChange>& changes,
                                     std::function<void(RedisResult<bool>)> done)>;
@@ -36,22 +36,12 @@ public:
     /// Sends every change not saved yet, oldest first (after Redis came back).
     void flush();
 
-    store::Snapshot load() override { return {}; }  // sessions are read as their lead is taken
-    void roomCreated(const std::string&, const std::string&, std::int64_t) override {}
-    void roomNamed(const std::string&, const std::string&) override {}
-    void roomForgotten(const std::string&) override {}
-    void messageAppended(const std::string&, const store::StoredMessage&) override {}
-    void historyTrimmed(const std::string&, std::uint64_t) override {}
-    void midRemembered(const store::StoredMid&) override {}
-    void grantIssued(const std::string&, const std::string&) override {}
-    void grantExpires(const std::string&, std::int64_t) override {}
     void sessionSaved(const std::string& session, const std::string& record) override;
     void sessionForgotten(const std::string& session) override;
     void agentSaved(const std::string& session, const std::string& agent, const std::string& record) override;
     void agentForgotten(const std::string& session, const std::string& agent) override;
     void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
     void taskForgotten(const std::string& session, const std::string& task) override;
-    void expire(std::int64_t) override {}
     void stepEnded() override { flush(); }
     std::uint64_t lastChange() const override { return lastChange_; }
     std::uint64_t durableChange() const override { return durableChange_; }

@@ -1,5 +1,9 @@
 #include "redis/session_leases.hpp"
 
+#include <algorithm>
+#include <memory>
+#include <string_view>
+
 namespace brolostack::native::redis {
 namespace {
 
@@ -66,6 +70,52 @@ void SessionLeases::lead(const std::string& session, const std::string& node,
                      if (a.size() > 1) answer.records = recordsOf(session, a[1].array());
                      done(std::move(answer));
                  });
+}
+
+namespace {
+
+/// One SCAN over the records keys, page by page: each page's callback
+/// holds the walk, so it lives until the last page is read.
+class SessionScan : public std::enable_shared_from_this<SessionScan> {
+public:
+    SessionScan(RedisConnection& connection, std::string prefix, std::function<void(RedisResult<std::vector<std::string>>)> done)
+        : connection_(connection), prefix_(std::move(prefix)), done_(std::move(done)) {}
+
+    void page(const std::string& cursor) {
+        const std::string pattern = prefix_ + "*" + std::string(kSuffix);
+        connection_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"},
+                            [self = shared_from_this()](RedisReply reply) { self->read(reply); });
+    }
+
+private:
+    static constexpr std::string_view kSuffix = "}:records";
+
+    void read(const RedisReply& reply) {
+        if (reply.isError()) return done_(reply.error());
+        if (!reply.isArray() || reply.array().size() != 2 || !reply.array()[1].isArray())
+            return done_(RedisError{RedisError::Kind::Unexpected, "SCAN answered " + reply.describe()});
+        for (const auto& key : reply.array()[1].array()) {
+            const std::string& k = key.string();
+            if (k.size() > prefix_.size() + kSuffix.size())
+                found_.push_back(k.substr(prefix_.size(), k.size() - prefix_.size() - kSuffix.size()));
+        }
+        if (reply.array()[0].string() != "0") return page(reply.array()[0].string());
+        // SCAN may name a key twice and follows no order.
+        std::sort(found_.begin(), found_.end());
+        found_.erase(std::unique(found_.begin(), found_.end()), found_.end());
+        done_(std::move(found_));
+    }
+
+    RedisConnection& connection_;
+    std::string prefix_;  // "<prefix>session:{"
+    std::function<void(RedisResult<std::vector<std::string>>)> done_;
+    std::vector<std::string> found_;
+};
+
+}  // namespace
+
+void SessionLeases::list(std::function<void(RedisResult<std::vector<std::string>>)> done) {
+    std::make_shared<SessionScan>(connection_, prefix_ + "session:{", std::move(done))->page("0");
 }
 
 void SessionLeases::save(const std::string& session, const std::string& node, const std::vector<RecordChange>& changes,

@@ -18,6 +18,7 @@
 #include "redis/redis_scripts.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ public:
     /// session also lets go of the lease.
     void save(const std::string& session, const std::string& node, const std::vector<RecordChange>& changes,
               std::function<void(RedisResult<bool>)> done);
+
+    /// Every session with records, sorted (SCAN over the records keys: it
+    /// walks the keyspace, so it is for an operator's listing, not a hot path).
+    void list(std::function<void(RedisResult<std::vector<std::string>>)> done);
 
     std::string leaseKey(const std::string& session) const { return prefix_ + "session:{" + session + "}:lead"; }
     std::string recordsKey(const std::string& session) const { return prefix_ + "session:{" + session + "}:records"; }

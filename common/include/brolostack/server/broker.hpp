@@ -66,12 +66,15 @@ struct BrokerRequest {
         /// it (the HTTP API on a node that does not): answered by
         /// Hub::brokerRead with `token`; an empty epoch when there is no such room.
         Read,
+        /// List every ARGS session the broker keeps records of, led or
+        /// waiting for a leader: answered by Hub::brokerSessionsListed with `token`.
+        ListSessions,
     };
     Kind kind = Kind::Watch;
     std::string room;
     std::uint64_t after = 0;  // CatchUp
     // Publish:
-    std::uint64_t token = 0;   // names the publish in brokerPublished and in the fan-out's origin; the Read in brokerRead
+    std::uint64_t token = 0;   // names the publish in brokerPublished and in the fan-out's origin; the Read in brokerRead, the ListSessions in brokerSessionsListed
     std::string unplaced;      // protocol::encodeUnplacedMessage
     std::string origin;        // handed back with the fanned-out message (see BrokerOrigin)
     std::string dedupeKey;     // with `mid`, the publisher's mid namespace

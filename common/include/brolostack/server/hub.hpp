@@ -199,6 +199,11 @@ public:
                      std::optional<std::uint32_t> limit, Outbox& out, ReadDone done);
     /// The broker's answer to a Read (hub_room_reads.cpp).
     void brokerRead(std::uint64_t token, const std::variant<RoomSync, protocol::Error>& answer);
+    /// sessionsJson() of the whole server: this node's sessions alone, or
+    /// (cluster mode) every session the broker keeps, once it answered.
+    void sessionsThen(Outbox& out, ReadDone done);
+    /// The broker's answer to a ListSessions: the ids, sorted.
+    void brokerSessionsListed(std::uint64_t token, const std::variant<std::vector<std::string>, protocol::Error>& answer);
     /// `{"room","epoch","offset","messages","complete"}`.
     std::variant<std::string, protocol::Error> historyJson(const std::string& room,
                                                            const std::optional<protocol::StreamPosition>& since,
@@ -208,8 +213,10 @@ public:
     std::size_t disconnect(const std::optional<std::string>& user, const std::optional<std::string>& sid,
                            Outbox& out);
     Stats stats(std::int64_t now) const;
-    /// ARGS sessions: `{"count","sessions":[ids]}`.
+    /// ARGS sessions coordinated here: `{"count","sessions":[ids]}`.
     std::string sessionsJson() const;
+    /// Those ids as sessionsJson() writes them.
+    static std::string sessionListJson(const std::vector<std::string>& ids);
     /// The snapshot of SYNC_RESPONSE with the session room's position, or not_found.
     std::variant<std::string, protocol::Error> sessionSnapshotJson(const std::string& sessionId) const;
     /// Starts a task on behalf of the server (HTTP API); reply data or an error.
@@ -221,6 +228,11 @@ public:
     std::variant<std::string, protocol::Error> requeueDeadLetter(const std::string& sessionId, const std::string& taskId,
                                                                  std::int64_t now, Outbox& out);
     using ArgsDone = std::function<void(const std::variant<std::string, protocol::Error>&)>;
+    /// deadLettersJson and requeueDeadLetter wherever the session is
+    /// coordinated: here, or (cluster mode) by its leader, once it answered.
+    void deadLettersThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done);
+    void requeueThen(const std::string& sessionId, const std::string& taskId, std::int64_t now, Outbox& out,
+                     ArgsDone done);
     /// Handles an ARGS message of the server's own (HTTP API) wherever its
     /// session is coordinated: `done` hears the reply data (a SYNC_REQUEST's
     /// with the session room's position) or the error, before this returns
@@ -276,8 +288,9 @@ private:
         std::vector<std::tuple<std::string, bool, std::string>> earlyPresence;  // (key, joined, member) while loading
     };
     struct PendingRead {
+        enum class What { History, Members, Sessions };
+        What what = What::History;
         std::string room;
-        bool members = false;  // else the history
         std::optional<protocol::StreamPosition> since;
         std::optional<std::uint32_t> limit;
         ReadDone done;
@@ -374,6 +387,10 @@ private:
     /// Handles the message where its session's leader is: here, or asked of
     /// the leader's node, or held until the broker tells who leads.
     void proceed(SessionLeads::Ask ask, std::int64_t now, Outbox& out);
+    /// What the coordinator does with an ask led here: its ARGS message, or
+    /// its HTTP request (`request`).
+    args::Result coordinate(const std::string& request, args::Owner owner, const args::Message& msg, std::int64_t now,
+                            args::Outputs& outputs);
     /// Answers the ask: its connection, or its `done`.
     void settle(const SessionLeads::Ask& ask, args::Result result, std::int64_t now, Outbox& out);
     /// False when this node leads the session (`ask` untouched); otherwise

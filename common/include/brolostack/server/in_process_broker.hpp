@@ -14,7 +14,7 @@
 
 #include "brolostack/server/broker.hpp"
 #include "brolostack/server/outbox.hpp"
-#include "brolostack/store/store.hpp"
+#include "brolostack/store/session_records_store.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -106,35 +106,25 @@ private:
     std::deque<std::pair<std::string, std::int64_t>> midOrder_;  // keys as remembered, with their expiry
     std::map<std::string, std::size_t> leases_;  // session -> node that leads it
     std::map<std::string, store::Snapshot> kept_;  // records from the store, until a node leads their session
+    std::set<std::string> recorded_;               // sessions with a session record in the store
 };
 
 /// A shard's hub's store: the session records it changes go to the
 /// InProcessBroker a whole step at a time (`flush`, which the I/O layer
 /// serializes with the broker's other calls and answers with the shared
 /// store's sequence number after them); durable once the shared store says
-/// so (`durable`: its durableChange()). Rooms, mids and grants are the
-/// broker's business in cluster mode, so those changes never come here.
-class ShardRecords final : public store::Store {
+/// so (`durable`: its durableChange()).
+class ShardRecords final : public store::SessionRecordsStore {
 public:
     ShardRecords(std::function<std::uint64_t(std::vector<RecordChange>)> flush, std::function<std::uint64_t()> durable)
         : flush_(std::move(flush)), durable_(std::move(durable)) {}
 
-    store::Snapshot load() override { return {}; }
-    void roomCreated(const std::string&, const std::string&, std::int64_t) override {}
-    void roomNamed(const std::string&, const std::string&) override {}
-    void roomForgotten(const std::string&) override {}
-    void messageAppended(const std::string&, const store::StoredMessage&) override {}
-    void historyTrimmed(const std::string&, std::uint64_t) override {}
-    void midRemembered(const store::StoredMid&) override {}
-    void grantIssued(const std::string&, const std::string&) override {}
-    void grantExpires(const std::string&, std::int64_t) override {}
     void sessionSaved(const std::string& session, const std::string& record) override;
     void sessionForgotten(const std::string& session) override;
     void agentSaved(const std::string& session, const std::string& agent, const std::string& record) override;
     void agentForgotten(const std::string& session, const std::string& agent) override;
     void taskSaved(const std::string& session, const std::string& task, const std::string& record) override;
     void taskForgotten(const std::string& session, const std::string& task) override;
-    void expire(std::int64_t) override {}
     void stepEnded() override;
     std::uint64_t lastChange() const override { return lastChange_; }
     std::uint64_t durableChange() const override;

@@ -39,10 +39,17 @@ struct NodeMessage {
     std::uint64_t ask = 0;
     std::uint64_t conn = 0;
     std::string msgJson;  // Ask, Push
+    /// Ask: "" for an ARGS message; else one of the HTTP API's own requests
+    /// of the session, the leader's to perform (kDeadLettersRequest,
+    /// kRequeueRequest with the task id in the message's payload).
+    std::string request;
     std::string data;     // Answer, when it succeeded
     std::optional<protocol::Error> error;
     bool notLeader = false;
 };
+
+inline constexpr std::string_view kDeadLettersRequest = "dead-letters";
+inline constexpr std::string_view kRequeueRequest = "requeue";
 
 std::string encodeNodeMessage(const NodeMessage& m);
 std::optional<NodeMessage> decodeNodeMessage(std::string_view text);

@@ -44,6 +44,7 @@ public:
         bool mustJoin = false;    // a registration whose connection joins the session's room once it succeeds
         std::int64_t since = 0;   // when it arrived
         std::function<void(const std::variant<std::string, protocol::Error>&)> done;
+        std::string request;  // "" (an ARGS message) or the HTTP API's own (NodeMessage::request)
     };
     struct Lead {
         State state = State::Unknown;
