@@ -255,6 +255,55 @@ TEST_F(ClusterArgsTest, DeadLettersAndTheSessionListAreAnsweredFromAnyNode) {
     EXPECT_EQ(std::get<brolostack::protocol::Error>(*requeued).code, brolostack::protocol::ErrorCode::Conflict);
 }
 
+TEST_F(ClusterArgsTest, ABinaryChunkSentToANodeThatDoesNotLeadReachesEveryMemberThroughTheLeader) {
+    ConnId submitter = connect(0), sender = connect(1), watcher = connect(2);
+    registerAgent(0, submitter, "a0", "w");  // node 0 asks first: it leads
+    expectOk(2, watcher, "join-session", R"("s1")");
+    registerAgent(1, sender, "a1", "w");
+    ASSERT_EQ(leaderOf("s1"), nodes[0].hub->nodeId());
+    expectOk(1, sender, "start-stream", R"({"sessionId":"s1","streamId":"bin","type":"binary","qualityOfService":"guaranteed"})");
+    auto chunk = [](int seq, bool last, const std::string& body) {
+        std::string header = R"({"sessionId":"s1","streamId":"bin","seq":)" + std::to_string(seq) +
+                             R"(,"isLast":)" + (last ? "true" : "false") + "}";
+        return std::string("\0\0\0", 3) + static_cast<char>(header.size()) + header + body;
+    };
+    auto binaries = [&](std::size_t n, ConnId conn) {
+        std::vector<std::string> got;
+        for (const auto& a : nodes[n].log)
+            if (a.kind == Action::Kind::Send && a.conn == conn && a.binary) got.push_back(*a.frame);
+        return got;
+    };
+    const std::string first = chunk(0, false, std::string("\x00\x01\xfe\xff raw", 8));
+    run(1, [&](Outbox& o) { nodes[1].hub->receiveBinary(sender, first, now, o); });
+    settle();
+    // The very bytes, on the leader's node and on a third node; never back to the sender.
+    EXPECT_EQ(binaries(0, submitter), std::vector<std::string>{first});
+    EXPECT_EQ(binaries(2, watcher), std::vector<std::string>{first});
+    EXPECT_TRUE(binaries(1, sender).empty());
+    EXPECT_TRUE(frames(1, sender, "error").empty());
+    // A gap in a guaranteed stream is refused by the leader, to the sender, and goes nowhere.
+    run(1, [&](Outbox& o) { nodes[1].hub->receiveBinary(sender, chunk(5, false, "x"), now, o); });
+    settle();
+    auto errors = frames(1, sender, "error");
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_STREQ(errors[0]["error"]["code"].GetString(), "bad_request");
+    EXPECT_EQ(binaries(2, watcher).size(), 1u);
+    // The last chunk arrives before the session hears the stream ended, on every node.
+    const std::string last = chunk(1, true, "end");
+    run(1, [&](Outbox& o) { nodes[1].hub->receiveBinary(sender, last, now, o); });
+    settle();
+    EXPECT_EQ(binaries(2, watcher).back(), last);
+    ASSERT_EQ(argsOf(2, watcher, "STREAM_END").size(), 1u);
+    std::size_t chunkAt = 0, endAt = 0;
+    for (std::size_t i = 0; i < nodes[2].log.size(); ++i) {
+        const auto& a = nodes[2].log[i];
+        if (a.conn != watcher) continue;
+        if (a.binary) chunkAt = i;
+        else if (a.frame && a.frame->find("STREAM_END") != std::string::npos) endAt = i;
+    }
+    EXPECT_LT(chunkAt, endAt);
+}
+
 TEST(NodeMessages, RoundTripAndRefuseWhatIsNotOne) {
     using brolostack::server::NodeMessage;
     NodeMessage ask;

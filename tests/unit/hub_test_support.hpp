@@ -31,7 +31,7 @@ Document parse(std::string_view text);
 /// Compact JSON text of a value, for comparisons and messages.
 std::string str(const Value& value);
 
-/// Frames sent to `conn` in `out`, as text / parsed.
+/// Text frames sent to `conn` in `out`, as text / parsed (binary frames are not JSON).
 std::vector<std::string> textsTo(const Outbox& out, ConnId conn);
 std::vector<Document> framesTo(const Outbox& out, ConnId conn);
 /// Only those frames with this `op` ("message", "presence", "reply", ...).

@@ -130,6 +130,12 @@ TEST(Jwt, Base64UrlDecodesWithoutPadding) {
     EXPECT_EQ(base64UrlDecode("-_8"), std::string("\xfb\xff", 2));
     EXPECT_FALSE(base64UrlDecode("aGk=").has_value());
     EXPECT_FALSE(base64UrlDecode("a").has_value());
+    // Every byte value, at every length's padding, comes back as it went.
+    std::string bytes;
+    for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+    for (std::size_t n : {0u, 1u, 2u, 3u, 4u, 255u, 256u})
+        EXPECT_EQ(base64UrlDecode(brolostack::server::base64UrlEncode(bytes.substr(0, n))), bytes.substr(0, n)) << n;
+    EXPECT_EQ(brolostack::server::base64UrlEncode("hi"), "aGk");
 }
 
 TEST(Jwt, RoomPatternsHaveATrailingWildcard) {

@@ -2,6 +2,7 @@
 // stream chunks, and the routing of what the coordinator produces.
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/identifiers.hpp"
+#include "brolostack/server/base64url.hpp"
 #include "brolostack/server/hub.hpp"
 
 #include <array>
@@ -44,6 +45,28 @@ std::optional<std::string> namedSession(const std::string& dataJson, bool bareSt
     auto it = doc.FindMember("sessionId");
     if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
     return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+}  // namespace
+
+namespace {
+
+args::Message ownMessage(std::string id, args::MessageType type, const std::string& sessionId, std::string payloadJson,
+                            std::int64_t now) {
+    args::Message m;
+    m.id = std::move(id);
+    m.type = type;
+    m.timestamp = now;
+    m.sessionId = sessionId;
+    m.payloadJson = std::move(payloadJson);
+    return m;
+}
+
+std::string taskIdPayload(const std::string& taskId) {
+    return json::object([&](json::Writer& w) {
+        json::writeKey(w, "taskId");
+        json::writeString(w, taskId);
+    });
 }
 
 }  // namespace
@@ -165,7 +188,7 @@ void Hub::answerArgs(Connection& c, const SessionLeads::Ask& ask, args::Result r
     }
     if (clustered_) noteRegistration(c.id, msg);
     std::string data = std::get<std::string>(std::move(result));
-    if (msg.type == args::MessageType::SyncRequest) {
+    if (msg.type == args::MessageType::SyncRequest && ask.request.empty()) {
         // The snapshot with the session room's position, so a client can
         // replay what happened after it.
         data = withSessionPosition(std::move(data), msg.sessionId);
@@ -310,30 +333,69 @@ void Hub::handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t 
         fail(c, 0, "stream-chunk", makeError(ErrorCode::Forbidden, "your token does not allow this session"), now, out);
         return;
     }
-    if (auto elsewhere = ledElsewhere(session)) {
-        fail(c, 0, "stream-chunk",
-             makeError(ErrorCode::BadRequest, "binary chunks reach only the node coordinating the session; send "
-                                              "stream-chunk events instead"),
-             now, out);
+    std::string stream(streamId->value.GetString(), streamId->value.GetStringLength());
+    if (clustered_ && !leads_.leads(session)) {
+        // Coordinated elsewhere (or nobody knows yet): the leader checks the
+        // chunk and relays its frame; only an error comes back.
+        SessionLeads::Ask ask;
+        ask.conn = c.id;
+        ask.op = "stream-chunk";
+        ask.msg = ownMessage("args_" + newId_(), args::MessageType::SyncRequest, session,
+                             json::object([&](json::Writer& w) {
+                                 json::writeKey(w, "streamId");
+                                 json::writeString(w, stream);
+                                 json::writeKey(w, "seq");
+                                 w.Int64(seq->value.GetInt64());
+                                 json::writeKey(w, "isLast");
+                                 w.Bool(last);
+                                 json::writeKey(w, "frame");
+                                 json::writeString(w, base64UrlEncode(bytes));
+                             }),
+                             now);
+        ask.since = now;
+        ask.request = std::string(kBinaryChunkRequest);
+        proceed(std::move(ask), now, out);
         return;
     }
     args::Outputs outputs;
-    bool realTime = false;
-    args::Result result = coordinator_.binaryChunk(c.id, session, streamId->value.GetString(), seq->value.GetInt64(),
-                                                   last, now, outputs, realTime);
-    if (auto* e = std::get_if<Error>(&result)) {
-        fail(c, 0, "stream-chunk", *e, now, out);
-        return;
-    }
-    // Receivers get the very bytes the sender sent: same header, same data.
-    if (const rooms::Room* room = rooms_.find(sessionRoomOf(session))) {
-        auto frame = std::make_shared<const std::string>(bytes);
-        for (const auto& [memberId, member] : room->members) {
-            if (memberId == c.id) continue;
-            if (Connection* other = find(memberId)) send(*other, frame, out, true, realTime);
-        }
-    }
+    args::Result result = relayChunk(c.id, memberKey(c.id), session, stream, seq->value.GetInt64(), last, bytes, now,
+                                     outputs, out);
+    if (auto* e = std::get_if<Error>(&result)) fail(c, 0, "stream-chunk", *e, now, out);
     route(outputs, now, out);
+}
+
+args::Result Hub::relayChunk(args::Owner from, const std::string& senderKey, const std::string& session,
+                             const std::string& streamId, std::int64_t seq, bool last, std::string_view frame,
+                             std::int64_t now, args::Outputs& outputs, Outbox& out) {
+    bool realTime = false;
+    args::Result result = coordinator_.binaryChunk(from, session, streamId, seq, last, now, outputs, realTime);
+    if (std::holds_alternative<Error>(result)) return result;
+    // Receivers get the very bytes the sender sent: same header, same data.
+    std::optional<ConnId> skip;
+    if (nodeOfMemberKey(senderKey) == nodeId_) skip = connOfMemberKey(senderKey);
+    sendChunkHere(session, frame, skip, realTime, out);
+    if (clustered_) {
+        SessionEvent event;
+        event.from = nodeId_;
+        event.session = session;
+        event.announce = false;
+        event.skip = senderKey;
+        event.droppable = realTime;
+        event.binary = std::string(frame);
+        tellEveryNode(event, out);
+    }
+    return result;
+}
+
+void Hub::sendChunkHere(const std::string& session, std::string_view frame, std::optional<ConnId> skip, bool droppable,
+                        Outbox& out) {
+    const rooms::Room* room = rooms_.find(sessionRoomOf(session));
+    if (!room) return;
+    auto shared = std::make_shared<const std::string>(frame);
+    for (const auto& [memberId, member] : room->members) {
+        if (skip && memberId == *skip) continue;
+        if (Connection* other = find(memberId)) send(*other, shared, out, true, droppable);
+    }
 }
 
 std::optional<Error> Hub::ledElsewhere(const std::string& sessionId) const {
@@ -418,27 +480,6 @@ std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, co
     return std::get<std::string>(std::move(result));
 }
 
-namespace {
-
-args::Message ownMessage(std::string id, args::MessageType type, const std::string& sessionId, std::string payloadJson,
-                            std::int64_t now) {
-    args::Message m;
-    m.id = std::move(id);
-    m.type = type;
-    m.timestamp = now;
-    m.sessionId = sessionId;
-    m.payloadJson = std::move(payloadJson);
-    return m;
-}
-
-std::string taskIdPayload(const std::string& taskId) {
-    return json::object([&](json::Writer& w) {
-        json::writeKey(w, "taskId");
-        json::writeString(w, taskId);
-    });
-}
-
-}  // namespace
 
 void Hub::sessionSnapshotThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done) {
     if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))

@@ -9,6 +9,7 @@
 // registered; the work those agents held is assigned again.
 #include "brolostack/json.hpp"
 #include "brolostack/protocol/identifiers.hpp"
+#include "brolostack/server/base64url.hpp"
 #include "brolostack/server/hub.hpp"
 
 namespace brolostack::server {
@@ -51,14 +52,32 @@ void Hub::proceed(SessionLeads::Ask ask, std::int64_t now, Outbox& out) {
     if (ask.conn != kServerOwner && !find(ask.conn)) return;  // it closed meanwhile
     if (clustered_ && askLeader(std::move(ask), now, out)) return;
     args::Outputs outputs;
-    args::Result result = coordinate(ask.request, ask.conn, ask.msg, now, outputs);
+    args::Result result = coordinate(ask.request, ask.conn, memberKey(ask.conn), ask.msg, now, outputs, out);
     settle(ask, std::move(result), now, out);
     route(outputs, now, out);
 }
 
-args::Result Hub::coordinate(const std::string& request, args::Owner owner, const args::Message& msg, std::int64_t now,
-                             args::Outputs& outputs) {
+args::Result Hub::coordinate(const std::string& request, args::Owner owner, const std::string& senderKey,
+                             const args::Message& msg, std::int64_t now, args::Outputs& outputs, Outbox& out) {
     if (request.empty()) return coordinator_.handle(owner, msg, now, outputs);
+    if (request == kBinaryChunkRequest) {
+        json::Document payload;
+        payload.Parse(msg.payloadJson.c_str());
+        auto text = [&](const char* key) -> std::optional<std::string> {
+            auto it = payload.IsObject() ? payload.FindMember(key) : payload.MemberEnd();
+            if (it == payload.MemberEnd() || !it->value.IsString()) return std::nullopt;
+            return std::string(it->value.GetString(), it->value.GetStringLength());
+        };
+        auto streamId = text("streamId");
+        auto frame = text("frame");
+        auto bytes = frame ? base64UrlDecode(*frame) : std::nullopt;
+        auto seq = payload.IsObject() ? payload.FindMember("seq") : payload.MemberEnd();
+        if (!streamId || !bytes || seq == payload.MemberEnd() || !seq->value.IsInt64())
+            return makeError(ErrorCode::BadRequest, "a forwarded binary chunk names its stream, seq and frame");
+        auto last = payload.FindMember("isLast");
+        return relayChunk(owner, senderKey, msg.sessionId, *streamId, seq->value.GetInt64(),
+                          last != payload.MemberEnd() && last->value.IsTrue(), *bytes, now, outputs, out);
+    }
     if (request == kDeadLettersRequest) {
         if (auto json = coordinator_.deadLettersJson(msg.sessionId)) return *json;
         return makeError(ErrorCode::NotFound, "no such session");
@@ -239,7 +258,8 @@ void Hub::brokerFromNode(std::string_view payload, std::int64_t now, Outbox& out
             } else {
                 // Connection 0 is the asking node's server (its HTTP API).
                 args::Owner owner = m->conn == kServerOwner ? kServerOwner : leads_.proxyFor(m->from, m->conn);
-                args::Result result = coordinate(m->request, owner, msg, now, outputs);
+                args::Result result =
+                    coordinate(m->request, owner, m->from + ":" + std::to_string(m->conn), msg, now, outputs, out);
                 if (auto* e = std::get_if<Error>(&result)) answer.error = redact(*e);
                 else answer.data = std::get<std::string>(std::move(result));
             }
@@ -294,6 +314,7 @@ void Hub::brokerSessionEvent(std::string_view payload, std::int64_t now, Outbox&
     }
     std::optional<ConnId> skip;
     if (nodeOfMemberKey(e->skip) == nodeId_) skip = connOfMemberKey(e->skip);
+    if (!e->binary.empty()) return sendChunkHere(e->session, e->binary, skip, e->droppable, out);
     broadcastHere(sessionRoomOf(e->session), e->msgJson, skip, e->droppable, out);
 }
 

@@ -10,14 +10,6 @@ namespace {
 constexpr std::size_t kMaxTokenBytes = 8192;
 constexpr unsigned kMaxClaimDepth = 8;
 
-int base64UrlValue(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
 
 /// A NumericDate claim (seconds, possibly fractional) in milliseconds.
 std::optional<std::int64_t> numericDateMs(const json::Value& obj, const char* name, bool& malformed) {
@@ -56,24 +48,6 @@ bool audienceMatches(const json::Value& payload, const std::string& audience) {
 
 }  // namespace
 
-std::optional<std::string> base64UrlDecode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : text) {
-        int v = base64UrlValue(c);
-        if (v < 0) return std::nullopt;
-        buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    if (bits >= 6) return std::nullopt;  // a lone trailing character is not valid base64
-    return out;
-}
 
 bool matchesAnyPattern(std::string_view id, const std::vector<std::string>& patterns) {
     for (const auto& p : patterns) {

@@ -1,6 +1,7 @@
 #include "brolostack/server/node_messages.hpp"
 
 #include "brolostack/json.hpp"
+#include "brolostack/server/base64url.hpp"
 
 #include <array>
 #include <utility>
@@ -151,6 +152,15 @@ std::string encodeSessionEvent(const SessionEvent& e) {
             w.Bool(true);
             return;
         }
+        if (!e.binary.empty()) {
+            json::writeKey(w, "binary");
+            json::writeString(w, base64UrlEncode(e.binary));
+            json::writeKey(w, "skip");
+            json::writeString(w, e.skip);
+            json::writeKey(w, "droppable");
+            w.Bool(e.droppable);
+            return;
+        }
         json::writeKey(w, "announce");
         w.Bool(e.announce);
         if (!e.announce) {
@@ -175,6 +185,16 @@ std::optional<SessionEvent> decodeSessionEvent(std::string_view text) {
     e.session = std::move(*session);
     if (auto rebuilt = doc.FindMember("rebuilt"); rebuilt != doc.MemberEnd() && rebuilt->value.IsTrue()) {
         e.rebuilt = true;
+        return e;
+    }
+    if (auto binary = stringOf(doc, "binary")) {
+        auto bytes = base64UrlDecode(*binary);
+        if (!bytes || bytes->empty()) return std::nullopt;
+        e.binary = std::move(*bytes);
+        e.announce = false;
+        e.skip = stringOf(doc, "skip").value_or("");
+        auto droppable = doc.FindMember("droppable");
+        e.droppable = droppable != doc.MemberEnd() && droppable->value.IsTrue();
         return e;
     }
     auto msg = objectOf(doc, "msg");

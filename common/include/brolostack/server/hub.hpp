@@ -336,6 +336,15 @@ private:
                        Outbox& out);
     void sendArgs(Connection& c, const std::string& msgJson, Outbox& out);
     void handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out);
+    /// Checks a binary chunk with the coordinator (this node leads its
+    /// session) and sends its frame to the session's members but its sender
+    /// (`senderKey`, "<node>:<conn>"), here and on every node.
+    args::Result relayChunk(args::Owner from, const std::string& senderKey, const std::string& session,
+                            const std::string& streamId, std::int64_t seq, bool last, std::string_view frame,
+                            std::int64_t now, args::Outputs& outputs, Outbox& out);
+    /// Sends a binary chunk's frame to this node's members of the session but `skip`.
+    void sendChunkHere(const std::string& session, std::string_view frame, std::optional<ConnId> skip, bool droppable,
+                       Outbox& out);
     /// False (the frame answered rate_limited, or the connection closed with 4029) when over the rate limit.
     bool admitByRate(Connection& c, std::uint64_t ref, const std::string& op, std::int64_t now, Outbox& out);
     /// A session snapshot (a JSON object) with the session room's epoch and offset added.
@@ -389,8 +398,8 @@ private:
     void proceed(SessionLeads::Ask ask, std::int64_t now, Outbox& out);
     /// What the coordinator does with an ask led here: its ARGS message, or
     /// its HTTP request (`request`).
-    args::Result coordinate(const std::string& request, args::Owner owner, const args::Message& msg, std::int64_t now,
-                            args::Outputs& outputs);
+    args::Result coordinate(const std::string& request, args::Owner owner, const std::string& senderKey,
+                            const args::Message& msg, std::int64_t now, args::Outputs& outputs, Outbox& out);
     /// Answers the ask: its connection, or its `done`.
     void settle(const SessionLeads::Ask& ask, args::Result result, std::int64_t now, Outbox& out);
     /// False when this node leads the session (`ask` untouched); otherwise

@@ -4,6 +4,8 @@
 // crypto libraries (the native server plugs OpenSSL in).
 #pragma once
 
+#include "brolostack/server/base64url.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -41,8 +43,6 @@ using SignatureVerifier =
 std::variant<TokenClaims, std::string> verifyJwt(std::string_view token, const JwtPolicy& policy,
                                                  const SignatureVerifier& verifySignature, std::int64_t nowMs);
 
-/// base64url without padding -> bytes; nullopt on bad input.
-std::optional<std::string> base64UrlDecode(std::string_view text);
 
 /// Whether `id` matches one of `patterns` ("doc-*": trailing wildcard).
 bool matchesAnyPattern(std::string_view id, const std::vector<std::string>& patterns);

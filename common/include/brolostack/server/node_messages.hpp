@@ -50,6 +50,9 @@ struct NodeMessage {
 
 inline constexpr std::string_view kDeadLettersRequest = "dead-letters";
 inline constexpr std::string_view kRequeueRequest = "requeue";
+/// A binary chunk sent to a node that does not lead its session: the
+/// message's payload holds its header fields and the frame (base64url).
+inline constexpr std::string_view kBinaryChunkRequest = "binary-chunk";
 
 std::string encodeNodeMessage(const NodeMessage& m);
 std::optional<NodeMessage> decodeNodeMessage(std::string_view text);
@@ -69,6 +72,10 @@ struct SessionEvent {
     /// the lead): nodes tell it again which agents their connections
     /// registered. No message then.
     bool rebuilt = false;
+    /// A binary stream chunk's frame (PROTOCOL.md section 7), the very
+    /// bytes its sender sent, for every member but `skip` (`droppable` for
+    /// real-time streams); no message then.
+    std::string binary;
 };
 
 std::string encodeSessionEvent(const SessionEvent& e);
