@@ -48,6 +48,9 @@ ShardGroup::ShardGroup(const config::Settings& settings) : settings_(settings) {
         // ports and so land on different shards).
         share.maxConnections = std::max<std::size_t>(1, shareOf(settings.maxConnections, count));
         share.connectionRatePerIp = shareOf(settings.connectionRatePerIp, count);
+        // Each shard holds its own copy of the rooms its members joined: the
+        // process's history budget is shared out too.
+        share.memoryLimitBytes = shareOf(settings.memoryLimitBytes, count);
         shards_.push_back(std::make_unique<WSMultiagent>(share));
     }
 }
