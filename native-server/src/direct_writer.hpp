@@ -2,7 +2,7 @@
 // websocketpp's per-message send queue: each frame is prepared once per loop
 // turn (header + payload in one buffer, shared by every receiver), and each
 // connection gets its frames of the turn in one gathered sendmsg() at the end
-// of the turn. Per delivery that is a pointer appended to a vector; per
+// of the turn (a turn lasts while the handlers it lets run queue more). Per delivery that is a pointer appended to a vector; per
 // connection one system call, with no handler, shared_ptr or allocation.
 //
 // websocketpp keeps the handshake, the reads, control frames and the close,
@@ -13,9 +13,9 @@
 // - While websocketpp holds something of ours (`handedOver` alive), or is
 //   about to write a control frame of its own (`yielded`: ping, pong, close),
 //   a turn's frames are handed to it too, as one message, never written past it.
-// - A frame is only written while the connection is open, or closing with
-//   websocketpp's close frame still queued behind our flush (its write is
-//   posted after the flush that was posted when our frames were queued).
+// - A frame is only written while the connection is open: a close the
+//   server starts writes the turn's frames first (yieldTo), and one the peer
+//   starts may already be on the wire when the flush runs.
 //
 // Used on plain TCP connections without permessage-deflate; TLS and
 // compressed connections keep websocketpp's path.
@@ -105,6 +105,7 @@ public:
     void queue(server::ConnId id, Conn& c, const WireFrame& frame) {
         c.pending.push_back(&frame);
         c.pendingBytes += frame.bytes.size();
+        ++queuedSincePost_;
         markDirty(id, c);
     }
 
@@ -119,9 +120,21 @@ public:
         markDirty(id, *c);
     }
 
-    /// Writes every connection's frames of this turn. Posted once per turn.
+    /// Writes every connection's frames of this turn. Posted once per turn;
+    /// while the handlers that ran since it was posted queued more frames
+    /// (a publisher's reads come 1 KiB at a time, a few messages each), it
+    /// lets the handlers queued meanwhile run first, up to kMaxRounds times:
+    /// a broadcast then costs each receiver one write for many messages.
     void flush() {
+        if (queuedSincePost_ > 0 && rounds_ < kMaxRounds) {
+            queuedSincePost_ = 0;
+            ++rounds_;
+            asio::post(io_, [this] { flush(); });
+            return;
+        }
         flushPosted_ = false;
+        queuedSincePost_ = 0;
+        rounds_ = 0;
         // A connection closed by a write below (its close handler runs later,
         // from the loop) is still found: nothing here erases from conns_.
         for (server::ConnId id : dirty_) {
@@ -176,20 +189,13 @@ private:
         const auto state = c.con->get_state();
         if (state == websocketpp::session::state::open && websocketppWriting(c)) {
             handOver(c, gather(c, 0));
-        } else if (state == websocketpp::session::state::open ||
-                   (state == websocketpp::session::state::closing && !websocketppWriting(c))) {
+        } else if (state == websocketpp::session::state::open) {
             std::size_t written = send(c);
-            if (written < c.pendingBytes) {
-                if (state == websocketpp::session::state::open) {
-                    handOver(c, gather(c, written));
-                } else {
-                    // websocketpp's close frame is next and its queue takes
-                    // nothing more: end the stream rather than send half a frame.
-                    ::shutdown(c.con->get_raw_socket().native_handle(), SHUT_WR);
-                }
-            }
+            if (written < c.pendingBytes) handOver(c, gather(c, written));
         }
-        // Closed, or closing behind a frame of websocketpp's: nothing more goes out.
+        // Closing or closed: a close the server starts writes this turn's
+        // frames first (yieldTo); one the peer or websocketpp started may
+        // already be on the wire, so nothing more goes out after it.
         c.pending.clear();
         if (c.pending.capacity() > kKeptCapacity) std::vector<const WireFrame*>().swap(c.pending);
         c.pendingBytes = 0;
@@ -256,11 +262,14 @@ private:
 
     static constexpr std::size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
     static constexpr std::size_t kKeptCapacity = 64;  // an idle connection keeps no large vector
+    static constexpr int kMaxRounds = 16;             // handler rounds a flush waits for more frames
 
     asio::io_context& io_;
     std::unordered_map<server::ConnId, Conn> conns_;
     std::vector<server::ConnId> dirty_;
     bool flushPosted_ = false;
+    std::size_t queuedSincePost_ = 0;  // deliveries queued since the flush was (re)posted
+    int rounds_ = 0;                   // times the posted flush let other handlers run first
     std::deque<WireFrame> frames_;  // this turn's; a deque so the pointers stay valid
     std::unordered_map<const std::string*, WireFrame*> prepared_;
     const WireFrame* last_ = nullptr;

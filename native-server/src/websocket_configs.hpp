@@ -59,7 +59,9 @@ public:
 
 namespace brolostack::native {
 
-/// Bytes read from a socket at a time, held inside each connection (change 3).
+/// Bytes read from a socket at a time, held inside each connection: small, so
+/// an idle connection costs little (a busy publisher's frames are batched by
+/// the flush, direct_writer.hpp).
 constexpr std::size_t kReadBufferBytes = 1024;
 
 struct PlainConfig : websocketpp::config::asio {
