@@ -16,11 +16,14 @@
 // latest.md and, when gnuplot is installed, latency.png.
 //
 //   node bench/perf.mjs [--quick] [--rounds N] [--servers ours,socketio,ws,c] [--scenarios fanout,echo,args,idle]
-//                       [--store memory|sqlite]
+//                       [--store memory|sqlite] [--shards N]
 //
 // --quick: one round, 100 and 1,000 subscribers, 2,000 idle connections (< 90 s).
 // default: three rounds, everything above, 10,000 and 50,000 idle connections (< 10 min).
 // --scenarios: only these (e.g. `--scenarios idle --servers ours` for memory alone).
+// --shards N: our server with SHARDS=N, on cores 0..N-1, the loader on core N
+//   (the anchors stay on core 0: one thread each). Needs N + 1 cores to mean
+//   anything; with fewer the loader shares the last core, and the report says so.
 //
 // 50,000 connections need that many descriptors in the server and in the
 // loader. Run as root with CAP_SYS_RESOURCE, this script raises its own hard
@@ -50,13 +53,23 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string' },
     servers: { type: 'string', default: 'ours,socketio,ws,c' },
     store: { type: 'string', default: 'memory' },
+    shards: { type: 'string', default: '1' },
     out: { type: 'string', default: path.join(here, 'results') },
     'build-dir': { type: 'string', default: process.env.BENCH_BUILD_DIR || path.join(repoRoot, 'build') },
   },
 });
 
+const SHARDS = Number(opts.shards);
+if (!Number.isInteger(SHARDS) || SHARDS < 1 || SHARDS > 256) {
+  console.error(`--shards must be an integer from 1 to 256 (got ${opts.shards})`);
+  process.exit(2);
+}
+const CORES = os.cpus().length;
 const SERVER_CORE = '0';
-const LOADER_CORE = '1';
+// Our server's cores: one per shard.
+const OUR_CORES = SHARDS === 1 ? SERVER_CORE : `0-${Math.min(SHARDS, CORES) - 1}`;
+const LOADER_CORE = String(Math.min(SHARDS, CORES - 1));
+const loaderShares = SHARDS >= CORES;
 const loaderBin = path.join(opts['build-dir'], 'bin', 'bench-loadgen');
 const cServerBin = path.join(opts['build-dir'], 'bin', 'bench-c-fanout-server');
 for (const bin of [loaderBin, cServerBin]) {
@@ -137,9 +150,10 @@ async function startOurs() {
     MAX_ROOMS_PER_CONNECTION: 1000,
     LOG_LEVEL: 'error',
     DRAIN_TIMEOUT_MS: 1000,
+    SHARDS,
   }, { timeoutMs: 15000 });
-  // Every thread of it onto the server core (threads started later inherit).
-  spawnSync('taskset', ['-a', '-p', '-c', SERVER_CORE, String(server.proc.pid)], { stdio: 'ignore' });
+  // Every thread of it onto its cores (threads started later inherit).
+  spawnSync('taskset', ['-a', '-p', '-c', OUR_CORES, String(server.proc.pid)], { stdio: 'ignore' });
   return { pid: server.proc.pid, port: server.port, stop: () => server.stop({ timeoutMs: 3000 }), stderr: () => server.stderr };
 }
 
@@ -379,7 +393,8 @@ function markdown(result) {
   lines.push(`${result.date}, \`node bench/perf.mjs${result.argv.length ? ` ${result.argv.join(' ')}` : ''}\` (${result.plan.mode}: ` +
     `${result.plan.rounds} round${result.plan.rounds > 1 ? 's, medians' : ''}), ${fmtNum(result.duration_s, 0)} s.`, '');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, Linux ${m.kernel}, ${m.memory_gib} GiB, Node ${m.node}. ` +
-    `Each server pinned to core ${SERVER_CORE}, the loader (bench-loadgen, C++/epoll) to core ${LOADER_CORE}; loopback TCP; ` +
+    `Each server pinned to core ${SERVER_CORE}${SHARDS > 1 ? ` (ours: SHARDS=${SHARDS} on cores ${OUR_CORES})` : ''}, ` +
+    `the loader (bench-loadgen, C++/epoll) to core ${LOADER_CORE}${loaderShares ? ', which it shares with our server: too few cores for the shards and the loader' : ''}; loopback TCP; ` +
     `our server with STORE=${opts.store}, one 256-byte payload per message.`, '');
   lines.push('Ratios are ours/anchor: above 1 is better for throughput, below 1 is better for latency. ' +
     '"loader" is the loader\'s CPU share during the phase: near 100% the loader, not the server, set the figure.', '');
@@ -505,7 +520,9 @@ function plot(result, dir) {
 
 const started = Date.now();
 console.log(`bench/perf.mjs (${plan.mode}): ${serverNames.join(', ')}; ${plan.rounds} round(s); fan-out ${plan.sizes.join(', ')}; ` +
-  `idle ${idleCounts.join(', ')}; scenarios ${[...scenarios].join(', ')}; servers on core ${SERVER_CORE}, loader on core ${LOADER_CORE}`);
+  `idle ${idleCounts.join(', ')}; scenarios ${[...scenarios].join(', ')}; servers on core ${SERVER_CORE}` +
+  `${SHARDS > 1 ? ` (ours: ${SHARDS} shards on ${OUR_CORES})` : ''}, loader on core ${LOADER_CORE}` +
+  `${loaderShares ? ' (shared with our server: too few cores)' : ''}`);
 try {
   for (let round = 1; round <= plan.rounds; round += 1) {
     const order = round % 2 ? serverNames : [...serverNames].reverse();
