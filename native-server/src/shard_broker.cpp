@@ -3,18 +3,10 @@
 #include "brolostack/store/memory_store.hpp"
 #include "random_ids.hpp"
 #include "sqlite_store.hpp"
+#include "wall_clock.hpp"
 
-#include <chrono>
 
 namespace brolostack::native {
-namespace {
-
-std::int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 std::variant<std::unique_ptr<ShardBroker>, std::string> ShardBroker::open(const config::Settings& settings,
                                                                           std::size_t shards) {
@@ -58,6 +50,8 @@ void ShardBroker::join(std::size_t shard, std::string nodeId, Runner run, std::f
     std::lock_guard<std::mutex> lock(mutex_);
     Shard& s = shards_.at(shard);
     s.node = broker_->addNode(std::move(nodeId));
+    if (shardOfNode_.size() <= s.node) shardOfNode_.resize(s.node + 1);
+    shardOfNode_[s.node] = shard;
     s.run = std::move(run);
     s.progressed = std::move(progressed);
 }
@@ -90,11 +84,6 @@ std::optional<std::string> ShardBroker::failure() const {
     return store_->failure();
 }
 
-std::size_t ShardBroker::keptSessions() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return broker_->keptSessions();
-}
-
 void ShardBroker::expire() {
     std::lock_guard<std::mutex> lock(mutex_);
     broker_->expire(nowMs());
@@ -106,8 +95,8 @@ void ShardBroker::releaseDurable() {
         server::BrokerDelivery delivery = std::move(held_.front().second);
         held_.pop_front();
         // Posted under the lock: each shard's loop gets its steps in the broker's order.
-        for (const Shard& s : shards_)
-            if (s.node == delivery.node && s.run) s.run(std::move(delivery.step));
+        const Shard& s = shards_[shardOfNode_.at(delivery.node)];
+        if (s.run) s.run(std::move(delivery.step));
     }
 }
 

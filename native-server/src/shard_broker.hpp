@@ -48,8 +48,6 @@ public:
     std::optional<std::string> failure() const;
     /// Forgets idle rooms and expired mids (called every second by one shard).
     void expire();
-    /// ARGS sessions kept from the last run that no shard leads yet.
-    std::size_t keptSessions() const;
 
 private:
     ShardBroker(std::unique_ptr<store::Store> store, server::InProcessBroker::Bounds bounds, std::size_t shards);
@@ -68,6 +66,7 @@ private:
     std::unique_ptr<store::Store> store_;  // outlives broker_, which writes to it
     std::unique_ptr<server::InProcessBroker> broker_;
     std::vector<Shard> shards_;  // by shard index
+    std::vector<std::size_t> shardOfNode_;  // the InProcessBroker's node numbers -> shard index
     std::deque<std::pair<std::uint64_t, server::BrokerDelivery>> held_;  // until the store's durable change reaches it
 };
 

@@ -23,7 +23,6 @@ public:
     void post(std::size_t shard, server::Stats counts);
     /// `own` (shard `shard`'s counts now) with every other shard's last post.
     server::Stats total(std::size_t shard, server::Stats own) const;
-    std::size_t shards() const { return last_.size(); }
 
 private:
     mutable std::mutex mutex_;

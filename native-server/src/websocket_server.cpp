@@ -10,6 +10,7 @@
 #include "server_log.hpp"
 #include "socket_linger.hpp"
 #include "url.hpp"
+#include "wall_clock.hpp"
 #include "websocket_configs.hpp"
 #include "webhook_client.hpp"
 
@@ -49,11 +50,6 @@ bool deliversMessage(const server::Outbox& out) {
         if (action.kind == server::Action::Kind::Send && action.frame && action.frame->compare(0, kMessage.size(), kMessage) == 0)
             return true;
     return false;
-}
-
-std::int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 template <class ConnectionPtr>

@@ -16,6 +16,7 @@
 #include "shard_links.hpp"
 #include "sqlite_store.hpp"
 #include "static_files.hpp"
+#include "wall_clock.hpp"
 #include "websocket_server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -31,10 +32,7 @@
 namespace brolostack {
 namespace {
 
-std::int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+using native::nowMs;
 
 std::string errorText(const protocol::Error& e) {
     return std::string(protocol::errorCodeName(e.code)) + ": " + e.message;
@@ -62,7 +60,7 @@ struct WSMultiagent::Impl {
     std::unique_ptr<native::StaticFiles> files;
     std::unique_ptr<native::WebSocketServer> ws;
     std::unique_ptr<native::redis::RedisBroker> broker;  // cluster mode; goes before the loop it runs on
-    std::unique_ptr<asio::steady_timer> countsTimer;     // posts this shard's counts; goes before the loop too
+    std::unique_ptr<asio::steady_timer> countsTimer;     // drives everySecond(); goes before the loop too
 
     // The store goes first: its writer commits what is queued and may still
     // tell the server so, which must then exist. A shard leaves the shards'
@@ -87,8 +85,9 @@ struct WSMultiagent::Impl {
     std::optional<std::string> openBroker();
     /// One shard of several without Redis: meets the others through their ShardBroker.
     void joinShardBroker();
-    /// Posts this shard's counts for the others every ShardStats::kPostEvery.
-    void postCounts();
+    /// A shard's work every ShardStats::kPostEvery: posts its counts for the
+    /// others, and shard 0 expires the shards' broker (it has no loop of its own).
+    void everySecond();
     /// More of the store's changes are durable, or it failed (`failure`,
     /// read by the caller from the store that reported: a store's writer
     /// reports its last progress while `store` lets go of it).
@@ -329,14 +328,14 @@ void WSMultiagent::Impl::joinShardBroker() {
 
 void WSMultiagent::becomeShard(const native::ShardLinks& links) { impl_->shard = links; }
 
-void WSMultiagent::Impl::postCounts() {
-    if (shard->broker && shard->index == 0) shard->broker->expire();  // once a second, by one shard
+void WSMultiagent::Impl::everySecond() {
+    if (shard->broker && shard->index == 0) shard->broker->expire();
     server::Stats counts = hub->stats(nowMs());
     metrics->shardConnections(shard->index, counts.connectedClients);
     shard->counts->post(shard->index, std::move(counts));
     countsTimer->expires_after(native::ShardStats::kPostEvery);
     countsTimer->async_wait([this](const std::error_code& ec) {
-        if (!ec) postCounts();
+        if (!ec) everySecond();
     });
 }
 
@@ -389,7 +388,7 @@ std::optional<std::string> WSMultiagent::initialize() {
     if (auto error = m.ws->loadTls()) return error;
     if (m.shard) {
         m.countsTimer = std::make_unique<asio::steady_timer>(m.ws->ioContext());
-        asio::post(m.ws->ioContext(), [&m] { m.postCounts(); });
+        asio::post(m.ws->ioContext(), [&m] { m.everySecond(); });
     }
     if (m.shard && m.shard->broker) m.joinShardBroker();
     else if (m.hub->clustered()) {

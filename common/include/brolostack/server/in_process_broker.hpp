@@ -68,7 +68,6 @@ public:
     /// Forgets idle rooms no node follows and mids whose time is up.
     void expire(std::int64_t now);
 
-    store::Store& store() { return store_; }
     /// ARGS records from the store that wait for a shard to lead their session.
     std::size_t keptSessions() const { return kept_.size(); }
 
