@@ -213,13 +213,21 @@ struct WebSocketServer::Transport final : WebSocketServer::Impl {
     void perform(server::Outbox& out, std::optional<SteadyTime> received = std::nullopt);
     bool mustWaitForStore() const { return gate.mustWait(hub.store().lastChange(), hub.store().durableChange()); }
     void performNow(server::Outbox& out);
+    /// websocketpp messages made once per batch, by shared frame (deflated:
+    /// null when compression does not help that frame).
+    struct PreparedFrames {
+        std::unordered_map<const std::string*, MessagePtr> plain;
+        std::unordered_map<const std::string*, MessagePtr> deflated;
+    };
+    /// A Send's frame to one of its receivers.
+    void sendTo(server::ConnId conn, const server::Action& action, std::size_t maxBuffered, PreparedFrames& prepared,
+                server::Outbox& followUp);
     /// A Send to a connection on the direct path.
-    void sendDirect(const server::Action& action, typename Direct::Conn& c, std::size_t maxBuffered,
-                    server::Outbox& followUp);
+    void sendDirect(server::ConnId conn, const server::Action& action, typename Direct::Conn& c,
+                    std::size_t maxBuffered, server::Outbox& followUp);
     /// The prepared frame of a Send for its connection: compressed once per
     /// batch for connections that negotiated permessage-deflate, when that helps.
-    MessagePtr frameFor(const server::Action& action, std::unordered_map<const std::string*, MessagePtr>& prepared,
-                        std::unordered_map<const std::string*, MessagePtr>& preparedDeflated);
+    MessagePtr frameFor(server::ConnId conn, const server::Action& action, PreparedFrames& prepared);
     void callWebhook(const server::Action& action);
     /// Reads nothing more from the connection for `delayMs` (INBOUND_BYTES_PER_SECOND).
     void pauseReading(server::ConnId conn, const ConnectionPtr& con, std::int64_t delayMs);
@@ -554,91 +562,91 @@ void WebSocketServer::Transport<Config>::performNow(server::Outbox& out) {
     // Each shared frame is prepared once per batch, however many receive it,
     // and compressed at most once for those that negotiated permessage-deflate
     // (null: it goes uncompressed to them too).
-    std::unordered_map<const std::string*, MessagePtr> prepared;
-    std::unordered_map<const std::string*, MessagePtr> preparedDeflated;
+    PreparedFrames prepared;
     server::Outbox followUp;
     const std::size_t maxBuffered = hub.settings().maxBufferedBytes;
     for (auto& action : out) {
-        if (action.kind == server::Action::Kind::Webhook) {
-            callWebhook(action);
-            continue;
-        }
-        if (action.kind == server::Action::Kind::Broker) {
-            if (broker) broker(*action.broker);
-            continue;
-        }
-        if (action.kind == server::Action::Kind::Send) {
-            if (auto* c = direct.find(action.conn)) {
-                sendDirect(action, *c, maxBuffered, followUp);
+        switch (action.kind) {
+            case server::Action::Kind::Webhook:
+                callWebhook(action);
                 continue;
-            }
-        } else if (action.kind == server::Action::Kind::Close || action.kind == server::Action::Kind::Ping) {
-            direct.yieldTo(action.conn);  // this turn's frames go before websocketpp's ping or close
+            case server::Action::Kind::Broker:
+                if (broker) broker(*action.broker);
+                continue;
+            case server::Action::Kind::Send:
+                action.forEachReceiver([&](server::ConnId conn) { sendTo(conn, action, maxBuffered, prepared, followUp); });
+                continue;
+            case server::Action::Kind::Close:
+            case server::Action::Kind::Ping:
+                direct.yieldTo(action.conn);  // this turn's frames go before websocketpp's ping or close
+                break;
+            case server::Action::Kind::PauseReading:
+                break;
         }
         auto hit = handles.find(action.conn);
         if (hit == handles.end()) continue;
         std::error_code ec;
         auto con = endpoint.get_con_from_hdl(hit->second, ec);
         if (ec) continue;
-        switch (action.kind) {
-            case server::Action::Kind::Send: {
-                if (con->get_state() != websocketpp::session::state::open) break;
-                // Real-time stream data is skipped for a receiver that is
-                // behind, rather than closing it.
-                if (action.droppable && con->get_buffered_amount() > maxBuffered) {
-                    hub.frameDropped();
-                    break;
-                }
-                ec = con->send(frameFor(action, prepared, preparedDeflated));
-                if (!ec && !action.droppable && con->get_buffered_amount() > maxBuffered)
-                    hub.slowConsumer(action.conn, followUp);
-                break;
-            }
-            case server::Action::Kind::Close:
-                con->close(action.code, action.reason, ec);
-                break;
-            case server::Action::Kind::Ping:
-                con->ping("", ec);
-                break;
-            case server::Action::Kind::PauseReading:
-                pauseReading(action.conn, con, action.delayMs);
-                break;
-            case server::Action::Kind::Webhook:
-            case server::Action::Kind::Broker:
-                break;  // handled before the connection lookup
-        }
-        if (ec) logEvent(*log, spdlog::level::debug, "send failed", {{"conn", static_cast<std::int64_t>(action.conn)}, {"error", ec.message()}});
+        if (action.kind == server::Action::Kind::Close) con->close(action.code, action.reason, ec);
+        else if (action.kind == server::Action::Kind::Ping) con->ping("", ec);
+        else pauseReading(action.conn, con, action.delayMs);
+        if (ec) logEvent(*log, spdlog::level::debug, "close or ping failed", {{"conn", static_cast<std::int64_t>(action.conn)}, {"error", ec.message()}});
     }
     if (!followUp.empty()) performNow(followUp);  // closes for slow consumers: nothing to wait for
 }
 
 template <class Config>
-void WebSocketServer::Transport<Config>::sendDirect(const server::Action& action, typename Direct::Conn& c,
-                                                    std::size_t maxBuffered, server::Outbox& followUp) {
-    // The same rules as websocketpp's path below, over the same buffered amount.
+void WebSocketServer::Transport<Config>::sendTo(server::ConnId conn, const server::Action& action,
+                                                std::size_t maxBuffered, PreparedFrames& prepared,
+                                                server::Outbox& followUp) {
+    if (auto* c = direct.find(conn)) return sendDirect(conn, action, *c, maxBuffered, followUp);
+    auto hit = handles.find(conn);
+    if (hit == handles.end()) return;
+    std::error_code ec;
+    auto con = endpoint.get_con_from_hdl(hit->second, ec);
+    if (ec || con->get_state() != websocketpp::session::state::open) return;
+    // Real-time stream data is skipped for a receiver that is behind, rather
+    // than closing it.
+    if (action.droppable && con->get_buffered_amount() > maxBuffered) {
+        hub.frameDropped();
+        return;
+    }
+    ec = con->send(frameFor(conn, action, prepared));
+    if (ec) {
+        logEvent(*log, spdlog::level::debug, "send failed", {{"conn", static_cast<std::int64_t>(conn)}, {"error", ec.message()}});
+        return;
+    }
+    if (!action.droppable && con->get_buffered_amount() > maxBuffered) hub.slowConsumer(conn, followUp);
+}
+
+template <class Config>
+void WebSocketServer::Transport<Config>::sendDirect(server::ConnId conn, const server::Action& action,
+                                                    typename Direct::Conn& c, std::size_t maxBuffered,
+                                                    server::Outbox& followUp) {
+    // The same rules as websocketpp's path in sendTo, over the same buffered amount.
     if (!Direct::open(c)) return;
     if (action.droppable && Direct::buffered(c) > maxBuffered) {
         hub.frameDropped();
         return;
     }
-    direct.queue(action.conn, c, direct.prepare(action.frame, action.binary));
-    if (!action.droppable && Direct::buffered(c) > maxBuffered) hub.slowConsumer(action.conn, followUp);
+    direct.queue(conn, c, direct.prepare(action.frame, action.binary));
+    if (!action.droppable && Direct::buffered(c) > maxBuffered) hub.slowConsumer(conn, followUp);
 }
 
 template <class Config>
 typename WebSocketServer::Transport<Config>::MessagePtr WebSocketServer::Transport<Config>::frameFor(
-    const server::Action& action, std::unordered_map<const std::string*, MessagePtr>& prepared,
-    std::unordered_map<const std::string*, MessagePtr>& preparedDeflated) {
+    server::ConnId conn, const server::Action& action, PreparedFrames& prepared) {
     const std::string* key = action.frame.get();
-    if (deflating.count(action.conn)) {
-        auto [it, added] = preparedDeflated.try_emplace(key);
+    if (deflating.count(conn)) {
+        auto [it, added] = prepared.deflated.try_emplace(key);
         if (added) {
             if (auto compressed = deflater.deflate(*action.frame))
                 it->second = prepare<Config>(*compressed, action.binary, true);
         }
         if (it->second) return it->second;
     }
-    auto& msg = prepared[key];
+    auto& msg = prepared.plain[key];
     if (!msg) msg = prepare<Config>(*action.frame, action.binary);
     return msg;
 }

@@ -305,7 +305,7 @@ void ArgsTest::expectLoadConsistent() {
 std::vector<Document> framesTo(const Outbox& out, ConnId conn, std::string_view op) {
     std::vector<Document> frames;
     for (const auto& a : out) {
-        if (a.kind != Action::Kind::Send || a.conn != conn || a.binary) continue;
+        if (!a.sendsTo(conn) || a.binary) continue;
         Document d = parse(*a.frame);
         if (!op.empty() && !(d.IsObject() && d.HasMember("op") && d["op"].IsString() && d["op"].GetString() == op))
             continue;
@@ -317,7 +317,7 @@ std::vector<Document> framesTo(const Outbox& out, ConnId conn, std::string_view 
 std::vector<std::string> binariesTo(const Outbox& out, ConnId conn) {
     std::vector<std::string> frames;
     for (const auto& a : out)
-        if (a.kind == Action::Kind::Send && a.conn == conn && a.binary) frames.push_back(*a.frame);
+        if (a.sendsTo(conn) && a.binary) frames.push_back(*a.frame);
     return frames;
 }
 

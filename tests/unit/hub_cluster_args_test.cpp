@@ -270,7 +270,7 @@ TEST_F(ClusterArgsTest, ABinaryChunkSentToANodeThatDoesNotLeadReachesEveryMember
     auto binaries = [&](std::size_t n, ConnId conn) {
         std::vector<std::string> got;
         for (const auto& a : nodes[n].log)
-            if (a.kind == Action::Kind::Send && a.conn == conn && a.binary) got.push_back(*a.frame);
+            if (a.sendsTo(conn) && a.binary) got.push_back(*a.frame);
         return got;
     };
     const std::string first = chunk(0, false, std::string("\x00\x01\xfe\xff raw", 8));
@@ -297,7 +297,7 @@ TEST_F(ClusterArgsTest, ABinaryChunkSentToANodeThatDoesNotLeadReachesEveryMember
     std::size_t chunkAt = 0, endAt = 0;
     for (std::size_t i = 0; i < nodes[2].log.size(); ++i) {
         const auto& a = nodes[2].log[i];
-        if (a.conn != watcher) continue;
+        if (!a.concerns(watcher)) continue;
         if (a.binary) chunkAt = i;
         else if (a.frame && a.frame->find("STREAM_END") != std::string::npos) endAt = i;
     }
@@ -339,7 +339,7 @@ TEST(NodeMessages, RoundTripAndRefuseWhatIsNotOne) {
                              R"({"kind":"answer","from":"n","ask":3,"error":{"code":"made-up","message":"x"}})"})
         EXPECT_FALSE(brolostack::server::decodeNodeMessage(text)) << text;
 
-    brolostack::server::SessionEvent event{"n1", "s1", R"({"id":"m"})", false, "n2:5", true};
+    brolostack::server::SessionEvent event{"n1", "s1", R"({"id":"m"})", false, "n2:5", true, false, {}};
     auto decoded = brolostack::server::decodeSessionEvent(brolostack::server::encodeSessionEvent(event));
     ASSERT_TRUE(decoded);
     EXPECT_FALSE(decoded->announce);

@@ -519,8 +519,8 @@ TEST_F(HubTest, StatsCountFramesBytesClientsRoomsAndUptime) {
     std::size_t bytesOut = 0, framesOut = 0;
     for (const auto& action : log)
         if (action.kind == Action::Kind::Send) {
-            ++framesOut;
-            bytesOut += action.frame->size();
+            framesOut += action.receivers();
+            bytesOut += action.frame->size() * action.receivers();
         }
     auto s = hub().stats(now);
     EXPECT_EQ(s.connectedClients, 2u);

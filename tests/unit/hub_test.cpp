@@ -293,7 +293,7 @@ TEST_F(HubTest, BroadcastSendsOneSharedFrameToEveryRecipient) {
     for (const auto& a : out) {
         if (a.kind != Action::Kind::Send || a.frame->find("\"op\":\"message\"") == std::string::npos) continue;
         frames.insert(a.frame.get());
-        recipients.insert(a.conn);
+        a.forEachReceiver([&](ConnId conn) { recipients.insert(conn); });
     }
     EXPECT_EQ(recipients.size(), 4u);
     EXPECT_EQ(frames.size(), 1u);

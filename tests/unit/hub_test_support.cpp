@@ -19,7 +19,7 @@ std::string str(const Value& value) { return brolostack::json::toString(value); 
 std::vector<std::string> textsTo(const Outbox& out, ConnId conn) {
     std::vector<std::string> texts;
     for (const auto& a : out)
-        if (a.kind == Action::Kind::Send && a.conn == conn && !a.binary) texts.push_back(*a.frame);
+        if (a.sendsTo(conn) && !a.binary) texts.push_back(*a.frame);
     return texts;
 }
 

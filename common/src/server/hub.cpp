@@ -413,7 +413,10 @@ void Hub::tick(std::int64_t now, Outbox& out) {
         if (c.closing) continue;
         if (now - c.lastPing >= settings_.heartbeatMs) {
             c.lastPing = now;
-            out.push_back(Action{Action::Kind::Ping, c.id, nullptr, 0, {}});
+            Action ping;
+            ping.kind = Action::Kind::Ping;
+            ping.conn = c.id;
+            out.push_back(std::move(ping));
         }
     }
     args::Outputs outputs;

@@ -149,7 +149,7 @@ void Hub::handleSend(Connection& c, protocol::SendFrame& f, std::int64_t now, Ou
 
 void Hub::dispatchArgs(Connection& c, std::uint64_t ref, std::string_view op, const args::Message& msg,
                        std::int64_t now, Outbox& out) {
-    SessionLeads::Ask ask{c.id, ref, std::string(op), msg, ref == 0 && msg.metadata.requiresAck, false, now};
+    SessionLeads::Ask ask{c.id, ref, std::string(op), msg, ref == 0 && msg.metadata.requiresAck, false, now, {}, {}};
     if (!claimsAllow(c, sessionRoomOf(msg.sessionId))) {
         answerArgs(c, ask, makeError(ErrorCode::Forbidden, "your token does not allow this session"), now, out);
         return;
@@ -263,7 +263,7 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
                     std::string skip =
                         remote ? remote->first + ":" + std::to_string(remote->second) : memberKey(routed.owner);
                     tellEveryNode(SessionEvent{nodeId_, routed.msg.sessionId, std::move(msgJson), false, std::move(skip),
-                                               routed.droppable},
+                                               routed.droppable, false, {}},
                                   out);
                 }
                 break;
@@ -286,7 +286,7 @@ void Hub::broadcastHere(const std::string& room, const std::string& msgJson, std
 
 void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {
     announceHere(sessionId, msgJson, now, out);
-    if (clustered_) tellEveryNode(SessionEvent{nodeId_, sessionId, msgJson, true, {}, false}, out);
+    if (clustered_) tellEveryNode(SessionEvent{nodeId_, sessionId, msgJson, true, {}, false, false, {}}, out);
 }
 
 void Hub::announceHere(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {

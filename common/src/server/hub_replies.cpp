@@ -14,7 +14,20 @@ void Hub::send(Connection& c, SharedFrame frame, Outbox& out, bool binary, bool 
     }
     ++counters_.messagesOut;
     counters_.bytesOut += frame->size();
-    Action a{Action::Kind::Send, c.id, std::move(frame), 0, {}};
+    // The same frame to the next member of a broadcast joins the send just
+    // made: nothing lies between them, so every connection's order holds.
+    if (!out.empty()) {
+        Action& last = out.back();
+        if (last.kind == Action::Kind::Send && last.frame == frame && last.binary == binary &&
+            last.droppable == droppable) {
+            last.alsoTo.push_back(c.id);
+            return;
+        }
+    }
+    Action a;
+    a.kind = Action::Kind::Send;
+    a.conn = c.id;
+    a.frame = std::move(frame);
     a.binary = binary;
     a.droppable = droppable;
     out.push_back(std::move(a));
@@ -59,7 +72,12 @@ bool Hub::countProtocolError(Connection& c, std::int64_t now) {
 void Hub::closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out) {
     if (c.closing) return;
     c.closing = true;
-    out.push_back(Action{Action::Kind::Close, c.id, nullptr, code, std::move(reason)});
+    Action close;
+    close.kind = Action::Kind::Close;
+    close.conn = c.id;
+    close.code = code;
+    close.reason = std::move(reason);
+    out.push_back(std::move(close));
 }
 
 Error Hub::redact(Error error) const {

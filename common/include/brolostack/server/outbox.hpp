@@ -4,6 +4,7 @@
 
 #include "brolostack/server/broker.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,7 +20,7 @@ using SharedFrame = std::shared_ptr<const std::string>;
 struct Action {
     enum class Kind { Send, Close, Ping, Webhook, PauseReading, Broker };
     Kind kind = Kind::Send;
-    ConnId conn = 0;
+    ConnId conn = 0;          // Send: the first receiver
     SharedFrame frame;        // Send
     std::uint16_t code = 0;   // Close
     std::string reason;       // Close
@@ -28,6 +29,24 @@ struct Action {
     std::uint64_t ref = 0;    // Webhook: the request to answer (0: none); `frame` holds the body
     std::int64_t delayMs = 0; // PauseReading: read nothing more from the connection for this long
     std::shared_ptr<const BrokerRequest> broker = nullptr;  // Broker
+    /// Send: the further receivers of the same frame, in order. A broadcast is
+    /// one action, not one per receiver: a room of 1,000 costs one frame
+    /// pointer and 1,000 ids here, not 1,000 actions.
+    std::vector<ConnId> alsoTo;
+
+    /// Whether the action is about the connection (sends it a frame, closes it...).
+    bool concerns(ConnId c) const {
+        return conn == c || std::find(alsoTo.begin(), alsoTo.end(), c) != alsoTo.end();
+    }
+    bool sendsTo(ConnId c) const { return kind == Kind::Send && concerns(c); }
+    /// How many connections a Send reaches.
+    std::size_t receivers() const { return 1 + alsoTo.size(); }
+    /// Calls `f` with each receiver of a Send, in order.
+    template <class F>
+    void forEachReceiver(F&& f) const {
+        f(conn);
+        for (ConnId c : alsoTo) f(c);
+    }
 };
 
 using Outbox = std::vector<Action>;
