@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -59,14 +60,24 @@ public:
     explicit DirectWriter(asio::io_context& io) : io_(io) {}
 
     /// Takes a newly open connection onto the direct path.
-    void adopt(server::ConnId id, ConnectionPtr con) { conns_[id].con = std::move(con); }
+    void adopt(server::ConnId id, ConnectionPtr con) {
+        Conn& c = conns_[id];
+        c.fd = con->get_raw_socket().native_handle();
+        c.con = std::move(con);
+    }
     /// The connection closed: what it still had queued is dropped.
-    void forget(server::ConnId id) { conns_.erase(id); }
+    void forget(server::ConnId id) {
+        auto it = conns_.find(id);
+        if (it == conns_.end()) return;
+        if (it->second.dirty) dirty_.erase(std::find(dirty_.begin(), dirty_.end(), &it->second));
+        conns_.erase(it);
+    }
     bool adopted(server::ConnId id) const { return conns_.count(id) != 0; }
 
     /// A connection on the direct path.
     struct Conn {
         ConnectionPtr con;
+        int fd = -1;                            // the socket's, kept to spare a look into `con` per write
         std::vector<const WireFrame*> pending;  // this turn's frames, in order
         std::size_t pendingBytes = 0;
         std::weak_ptr<Message> handedOver;      // the last message given to websocketpp's queue
@@ -102,11 +113,11 @@ public:
     }
 
     /// Queues `frame` for the connection; it goes out at the end of the turn.
-    void queue(server::ConnId id, Conn& c, const WireFrame& frame) {
+    void queue(Conn& c, const WireFrame& frame) {
         c.pending.push_back(&frame);
         c.pendingBytes += frame.bytes.size();
         ++queuedSincePost_;
-        markDirty(id, c);
+        markDirty(c);
     }
 
     /// websocketpp is about to write on the connection (a ping, pong or
@@ -117,7 +128,7 @@ public:
         if (!c) return;
         write(*c);
         c->yielded = true;
-        markDirty(id, *c);
+        markDirty(*c);
     }
 
     /// Writes every connection's frames of this turn. Posted once per turn;
@@ -136,11 +147,10 @@ public:
         queuedSincePost_ = 0;
         rounds_ = 0;
         // A connection closed by a write below (its close handler runs later,
-        // from the loop) is still found: nothing here erases from conns_.
-        for (server::ConnId id : dirty_) {
-            auto it = conns_.find(id);
-            if (it == conns_.end()) continue;
-            Conn& c = it->second;
+        // from the loop) is still there: nothing here erases from conns_, and
+        // forget() takes a connection off dirty_ before erasing it.
+        for (Conn* dirty : dirty_) {
+            Conn& c = *dirty;
             c.dirty = false;
             write(c);
             if (c.yielded) handOver(c, std::string());  // a marker behind websocketpp's own frame
@@ -162,10 +172,10 @@ private:
         return bytes;
     }
 
-    void markDirty(server::ConnId id, Conn& c) {
+    void markDirty(Conn& c) {
         if (!c.dirty) {
             c.dirty = true;
-            dirty_.push_back(id);
+            dirty_.push_back(&c);
         }
         if (!flushPosted_) {
             flushPosted_ = true;
@@ -203,7 +213,7 @@ private:
 
     /// One gathered write of the pending frames; returns the bytes written.
     static std::size_t send(Conn& c) {
-        const int fd = c.con->get_raw_socket().native_handle();
+        const int fd = c.fd;
         std::size_t total = 0;
         std::size_t next = 0;
         iovec iov[kMaxIov];
@@ -266,7 +276,7 @@ private:
 
     asio::io_context& io_;
     std::unordered_map<server::ConnId, Conn> conns_;
-    std::vector<server::ConnId> dirty_;
+    std::vector<Conn*> dirty_;  // unordered_map nodes: their addresses hold until erased
     bool flushPosted_ = false;
     std::size_t queuedSincePost_ = 0;  // deliveries queued since the flush was (re)posted
     int rounds_ = 0;                   // times the posted flush let other handlers run first

@@ -630,7 +630,7 @@ void WebSocketServer::Transport<Config>::sendDirect(server::ConnId conn, const s
         hub.frameDropped();
         return;
     }
-    direct.queue(conn, c, direct.prepare(action.frame, action.binary));
+    direct.queue(c, direct.prepare(action.frame, action.binary));
     if (!action.droppable && Direct::buffered(c) > maxBuffered) hub.slowConsumer(conn, followUp);
 }
 

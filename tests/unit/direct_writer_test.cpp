@@ -111,7 +111,7 @@ struct DirectWriterTest : ::testing::Test {
     void send(server::ConnId id, const server::SharedFrame& f) {
         Writer::Conn* c = writer.find(id);
         ASSERT_NE(c, nullptr);
-        writer.queue(id, *c, writer.prepare(f, false));
+        writer.queue(*c, writer.prepare(f, false));
     }
 };
 
@@ -256,6 +256,26 @@ TEST_F(DirectWriterTest, AForgottenConnectionIsSkipped) {
     endTurn();
     EXPECT_EQ(readAll(), "");
     EXPECT_FALSE(writer.adopted(1));
+}
+
+TEST_F(DirectWriterTest, ForgettingOneConnectionLeavesTheOthersFramesOfTheTurn) {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
+    auto other = std::make_shared<FakeConnection>();
+    other->socket.fd = fds[0];
+    writer.adopt(2, other);
+    auto f = frame("to both");
+    send(1, f);
+    send(2, f);
+    writer.forget(1);
+    endTurn();
+    EXPECT_EQ(readAll(), "");
+    char buf[256];
+    ssize_t n = ::read(fds[1], buf, sizeof buf);
+    EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), wire("to both"));
+    ::close(fds[0]);
+    ::close(fds[1]);
 }
 
 }  // namespace

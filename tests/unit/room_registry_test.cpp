@@ -46,9 +46,11 @@ std::uint64_t appendOne(RoomRegistry& r, Room& room, std::int64_t now) {
     return r.append(room, now, [](std::uint64_t offset) { return frameFor(offset); });
 }
 
+// The members' ids, checked against the list a broadcast walks.
 std::vector<MemberId> memberIds(const Room& room) {
     std::vector<MemberId> out;
     for (const auto& [id, entry] : room.members) out.push_back(id);
+    EXPECT_EQ(room.memberIds, out) << "the broadcast list holds the members, in the same order";
     return out;
 }
 
@@ -104,6 +106,20 @@ TEST(RoomRegistry, JoiningTwiceReturnsFalseAndChangesNothing) {
     EXPECT_EQ(room.members.size(), 1u);
     EXPECT_EQ(room.members.at(1).infoJson, R"({"name":"Ada"})");
     EXPECT_EQ(f.registry.roomsOf(1).size(), 1u);
+}
+
+TEST(RoomRegistry, TheBroadcastListFollowsJoinsAndLeavesInAnyOrder) {
+    Fixture f;
+    Room& room = f.registry.obtain("general", 0);
+    for (MemberId id : {5, 2, 9, 7, 1}) f.registry.join(room, id, member("c-" + std::to_string(id)), 0);
+    EXPECT_FALSE(f.registry.join(room, 7, member("c-7"), 0));
+    EXPECT_EQ(memberIds(room), (std::vector<MemberId>{1, 2, 5, 7, 9}));
+    f.registry.leave("general", 5, 1);
+    f.registry.leave("general", 1, 1);
+    EXPECT_FALSE(f.registry.leave("general", 5, 1));
+    EXPECT_EQ(memberIds(room), (std::vector<MemberId>{2, 7, 9}));
+    f.registry.join(room, 3, member("c-3"), 2);
+    EXPECT_EQ(memberIds(room), (std::vector<MemberId>{2, 3, 7, 9}));
 }
 
 TEST(RoomRegistry, UnknownMemberIsInNoRooms) {

@@ -95,6 +95,7 @@ const Room* RoomRegistry::find(const std::string& roomId) const {
 bool RoomRegistry::join(Room& room, MemberId member, MemberEntry entry, std::int64_t now) {
     room.lastActivity = now;
     if (!room.members.emplace(member, std::move(entry)).second) return false;
+    room.memberIds.insert(std::upper_bound(room.memberIds.begin(), room.memberIds.end(), member), member);
     memberRooms_[member].insert(room.id);
     return true;
 }
@@ -102,6 +103,7 @@ bool RoomRegistry::join(Room& room, MemberId member, MemberEntry entry, std::int
 bool RoomRegistry::leave(const std::string& roomId, MemberId member, std::int64_t now) {
     Room* room = find(roomId);
     if (!room || room->members.erase(member) == 0) return false;
+    room->memberIds.erase(std::lower_bound(room->memberIds.begin(), room->memberIds.end(), member));
     room->lastActivity = now;
     auto it = memberRooms_.find(member);
     if (it != memberRooms_.end()) {

@@ -22,6 +22,12 @@ constexpr std::uint32_t kDefaultHistoryLimit = 100;
 
 protocol::MemberView viewOf(const MemberEntry& m) { return {m.sid, m.user, m.infoJson}; }
 
+/// The frame to every member of the room but `skip` (0: none), in id order.
+void deliverToMembers(const Room& room, const SharedFrame& frame, MemberId skip, const Deliver& deliver) {
+    for (MemberId member : room.memberIds)
+        if (member != skip) deliver(member, frame);
+}
+
 void writeMembers(json::Writer& w, const Room& room) {
     json::writeKey(w, "members");
     w.StartArray();
@@ -71,8 +77,7 @@ std::variant<std::string, Error> RoomService::join(const Participant& p, const p
         protocol::PresenceFrame presence{room.id, "join", viewOf(entry), room.memberCount() + 1};
         registry_.join(room, p.id, std::move(entry), now);
         auto frame = std::make_shared<const std::string>(protocol::encodeServerFrame(presence));
-        for (const auto& [memberId, member] : room.members)
-            if (memberId != p.id) deliver(memberId, frame);
+        deliverToMembers(room, frame, p.id, deliver);
     }
 
     protocol::JoinReply reply;
@@ -107,7 +112,7 @@ void RoomService::leave(MemberId member, const std::string& roomId, std::int64_t
     const Room* room = registry_.find(roomId);
     if (!room || room->members.empty()) return;
     auto frame = std::make_shared<const std::string>(protocol::encodeServerFrame(presence));
-    for (const auto& [memberId, m] : room->members) deliver(memberId, frame);
+    deliverToMembers(*room, frame, 0, deliver);
 }
 
 void RoomService::leaveAll(MemberId member, std::int64_t now, const Deliver& deliver) {
@@ -216,7 +221,7 @@ bool RoomService::remoteJoined(const std::string& roomId, const std::string& key
     if (!added) return false;
     auto frame = std::make_shared<const std::string>(
         protocol::encodeServerFrame(protocol::PresenceFrame{roomId, "join", viewOf(it->second), room->memberCount()}));
-    for (const auto& [memberId, m] : room->members) deliver(memberId, frame);
+    deliverToMembers(*room, frame, 0, deliver);
     return true;
 }
 
@@ -229,7 +234,7 @@ bool RoomService::remoteLeft(const std::string& roomId, const std::string& key, 
     room->remoteMembers.erase(it);
     auto frame = std::make_shared<const std::string>(
         protocol::encodeServerFrame(protocol::PresenceFrame{roomId, "leave", viewOf(gone), room->memberCount()}));
-    for (const auto& [memberId, m] : room->members) deliver(memberId, frame);
+    deliverToMembers(*room, frame, 0, deliver);
     return true;
 }
 
@@ -242,8 +247,7 @@ void RoomService::deliver(const std::string& roomId, const SharedFrame& frame, M
                           const Deliver& deliver) const {
     const Room* room = registry_.find(roomId);
     if (!room) return;
-    for (const auto& [memberId, member] : room->members)
-        if (memberId != skip) deliver(memberId, frame);
+    deliverToMembers(*room, frame, skip, deliver);
 }
 
 Error RoomService::roomLimitError() const {

@@ -383,6 +383,7 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     Connection* c = find(conn);
     if (!c) return;
     c->closing = true;
+    closing_.insert(conn);
     std::set<std::string> joined = rooms_.roomsOf(conn);
     rooms_.leaveAll(conn, now, deliverTo(out));
     if (clustered_) {
@@ -392,6 +393,7 @@ void Hub::closed(ConnId conn, std::int64_t now, Outbox& out) {
     }
     if (!clustered_) resumeGrants_.release(c->resumeToken, now);
     connections_.erase(conn);
+    closing_.erase(conn);
     args::Outputs outputs;
     coordinator_.ownerGone(conn, now, outputs);
     route(outputs, now, out);

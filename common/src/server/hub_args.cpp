@@ -278,10 +278,8 @@ void Hub::broadcastHere(const std::string& room, const std::string& msgJson, std
     if (!r) return;
     auto frame = std::make_shared<const std::string>(
         protocol::encodeServerFrame(protocol::ArgsPushFrame{msgJson, std::nullopt, 0, {}}));
-    for (const auto& [memberId, member] : r->members) {
-        if (memberId == skip) continue;
-        if (Connection* c = find(memberId)) send(*c, frame, out, false, droppable);
-    }
+    for (ConnId memberId : r->memberIds)
+        if (memberId != skip) sendToMember(memberId, frame, out, droppable);
 }
 
 void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {

@@ -12,6 +12,18 @@ void Hub::send(Connection& c, SharedFrame frame, Outbox& out, bool binary, bool 
         ++counters_.droppedMessages;
         return;
     }
+    queueSend(c.id, frame, out, binary, droppable);
+}
+
+void Hub::sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool droppable) {
+    if (!closing_.empty() && closing_.count(member) != 0) {
+        ++counters_.droppedMessages;
+        return;
+    }
+    queueSend(member, frame, out, false, droppable);
+}
+
+void Hub::queueSend(ConnId conn, const SharedFrame& frame, Outbox& out, bool binary, bool droppable) {
     ++counters_.messagesOut;
     counters_.bytesOut += frame->size();
     // The same frame to the next member of a broadcast joins the send just
@@ -20,14 +32,14 @@ void Hub::send(Connection& c, SharedFrame frame, Outbox& out, bool binary, bool 
         Action& last = out.back();
         if (last.kind == Action::Kind::Send && last.frame == frame && last.binary == binary &&
             last.droppable == droppable) {
-            last.alsoTo.push_back(c.id);
+            last.alsoTo.push_back(conn);
             return;
         }
     }
     Action a;
     a.kind = Action::Kind::Send;
-    a.conn = c.id;
-    a.frame = std::move(frame);
+    a.conn = conn;
+    a.frame = frame;
     a.binary = binary;
     a.droppable = droppable;
     out.push_back(std::move(a));
@@ -72,6 +84,7 @@ bool Hub::countProtocolError(Connection& c, std::int64_t now) {
 void Hub::closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out) {
     if (c.closing) return;
     c.closing = true;
+    closing_.insert(c.id);
     Action close;
     close.kind = Action::Kind::Close;
     close.conn = c.id;

@@ -17,9 +17,7 @@ rooms::Participant Hub::participantOf(const Connection& c) const {
 }
 
 rooms::Deliver Hub::deliverTo(Outbox& out) {
-    return [this, &out](rooms::MemberId member, const SharedFrame& frame) {
-        if (Connection* c = find(member)) send(*c, frame, out);
-    };
+    return [this, &out](rooms::MemberId member, const SharedFrame& frame) { sendToMember(member, frame, out); };
 }
 
 std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::JoinFrame& f, std::int64_t now,

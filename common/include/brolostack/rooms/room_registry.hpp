@@ -37,6 +37,8 @@ struct Room {
     std::string epoch;
     std::uint64_t lastOffset = 0;
     std::map<MemberId, MemberEntry> members;  // ordered: join order of ids
+    /// The same ids in the same order, contiguous: what a broadcast walks.
+    std::vector<MemberId> memberIds;
     /// Cluster mode: members connected to other nodes, by "<node>:<conn>".
     std::map<std::string, MemberEntry> remoteMembers;
     std::size_t memberCount() const { return members.size() + remoteMembers.size(); }

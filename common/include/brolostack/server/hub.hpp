@@ -29,6 +29,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 namespace brolostack::server {
@@ -430,6 +431,12 @@ private:
     /// Queues a frame for `c` (nothing when it is closing). `droppable`
     /// frames may be skipped by the I/O layer for a receiver that is behind.
     void send(Connection& c, SharedFrame frame, Outbox& out, bool binary = false, bool droppable = false);
+    /// The same for a room member, without looking its connection up (every
+    /// member is an open connection of this hub): a broadcast's cost per
+    /// receiver.
+    void sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool droppable = false);
+    /// Queues the frame, joining the Send just queued when it has the same frame.
+    void queueSend(ConnId conn, const SharedFrame& frame, Outbox& out, bool binary, bool droppable);
     void closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out);
     protocol::Error redact(protocol::Error error) const;
     bool countProtocolError(Connection& c, std::int64_t now);
@@ -448,6 +455,10 @@ private:
     ResumeGrants resumeGrants_;
     args::Coordinator coordinator_;
     std::unordered_map<ConnId, Connection> connections_;
+    /// Connections told to close (Connection::closing), until they closed:
+    /// nothing more is sent to them. Kept apart so a broadcast checks it
+    /// without finding each receiver's connection.
+    std::unordered_set<ConnId> closing_;
     std::unordered_map<std::string, std::deque<std::int64_t>> recentUpgrades_;  // per IP, last minute
     void restore(const store::Snapshot& kept, std::int64_t now);
     LocalHooks localHooks_;
