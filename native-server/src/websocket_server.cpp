@@ -624,14 +624,17 @@ template <class Config>
 void WebSocketServer::Transport<Config>::sendDirect(server::ConnId conn, const server::Action& action,
                                                     typename Direct::Conn& c, std::size_t maxBuffered,
                                                     server::Outbox& followUp) {
-    // The same rules as websocketpp's path in sendTo, over the same buffered amount.
-    if (!Direct::open(c)) return;
-    if (action.droppable && Direct::buffered(c) > maxBuffered) {
+    // The same rules as websocketpp's path in sendTo, over the same buffered
+    // amount. Whether the connection is still open is asked only when it is
+    // behind: a frame queued for one that is closing is dropped when the turn
+    // is written (the flush asks once per connection, not once per frame).
+    const bool behind = Direct::buffered(c) > maxBuffered;
+    if (action.droppable && behind) {
         hub.frameDropped();
         return;
     }
     direct.queue(c, direct.prepare(action.frame, action.binary));
-    if (!action.droppable && Direct::buffered(c) > maxBuffered) hub.slowConsumer(conn, followUp);
+    if (!action.droppable && Direct::buffered(c) > maxBuffered && Direct::open(c)) hub.slowConsumer(conn, followUp);
 }
 
 template <class Config>
