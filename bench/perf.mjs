@@ -333,6 +333,9 @@ function summarize() {
         flat_latency_ms: { p50: median(rs.map((r) => r.latency_ms?.p50)), p99: median(rs.map((r) => r.latency_ms?.p99)) },
         loader_cpu_share: median(rs.map((r) => r.phases?.[0]?.loader_cpu_s / r.phases?.[0]?.seconds)),
         server_cpu_share: median(rs.map((r) => r.phases?.[0]?.server_cpu_s / r.phases?.[0]?.seconds)),
+        // The server's CPU time per delivery flat out: its cost, whatever
+        // the loader's share (a saturated loader caps deliveries/s, not this).
+        server_us_per_delivery: median(rs.map((r) => 1e6 * r.phases?.[0]?.server_cpu_s / (r.phases?.[0]?.deliveries_per_s * r.phases?.[0]?.seconds))),
         errors: rs.reduce((n, r) => n + (r.errors?.total ?? 0), 0),
         close_codes: mergeCounts(rs.map((r) => r.errors?.close_codes)),
         paced: Object.fromEntries(fractions.map((f) => {
@@ -397,7 +400,9 @@ function markdown(result) {
     `the loader (bench-loadgen, C++/epoll) to core ${LOADER_CORE}${loaderShares ? ', which it shares with our server: too few cores for the shards and the loader' : ''}; loopback TCP; ` +
     `our server with STORE=${opts.store}, one 256-byte payload per message.`, '');
   lines.push('Ratios are ours/anchor: above 1 is better for throughput, below 1 is better for latency. ' +
-    '"loader" is the loader\'s CPU share during the phase: near 100% the loader, not the server, set the figure.', '');
+    '"loader" is the loader\'s CPU share during the phase: near 100% the loader, not the server, set the figure. ' +
+    '"µs CPU/delivery" is the server\'s CPU time per delivery flat out, which a saturated loader does not cap: ' +
+    '1 / that is what one core of the server would deliver.', '');
 
   const head = (cols) => [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`];
   lines.push('## Fan-out: peak deliveries/s (flat out)', '');
@@ -405,7 +410,8 @@ function markdown(result) {
   for (const size of plan.sizes) {
     const row = sum.fanout[size];
     const cell = (s) => row[s].deliveries_per_s == null ? `n/a${row[s].incomplete.length ? ` (${row[s].incomplete[0]})` : ''}`
-      : `${fmtRate(row[s].deliveries_per_s)} (loader ${Math.round(100 * row[s].loader_cpu_share)}%)`;
+      : `${fmtRate(row[s].deliveries_per_s)} (loader ${Math.round(100 * row[s].loader_cpu_share)}%, ` +
+        `server ${fmtNum(row[s].server_us_per_delivery, 2)} µs CPU/delivery)`;
     lines.push(`| ${size.toLocaleString('en-US')} | ${serverNames.map(cell).join(' | ')}` +
       `${ours ? ` | ${anchors.map((a) => ratio(row.ours.deliveries_per_s, row[a].deliveries_per_s)).join(' | ')}` : ''} |`);
   }

@@ -117,6 +117,7 @@ public:
         c.pending.push_back(&frame);
         c.pendingBytes += frame.bytes.size();
         ++queuedSincePost_;
+        ++queuedSinceFlush_;
         markDirty(c);
     }
 
@@ -133,11 +134,16 @@ public:
 
     /// Writes every connection's frames of this turn. Posted once per turn;
     /// while the handlers that ran since it was posted queued more frames
-    /// (a publisher's reads come 1 KiB at a time, a few messages each), it
-    /// lets the handlers queued meanwhile run first, up to kMaxRounds times:
-    /// a broadcast then costs each receiver one write for many messages.
+    /// (a publisher's reads come 1 KiB at a time, a few messages each; a
+    /// storm of joins brings one presence frame per member each), it lets
+    /// the handlers queued meanwhile run first: a broadcast then costs each
+    /// receiver one write for many messages. It stops waiting once the
+    /// connections hold kFramesPerWrite frames each on average (a deeper
+    /// write saves little more, and holding frames holds back a publisher
+    /// that waits for them), or after kMaxRounds rounds.
     void flush() {
-        if (queuedSincePost_ > 0 && rounds_ < kMaxRounds) {
+        const bool deep = queuedSinceFlush_ >= kFramesPerWrite * dirty_.size();
+        if (queuedSincePost_ > 0 && rounds_ < kMaxRounds && !deep) {
             queuedSincePost_ = 0;
             ++rounds_;
             asio::post(io_, [this] { flush(); });
@@ -145,6 +151,7 @@ public:
         }
         flushPosted_ = false;
         queuedSincePost_ = 0;
+        queuedSinceFlush_ = 0;
         rounds_ = 0;
         // A connection closed by a write below (its close handler runs later,
         // from the loop) is still there: nothing here erases from conns_, and
@@ -272,13 +279,15 @@ private:
 
     static constexpr std::size_t kMaxIov = IOV_MAX < 1024 ? IOV_MAX : 1024;
     static constexpr std::size_t kKeptCapacity = 64;  // an idle connection keeps no large vector
-    static constexpr int kMaxRounds = 16;             // handler rounds a flush waits for more frames
+    static constexpr int kMaxRounds = 64;             // handler rounds a flush waits for more frames
+    static constexpr std::size_t kFramesPerWrite = 32;  // ... unless the connections hold this many each
 
     asio::io_context& io_;
     std::unordered_map<server::ConnId, Conn> conns_;
     std::vector<Conn*> dirty_;  // unordered_map nodes: their addresses hold until erased
     bool flushPosted_ = false;
     std::size_t queuedSincePost_ = 0;  // deliveries queued since the flush was (re)posted
+    std::size_t queuedSinceFlush_ = 0; // deliveries queued since the last flush wrote
     int rounds_ = 0;                   // times the posted flush let other handlers run first
     std::deque<WireFrame> frames_;  // this turn's; a deque so the pointers stay valid
     std::unordered_map<const std::string*, WireFrame*> prepared_;

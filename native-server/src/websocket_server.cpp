@@ -628,8 +628,7 @@ void WebSocketServer::Transport<Config>::sendDirect(server::ConnId conn, const s
     // amount. Whether the connection is still open is asked only when it is
     // behind: a frame queued for one that is closing is dropped when the turn
     // is written (the flush asks once per connection, not once per frame).
-    const bool behind = Direct::buffered(c) > maxBuffered;
-    if (action.droppable && behind) {
+    if (action.droppable && Direct::buffered(c) > maxBuffered) {
         hub.frameDropped();
         return;
     }

@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <functional>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -229,9 +231,9 @@ TEST_F(DirectWriterTest, FramesQueuedByHandlersThatRunBeforeTheFlushGoOutInItsWr
     EXPECT_EQ(readAll(), wire("a") + wire("b"));
 }
 
-TEST_F(DirectWriterTest, AFlushWaitsForABoundedNumberOfRounds) {
+TEST_F(DirectWriterTest, AFlushStopsWaitingOnceTheConnectionsHoldEnoughFrames) {
     // A handler that queues a frame and posts itself again never goes quiet:
-    // the flush still writes after a few rounds, not when it stops.
+    // the flush still writes once the connection holds a deep write's worth.
     int rounds = 0;
     int firstWrittenAt = 0;
     std::string seen;
@@ -246,8 +248,44 @@ TEST_F(DirectWriterTest, AFlushWaitsForABoundedNumberOfRounds) {
     endTurn();
     seen += readAll();
     EXPECT_GT(firstWrittenAt, 1) << "the first flush waited for more";
-    EXPECT_LT(firstWrittenAt, 30) << "but not for ever";
+    EXPECT_LE(firstWrittenAt, 40) << "but only until about 32 frames were queued";
     EXPECT_EQ(seen.size(), 100 * wire("x").size()) << "every frame once, none lost";
+}
+
+TEST_F(DirectWriterTest, AFlushWaitsForABoundedNumberOfRounds) {
+    // One frame per round spread over many connections never makes a deep
+    // write: the rounds bound the wait instead.
+    constexpr int kConns = 8;
+    std::vector<std::array<int, 2>> pairs(kConns);
+    for (int i = 0; i < kConns; ++i) {
+        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pairs[i].data()), 0);
+        ::fcntl(pairs[i][1], F_SETFL, O_NONBLOCK);
+        auto con = std::make_shared<FakeConnection>();
+        con->socket.fd = pairs[i][0];
+        writer.adopt(100 + i, con);
+    }
+    auto anyWritten = [&] {
+        char buf[4096];
+        bool any = false;
+        for (auto& p : pairs) any = ::read(p[1], buf, sizeof buf) > 0 || any;
+        return any;
+    };
+    int rounds = 0;
+    int firstWrittenAt = 0;
+    std::function<void()> chatty = [&] {
+        ++rounds;
+        if (firstWrittenAt == 0 && anyWritten()) firstWrittenAt = rounds;
+        send(static_cast<server::ConnId>(100 + rounds % kConns), frame("x"));
+        if (rounds < 200) asio::post(io, chatty);
+    };
+    asio::post(io, chatty);
+    endTurn();
+    EXPECT_GT(firstWrittenAt, 40) << "shallow writes wait longer than deep ones";
+    EXPECT_LE(firstWrittenAt, 70) << "but not for ever";
+    for (auto& p : pairs) {
+        ::close(p[0]);
+        ::close(p[1]);
+    }
 }
 
 TEST_F(DirectWriterTest, AForgottenConnectionIsSkipped) {
