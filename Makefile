@@ -116,8 +116,8 @@ bench: build
 	@BENCH_BUILD_DIR=$(BUILD) node bench/perf.mjs $(if $(QUICK),--quick,)
 ifndef QUICK
 	@$(BUILD)/bin/bench-task-throughput 5000 50 5
-	@node bench/store_publish.mjs
-	@node bench/abuse.mjs
+	@node bench/store_publish.mjs --seconds 1
+	@node bench/abuse.mjs --seconds 2
 	@node bench/compression.mjs
 	@node bench/client_path.mjs
 endif

@@ -84,8 +84,8 @@ for (const bin of [loaderBin, cServerBin]) {
 const plan = opts.quick
   ? { mode: 'quick', rounds: 1, sizes: [100, 1000], duration: 1, warmup: 0.5, settle: 0.3, curveAt: 1000,
     curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20 }
-  : { mode: 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 2, warmup: 1, settle: 0.5,
-    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 2, idle: [10000, 50000], hold: 1, agents: 1000 };
+  : { mode: 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 1.5, warmup: 0.5, settle: 0.3,
+    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 1.5, idle: [10000, 50000], hold: 1, agents: 1000 };
 if (opts.rounds) plan.rounds = Number(opts.rounds);
 // Publishes in flight while flat out: about 64k deliveries queued, enough to
 // keep every server measured busy without unbounded queues.
