@@ -115,7 +115,7 @@ bench: build
 	@scripts/install-deps.sh bench
 	@BENCH_BUILD_DIR=$(BUILD) node bench/perf.mjs $(if $(QUICK),--quick,)
 ifndef QUICK
-	@$(BUILD)/bin/bench-task-throughput 5000 50 5
+	@$(BUILD)/bin/bench-task-throughput 5000 1000 5
 	@node bench/store_publish.mjs --seconds 1
 	@node bench/abuse.mjs --seconds 2
 	@node bench/compression.mjs

@@ -22,10 +22,9 @@ constexpr std::uint32_t kDefaultHistoryLimit = 100;
 
 protocol::MemberView viewOf(const MemberEntry& m) { return {m.sid, m.user, m.infoJson}; }
 
-/// The frame to every member of the room but `skip` (0: none), in id order.
+/// The frame to every member of the room but `skip` (0: none).
 void deliverToMembers(const Room& room, const SharedFrame& frame, MemberId skip, const Deliver& deliver) {
-    for (MemberId member : room.memberIds)
-        if (member != skip) deliver(member, frame);
+    if (!room.memberIds.empty()) deliver(room.memberIds, skip, frame);
 }
 
 void writeMembers(json::Writer& w, const Room& room) {

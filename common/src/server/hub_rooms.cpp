@@ -17,7 +17,10 @@ rooms::Participant Hub::participantOf(const Connection& c) const {
 }
 
 rooms::Deliver Hub::deliverTo(Outbox& out) {
-    return [this, &out](rooms::MemberId member, const SharedFrame& frame) { sendToMember(member, frame, out); };
+    return [this, &out](const std::vector<rooms::MemberId>& members, rooms::MemberId skip, const SharedFrame& frame) {
+        for (rooms::MemberId member : members)
+            if (member != skip) sendToMember(member, frame, out);
+    };
 }
 
 std::variant<std::string, Error> Hub::joinRoom(Connection& c, const protocol::JoinFrame& f, std::int64_t now,

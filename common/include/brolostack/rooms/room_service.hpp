@@ -27,8 +27,9 @@ struct Participant {
     std::string dedupeKey;  // whose mid window its publishes share
 };
 
-/// Hands one frame to one member.
-using Deliver = std::function<void(MemberId member, const SharedFrame& frame)>;
+/// Hands one frame to a room's members but `skip` (0: none), in id order:
+/// one call per broadcast, whatever the number of members.
+using Deliver = std::function<void(const std::vector<MemberId>& members, MemberId skip, const SharedFrame& frame)>;
 
 struct RoomServiceSettings {
     RoomSettings rooms;
