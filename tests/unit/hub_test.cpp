@@ -290,13 +290,16 @@ TEST_F(HubTest, BroadcastSendsOneSharedFrameToEveryRecipient) {
     publish(members[0], "general", 1, R"("echo":true)", &out);
     std::set<const std::string*> frames;
     std::set<ConnId> recipients;
+    std::size_t sends = 0;
     for (const auto& a : out) {
         if (a.kind != Action::Kind::Send || a.frame->find("\"op\":\"message\"") == std::string::npos) continue;
+        ++sends;
         frames.insert(a.frame.get());
         a.forEachReceiver([&](ConnId conn) { recipients.insert(conn); });
     }
     EXPECT_EQ(recipients.size(), 4u);
     EXPECT_EQ(frames.size(), 1u);
+    EXPECT_EQ(sends, 1u) << "one action for the whole room, its receivers listed in it";
 }
 
 TEST_F(HubTest, OffsetsRiseByOneInPublishOrder) {
