@@ -19,22 +19,7 @@ using brolostack::server::verifyJwt;
 constexpr std::int64_t kNow = 1'732'550'000'000;  // ms
 constexpr std::int64_t kNowSeconds = kNow / 1000;
 
-std::string base64Url(const std::string& bytes) {
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (unsigned char c : bytes) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(alphabet[(buffer >> bits) & 63]);
-        }
-    }
-    if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 63]);
-    return out;
-}
+std::string base64Url(const std::string& bytes) { return brolostack::server::base64UrlEncode(bytes); }
 
 /// A token whose signature is the literal text "good" (or anything else).
 std::string token(const std::string& payloadJson, const std::string& alg = "HS256",

@@ -47,12 +47,8 @@ std::optional<std::string> namedSession(const std::string& dataJson, bool bareSt
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-}  // namespace
-
-namespace {
-
 args::Message ownMessage(std::string id, args::MessageType type, const std::string& sessionId, std::string payloadJson,
-                            std::int64_t now) {
+                         std::int64_t now) {
     args::Message m;
     m.id = std::move(id);
     m.type = type;
@@ -274,12 +270,17 @@ void Hub::route(args::Outputs& outputs, std::int64_t now, Outbox& out) {
 
 void Hub::broadcastHere(const std::string& room, const std::string& msgJson, std::optional<ConnId> skip,
                         bool droppable, Outbox& out) {
-    const rooms::Room* r = rooms_.find(room);
-    if (!r) return;
     auto frame = std::make_shared<const std::string>(
         protocol::encodeServerFrame(protocol::ArgsPushFrame{msgJson, std::nullopt, 0, {}}));
+    sendToMembersHere(room, frame, skip, false, droppable, out);
+}
+
+void Hub::sendToMembersHere(const std::string& room, const SharedFrame& frame, std::optional<ConnId> skip, bool binary,
+                            bool droppable, Outbox& out) {
+    const rooms::Room* r = rooms_.find(room);
+    if (!r) return;
     for (ConnId memberId : r->memberIds)
-        if (memberId != skip) sendToMember(memberId, frame, out, droppable);
+        if (memberId != skip) sendToMember(memberId, frame, out, binary, droppable);
 }
 
 void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {
@@ -371,7 +372,7 @@ args::Result Hub::relayChunk(args::Owner from, const std::string& senderKey, con
     // Receivers get the very bytes the sender sent: same header, same data.
     std::optional<ConnId> skip;
     if (nodeOfMemberKey(senderKey) == nodeId_) skip = connOfMemberKey(senderKey);
-    sendChunkHere(session, frame, skip, realTime, out);
+    sendToMembersHere(sessionRoomOf(session), std::make_shared<const std::string>(frame), skip, true, realTime, out);
     if (clustered_) {
         SessionEvent event;
         event.from = nodeId_;
@@ -383,17 +384,6 @@ args::Result Hub::relayChunk(args::Owner from, const std::string& senderKey, con
         tellEveryNode(event, out);
     }
     return result;
-}
-
-void Hub::sendChunkHere(const std::string& session, std::string_view frame, std::optional<ConnId> skip, bool droppable,
-                        Outbox& out) {
-    const rooms::Room* room = rooms_.find(sessionRoomOf(session));
-    if (!room) return;
-    auto shared = std::make_shared<const std::string>(frame);
-    for (const auto& [memberId, member] : room->members) {
-        if (skip && memberId == *skip) continue;
-        if (Connection* other = find(memberId)) send(*other, shared, out, true, droppable);
-    }
 }
 
 std::optional<Error> Hub::ledElsewhere(const std::string& sessionId) const {
@@ -478,7 +468,6 @@ std::variant<std::string, Error> Hub::startTask(const std::string& sessionId, co
     return std::get<std::string>(std::move(result));
 }
 
-
 void Hub::sessionSnapshotThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done) {
     if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
         return done(sessionSnapshotJson(sessionId));
@@ -506,26 +495,16 @@ void Hub::cancelTaskThen(const std::string& sessionId, const std::string& taskId
 void Hub::deadLettersThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done) {
     if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
         return done(deadLettersJson(sessionId));
-    SessionLeads::Ask ask;
-    ask.conn = kServerOwner;
-    ask.msg = ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, "{}", now);
-    ask.request = std::string(kDeadLettersRequest);
-    ask.since = now;
-    ask.done = std::move(done);
-    proceed(std::move(ask), now, out);
+    serverArgsThen(ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, "{}", now), now, out,
+                   std::move(done), std::string(kDeadLettersRequest));
 }
 
 void Hub::requeueThen(const std::string& sessionId, const std::string& taskId, std::int64_t now, Outbox& out,
                       ArgsDone done) {
     if (!clustered_ || leads_.leads(sessionId) || !protocol::isValidSessionId(sessionId))
         return done(requeueDeadLetter(sessionId, taskId, now, out));
-    SessionLeads::Ask ask;
-    ask.conn = kServerOwner;
-    ask.msg = ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, taskIdPayload(taskId), now);
-    ask.request = std::string(kRequeueRequest);
-    ask.since = now;
-    ask.done = std::move(done);
-    proceed(std::move(ask), now, out);
+    serverArgsThen(ownMessage("args_" + newId_(), args::MessageType::SyncRequest, sessionId, taskIdPayload(taskId), now),
+                   now, out, std::move(done), std::string(kRequeueRequest));
 }
 
 std::variant<std::string, Error> Hub::deadLettersJson(const std::string& sessionId) const {

@@ -15,12 +15,12 @@ void Hub::send(Connection& c, SharedFrame frame, Outbox& out, bool binary, bool 
     queueSend(c.id, frame, out, binary, droppable);
 }
 
-void Hub::sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool droppable) {
+void Hub::sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool binary, bool droppable) {
     if (!closing_.empty() && closing_.count(member) != 0) {
         ++counters_.droppedMessages;
         return;
     }
-    queueSend(member, frame, out, false, droppable);
+    queueSend(member, frame, out, binary, droppable);
 }
 
 void Hub::queueSend(ConnId conn, const SharedFrame& frame, Outbox& out, bool binary, bool droppable) {

@@ -104,13 +104,14 @@ void Hub::settle(const SessionLeads::Ask& ask, args::Result result, std::int64_t
     if (Connection* c = find(ask.conn)) answerArgs(*c, ask, std::move(result), now, out);
 }
 
-void Hub::serverArgsThen(args::Message msg, std::int64_t now, Outbox& out, ArgsDone done) {
+void Hub::serverArgsThen(args::Message msg, std::int64_t now, Outbox& out, ArgsDone done, std::string request) {
     SessionLeads::Ask ask;
     ask.conn = kServerOwner;
     ask.op = "args";
     ask.msg = std::move(msg);
     ask.since = now;
     ask.done = std::move(done);
+    ask.request = std::move(request);
     proceed(std::move(ask), now, out);
 }
 
@@ -314,7 +315,9 @@ void Hub::brokerSessionEvent(std::string_view payload, std::int64_t now, Outbox&
     }
     std::optional<ConnId> skip;
     if (nodeOfMemberKey(e->skip) == nodeId_) skip = connOfMemberKey(e->skip);
-    if (!e->binary.empty()) return sendChunkHere(e->session, e->binary, skip, e->droppable, out);
+    if (!e->binary.empty())
+        return sendToMembersHere(sessionRoomOf(e->session), std::make_shared<const std::string>(e->binary), skip, true,
+                                 e->droppable, out);
     broadcastHere(sessionRoomOf(e->session), e->msgJson, skip, e->droppable, out);
 }
 

@@ -10,7 +10,6 @@ namespace {
 constexpr std::size_t kMaxTokenBytes = 8192;
 constexpr unsigned kMaxClaimDepth = 8;
 
-
 /// A NumericDate claim (seconds, possibly fractional) in milliseconds.
 std::optional<std::int64_t> numericDateMs(const json::Value& obj, const char* name, bool& malformed) {
     auto it = obj.FindMember(name);
@@ -47,7 +46,6 @@ bool audienceMatches(const json::Value& payload, const std::string& audience) {
 }
 
 }  // namespace
-
 
 bool matchesAnyPattern(std::string_view id, const std::vector<std::string>& patterns) {
     for (const auto& p : patterns) {

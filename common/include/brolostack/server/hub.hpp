@@ -238,7 +238,9 @@ public:
     /// session is coordinated: `done` hears the reply data (a SYNC_REQUEST's
     /// with the session room's position) or the error, before this returns
     /// when this node coordinates the session, later in cluster mode otherwise.
-    void serverArgsThen(args::Message msg, std::int64_t now, Outbox& out, ArgsDone done);
+    /// `request`: "" for the message itself, else one of the HTTP API's own
+    /// requests about the session (NodeMessage::request).
+    void serverArgsThen(args::Message msg, std::int64_t now, Outbox& out, ArgsDone done, std::string request = {});
     /// sessionSnapshotJson, startTask and cancelTask wherever the session is
     /// coordinated (the HTTP API's session routes), answered through `done`.
     void sessionSnapshotThen(const std::string& sessionId, std::int64_t now, Outbox& out, ArgsDone done);
@@ -335,6 +337,9 @@ private:
     /// Sends to the room's members here but `skip`, without an offset.
     void broadcastHere(const std::string& room, const std::string& msgJson, std::optional<ConnId> skip, bool droppable,
                        Outbox& out);
+    /// One frame to the room's members here but `skip`.
+    void sendToMembersHere(const std::string& room, const SharedFrame& frame, std::optional<ConnId> skip, bool binary,
+                           bool droppable, Outbox& out);
     void sendArgs(Connection& c, const std::string& msgJson, Outbox& out);
     void handleBinaryChunk(Connection& c, std::string_view bytes, std::int64_t now, Outbox& out);
     /// Checks a binary chunk with the coordinator (this node leads its
@@ -343,9 +348,6 @@ private:
     args::Result relayChunk(args::Owner from, const std::string& senderKey, const std::string& session,
                             const std::string& streamId, std::int64_t seq, bool last, std::string_view frame,
                             std::int64_t now, args::Outputs& outputs, Outbox& out);
-    /// Sends a binary chunk's frame to this node's members of the session but `skip`.
-    void sendChunkHere(const std::string& session, std::string_view frame, std::optional<ConnId> skip, bool droppable,
-                       Outbox& out);
     /// False (the frame answered rate_limited, or the connection closed with 4029) when over the rate limit.
     bool admitByRate(Connection& c, std::uint64_t ref, const std::string& op, std::int64_t now, Outbox& out);
     /// A session snapshot (a JSON object) with the session room's epoch and offset added.
@@ -434,7 +436,7 @@ private:
     /// The same for a room member, without looking its connection up (every
     /// member is an open connection of this hub): a broadcast's cost per
     /// receiver.
-    void sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool droppable = false);
+    void sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool binary = false, bool droppable = false);
     /// Queues the frame, joining the Send just queued when it has the same frame.
     void queueSend(ConnId conn, const SharedFrame& frame, Outbox& out, bool binary, bool droppable);
     void closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out);
