@@ -5,6 +5,7 @@
 #pragma once
 
 #include "connection.hpp"
+#include "text_scan.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -48,10 +49,5 @@ std::unique_ptr<Dialect> makeBrolostackDialect();
 std::unique_ptr<Dialect> makeSocketIoDialect();
 std::unique_ptr<Dialect> makeWsDialect();
 std::unique_ptr<Dialect> makeDialect(const std::string& name);
-
-// Small scanners shared by the dialects: the unsigned integer after `key`
-// in text (e.g. key "\"ref\":"), or -1.
-long long numberAfter(const char* text, std::size_t n, std::string_view key);
-bool contains(const char* text, std::size_t n, std::string_view needle);
 
 }  // namespace loadgen

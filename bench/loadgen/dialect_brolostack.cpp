@@ -5,6 +5,7 @@
 // frame; the server writes "op" first and "ref"/"ok" right after it.
 #include "dialect.hpp"
 #include "net.hpp"
+#include "text_scan.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -82,9 +83,9 @@ private:
     static const char* opOf(const char* t, std::size_t n) {
         static constexpr char kOp[] = "\"op\":\"";
         std::size_t head = n < 64 ? n : 64;
-        const void* hit = memmem(t, head, kOp, sizeof kOp - 1);
+        const char* hit = findText(t, head, {kOp, sizeof kOp - 1});
         if (!hit) return nullptr;
-        const char* v = static_cast<const char*>(hit) + sizeof kOp - 1;
+        const char* v = hit + sizeof kOp - 1;
         return (t + n - v) >= 8 ? v : nullptr;
     }
 

@@ -60,7 +60,10 @@ int main(int argc, char** argv) {
     app.add_option("--settle", o.settle, "seconds between phases");
     app.add_option("--connections", o.connections, "idle: connections to open");
     app.add_option("--hold", o.hold, "idle: seconds to idle before the second RSS reading");
-    app.add_option("--agents", o.agents, "args: agent connections");
+    app.add_option("--agents", o.agents, "args: agents in the session");
+    app.add_option("--agents-per-connection", o.agentsPerConnection,
+                   "args: agents each connection registers (a worker process hosting several)")
+        ->check(CLI::Range(1, 10000));
     app.add_option("--agent-capacity", o.agentCapacity, "args: maxConcurrentTasks of each agent");
     app.add_option("--server-pid", o.serverPid, "server pid, for its RSS and CPU");
     app.add_option("--watch-pids", o.watchPids, "fanout: pids whose CPU seconds each phase reports")->delimiter(',');

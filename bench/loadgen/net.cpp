@@ -155,6 +155,7 @@ void Net::readAll(Connection& c) {
         std::size_t room = c.in.spaceLeft();
         ssize_t r = ::read(c.fd, c.in.space(), room);
         if (r > 0) {
+            readAt_ = nowNs();
             c.in.produce(static_cast<std::size_t>(r));
             bytesIn_ += static_cast<std::size_t>(r);
             if (!process(c)) return;

@@ -56,6 +56,9 @@ public:
     int queued() const { return static_cast<int>(conns_.size()) - started_; }
     std::uint64_t framesIn() const { return framesIn_; }
     std::uint64_t bytesIn() const { return bytesIn_; }
+    // When the bytes being handled were read: the arrival time of every
+    // frame in them (one clock reading per read, not per frame).
+    std::int64_t readAt() const { return readAt_; }
     unsigned bufferGrowths() const;
 
 private:
@@ -81,6 +84,7 @@ private:
     std::vector<epoll_event> events_;
     int started_ = 0, handshaking_ = 0, ready_ = 0, failed_ = 0, closed_ = 0;
     std::uint64_t framesIn_ = 0, bytesIn_ = 0;
+    std::int64_t readAt_ = 0;
     bool fragmentWarned_ = false;
 };
 

@@ -35,6 +35,7 @@ struct Options {
 
     // args
     int agents = 20;
+    int agentsPerConnection = 1;
     int agentCapacity = 4;   // maxConcurrentTasks of each agent
 
     // connections

@@ -27,10 +27,12 @@ std::string_view Payload::stamp(std::int64_t ns) {
     return text_;
 }
 
-std::int64_t readStamp(const char* text, std::size_t n) {
-    const void* hit = memmem(text, n, kMark, kMarkLength);
+StampReader::StampReader() : mark_({kMark, kMarkLength}) {}
+
+std::int64_t StampReader::read(const char* text, std::size_t n) {
+    const char* hit = mark_.find(text, n);
     if (!hit) return -1;
-    const char* p = static_cast<const char*>(hit) + kMarkLength;
+    const char* p = hit + kMarkLength;
     if (static_cast<std::size_t>(text + n - p) < kDigits) return -1;
     std::int64_t v = 0;
     for (std::size_t i = 0; i < kDigits; ++i) {

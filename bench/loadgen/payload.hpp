@@ -4,6 +4,8 @@
 // every delivery can be timed by finding "@ts=" in the frame.
 #pragma once
 
+#include "text_scan.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,7 +23,15 @@ private:
     std::string text_;
 };
 
-// The send time carried by a delivery, or -1.
-std::int64_t readStamp(const char* text, std::size_t n);
+// Reads the send time a delivery carries (-1 when it has none), one stream
+// of frames at a time: it remembers where the stamp was in the last frame.
+class StampReader {
+public:
+    StampReader();
+    std::int64_t read(const char* text, std::size_t n);
+
+private:
+    KeyFinder mark_;
+};
 
 }  // namespace loadgen

@@ -1,19 +1,23 @@
-// args (our protocol only, PROTOCOL.md section 7): A agent connections
-// register in one ARGS session with the capability "work"; one submitter
+// args (our protocol only, PROTOCOL.md section 7): A agents register in one
+// ARGS session with the capability "work", --agents-per-connection of them
+// on each connection (1: one connection per agent; more: worker processes
+// hosting several agents each, as a Node or Python backend does); one submitter
 // joins the session and starts tasks that need it, at most --window
 // unfinished at a time. Every agent answers its own TASK_ASSIGN with
 // task-complete at once. Reports completed tasks/s, the assignment latency
 // (start-task sent -> TASK_ASSIGN at the chosen agent) and the task latency
 // (start-task sent -> TASK_COMPLETE announced to the submitter).
 //
-// Session announcements reach every member, so each agent reads every
-// TASK_ASSIGN and keeps its own (by agentId).
+// Session announcements reach every member connection, so each connection
+// reads every TASK_ASSIGN and answers those for its own agents (by agentId).
 #include "clock.hpp"
 #include "scenario.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace loadgen {
 
@@ -26,7 +30,7 @@ class Args final : public Scenario {
 public:
     using Scenario::Scenario;
 
-    std::size_t maxConnections() const override { return static_cast<std::size_t>(options_.agents) + 1; }
+    std::size_t maxConnections() const override { return static_cast<std::size_t>(agentConnections()) + 1; }
 
     std::string run(Net& net) override {
         net_ = &net;
@@ -36,10 +40,12 @@ public:
             return "\"tasks_per_s\":0";
         }
         std::int64_t t0 = nowNs();
-        net.open(options_.agents, kAgent, 64 * 1024);
+        const int connections = agentConnections();
+        unanswered_.assign(static_cast<std::size_t>(connections) + 1, 0);
+        net.open(connections, kAgent, 64 * 1024);
         net.open(1, kSubmitter, 256 * 1024);
         submitter_ = static_cast<std::uint32_t>(net.size() - 1);
-        bool ok = net.runUntil([&] { return settled_ >= options_.agents + 1; },
+        bool ok = net.runUntil([&] { return settled_ >= connections + 1; },
                                t0 + secondsToNs(options_.setupTimeout));
         if (!ok) ++errors_.timeouts;
         double setup = static_cast<double>(nowNs() - t0) / 1e9;
@@ -59,9 +65,9 @@ public:
         double rate = seconds > 0 ? static_cast<double>(completed_ - done0) / seconds : 0;
         char b[512];
         std::snprintf(b, sizeof b,
-                      "\"agents\":%d,\"agent_capacity\":%d,\"window\":%llu,\"setup_s\":%s,\"seconds\":%s,"
-                      "\"tasks_per_s\":%s,\"server_cpu_s\":%s,\"phase_loader_cpu_s\":%s,",
-                      options_.agents, options_.agentCapacity, static_cast<unsigned long long>(window),
+                      "\"agents\":%d,\"agent_connections\":%d,\"agent_capacity\":%d,\"window\":%llu,\"setup_s\":%s,"
+                      "\"seconds\":%s,\"tasks_per_s\":%s,\"server_cpu_s\":%s,\"phase_loader_cpu_s\":%s,",
+                      options_.agents, connections, options_.agentCapacity, static_cast<unsigned long long>(window),
                       jsonNumber(setup).c_str(), jsonNumber(seconds).c_str(), jsonNumber(rate).c_str(),
                       jsonNumber(serverCpu).c_str(), jsonNumber(loaderCpu).c_str());
         return std::string(b) + "\"assign_latency_ms\":" + latencyJson(assign_) +
@@ -69,32 +75,40 @@ public:
     }
 
     void onReady(Connection& c) override {
-        int n;
-        if (c.role == kAgent) {
-            c.tag = static_cast<int>(c.index);
-            n = std::snprintf(buf_, sizeof buf_,
-                              "{\"op\":\"send\",\"ref\":%u,\"event\":\"register-agent\",\"data\":{\"sessionId\":\"%s\","
-                              "\"id\":\"agent-%d\",\"type\":\"worker\",\"capabilities\":[\"work\"],"
-                              "\"metadata\":{\"maxConcurrentTasks\":%d}}}",
-                              c.nextRef, options_.room.c_str(), c.tag, options_.agentCapacity);
-        } else {
-            n = std::snprintf(buf_, sizeof buf_,
-                              "{\"op\":\"send\",\"ref\":%u,\"event\":\"join-session\",\"data\":\"%s\"}", c.nextRef,
-                              options_.room.c_str());
+        if (c.role == kSubmitter) {
+            int n = std::snprintf(buf_, sizeof buf_,
+                                  "{\"op\":\"send\",\"ref\":%u,\"event\":\"join-session\",\"data\":\"%s\"}",
+                                  c.nextRef, options_.room.c_str());
+            c.joinRef = c.nextRef++;
+            unanswered_[c.index] = 1;
+            net_->sendText(c, buf_, static_cast<std::size_t>(n));
+            return;
         }
-        c.joinRef = c.nextRef++;
-        net_->sendText(c, buf_, static_cast<std::size_t>(n));
+        // Agents tag .. tag + agentsOn(c) - 1, registered with consecutive refs from joinRef.
+        c.tag = static_cast<int>(c.index) * options_.agentsPerConnection;
+        c.joinRef = c.nextRef;
+        unanswered_[c.index] = agentsOn(c);
+        for (int agent = c.tag; agent < c.tag + agentsOn(c); ++agent) {
+            int n = std::snprintf(buf_, sizeof buf_,
+                                  "{\"op\":\"send\",\"ref\":%u,\"event\":\"register-agent\",\"data\":{\"sessionId\":\"%s\","
+                                  "\"id\":\"agent-%d\",\"type\":\"worker\",\"capabilities\":[\"work\"],"
+                                  "\"metadata\":{\"maxConcurrentTasks\":%d}}}",
+                                  c.nextRef++, options_.room.c_str(), agent, options_.agentCapacity);
+            net_->sendText(c, buf_, static_cast<std::size_t>(n));
+        }
     }
 
     void onReply(Connection& c, std::uint32_t ref, bool ok) override {
-        if (c.joined || ref != c.joinRef) return;
-        ++settled_;
+        if (c.joined || ref < c.joinRef || ref >= c.joinRef + static_cast<std::uint32_t>(std::max(1, agentsOn(c))))
+            return;
         if (!ok) {
-            net_->fail(c, Failure::Error);
+            net_->fail(c, Failure::Error);  // settled by onClosed
             return;
         }
+        if (--unanswered_[c.index] > 0) return;
+        ++settled_;
         c.joined = true;
-        if (c.role == kAgent) ++registered_;
+        if (c.role == kAgent) registered_ += agentsOn(c);
     }
 
     void onClosed(Connection& c) override {
@@ -106,14 +120,14 @@ public:
         std::size_t head = n < 200 ? n : 200;
         if (c.role == kAgent && contains(t, head, "\"type\":\"TASK_ASSIGN\"")) {
             long long agent = numberAfter(t, n, "\"agentId\":\"agent-");
-            if (agent != c.tag) return;
+            if (agent < c.tag || agent >= c.tag + agentsOn(c)) return;
             long long task = numberAfter(t, n, "\"taskId\":\"t");
             if (task < 0) return;
             if (measuring_) assign_.record(nowNs() - startedAt_[static_cast<std::size_t>(task) % kRing]);
             int len = std::snprintf(buf_, sizeof buf_,
                                     "{\"op\":\"send\",\"event\":\"task-complete\",\"data\":{\"sessionId\":\"%s\","
-                                    "\"taskId\":\"t%lld\",\"agentId\":\"agent-%d\",\"result\":1}}",
-                                    options_.room.c_str(), task, c.tag);
+                                    "\"taskId\":\"t%lld\",\"agentId\":\"agent-%lld\",\"result\":1}}",
+                                    options_.room.c_str(), task, agent);
             net_->sendText(c, buf_, static_cast<std::size_t>(len));
         } else if (c.role == kSubmitter && contains(t, head, "\"type\":\"TASK_COMPLETE\"")) {
             long long task = numberAfter(t, n, "\"taskId\":\"t");
@@ -124,6 +138,15 @@ public:
     }
 
 private:
+    int agentConnections() const {
+        return (options_.agents + options_.agentsPerConnection - 1) / options_.agentsPerConnection;
+    }
+    // The agents connection c registers (the last one may have fewer).
+    int agentsOn(const Connection& c) const {
+        if (c.role != kAgent) return 1;
+        return std::min(options_.agentsPerConnection, options_.agents - c.tag);
+    }
+
     void startTask() {
         Connection& s = net_->at(submitter_);
         std::uint64_t task = started_++;
@@ -158,7 +181,8 @@ private:
     }
 
     std::uint32_t submitter_ = 0;
-    int settled_ = 0, registered_ = 0;
+    int settled_ = 0, registered_ = 0;  // connections whose registrations (or join) were answered; agents registered
+    std::vector<int> unanswered_;       // by connection: registrations (or the join) not answered yet
     std::uint64_t started_ = 0, completed_ = 0;
     bool measuring_ = false;
     Histogram assign_, complete_;

@@ -42,7 +42,7 @@ public:
 
     void onDelivery(Connection& c, const char* t, std::size_t n) override {
         std::int64_t now = nowNs();
-        std::int64_t sent = readStamp(t, n);
+        std::int64_t sent = stamps_.read(t, n);
         if (measuring_ && sent > 0) {
             latency_.record(now - sent);
             ++hops_;
@@ -80,6 +80,7 @@ private:
     }
 
     Payload payload_;
+    StampReader stamps_;
     Histogram latency_;
     std::uint64_t hops_ = 0;
     std::int64_t lastDelivery_ = 0;

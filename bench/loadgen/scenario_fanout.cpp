@@ -154,7 +154,7 @@ public:
     void onDelivery(Connection& c, const char* t, std::size_t n) override {
         ++c.deliveries;
         if (c.index == trackers_[c.target]) ++trackerSeen_[c.target];
-        std::int64_t sent = readStamp(t, n);
+        std::int64_t sent = stamps_.read(t, n);
         if (c.index >= lastStamp_.size()) return;  // before setup ended: not ours to time
         if (sent > 0) {
             if (sent <= lastStamp_[c.index]) ++outOfOrder_;
@@ -162,7 +162,7 @@ public:
         }
         // Our protocol's frames end with ,"offset":N,"epoch":"...".
         std::size_t tail = n < 96 ? n : 96;
-        long long offset = numberAfter(t + n - tail, tail, "\"offset\":");
+        long long offset = numberAfter(t + n - tail, tail, offsetKey_);
         if (offset >= 0) {
             ++offsetsSeen_;
             if (lastOffset_[c.index] >= 0 && offset != lastOffset_[c.index] + 1) ++offsetGaps_;
@@ -172,7 +172,7 @@ public:
         ++phaseDeliveries_;
         ++current_->targetDeliveries[c.target];
         if (sent > 0) {
-            std::int64_t ns = nowNs() - sent;
+            std::int64_t ns = net_->readAt() - sent;
             current_->latency.record(ns);
             current_->targetLatency[c.target].record(ns);
         }
@@ -362,6 +362,8 @@ private:
     }
 
     Payload payload_;
+    StampReader stamps_;
+    KeyFinder offsetKey_{"\"offset\":"};
     std::vector<std::int64_t> sentAt_;  // by ref % kSentRing
     std::size_t targets_ = 1;
     std::uint32_t publisher_ = 0;
