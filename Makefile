@@ -116,6 +116,7 @@ bench: build
 	@BENCH_BUILD_DIR=$(BUILD) node bench/perf.mjs $(if $(QUICK),--quick,)
 ifndef QUICK
 	@$(BUILD)/bin/bench-task-throughput 5000 1000 5
+	@$(BUILD)/bin/bench-task-throughput 5000 1000 5 3000
 	@node bench/store_publish.mjs --seconds 1
 	@node bench/abuse.mjs --seconds 2
 	@node bench/compression.mjs

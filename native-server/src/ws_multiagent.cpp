@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -81,6 +82,10 @@ struct WSMultiagent::Impl {
     std::map<std::string, std::vector<SessionObserver>> observers;
     /// Assignments still held by in-process agents, by (owner, task id).
     std::map<std::pair<args::Owner, std::string>, std::weak_ptr<TaskReporter::State>> assignments;
+    /// The size at which `assignments` is next swept of those whose
+    /// reporters are all gone: twice what the last sweep kept, so the sweeps
+    /// cost O(1) per assignment however many long tasks are held.
+    std::size_t sweepAssignmentsAt = 64;
 
     std::optional<std::string> openBroker();
     /// One shard of several without Redis: meets the others through their ShardBroker.
@@ -160,9 +165,11 @@ void WSMultiagent::Impl::assign(args::Owner owner, const LocalAgent& agent, cons
     state->sessionId = a.sessionId;
     state->taskId = a.taskId;
     state->agentId = a.agentId;
-    // Forget assignments whose reporters are all gone.
-    for (auto held = assignments.begin(); held != assignments.end();)
-        held = held->second.expired() ? assignments.erase(held) : std::next(held);
+    if (assignments.size() >= sweepAssignmentsAt) {
+        for (auto held = assignments.begin(); held != assignments.end();)
+            held = held->second.expired() ? assignments.erase(held) : std::next(held);
+        sweepAssignmentsAt = std::max<std::size_t>(64, 2 * assignments.size());
+    }
     assignments[{owner, a.taskId}] = state;
     TaskReporter reporter;
     reporter.state_ = std::move(state);

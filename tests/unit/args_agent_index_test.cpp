@@ -151,6 +151,8 @@ TEST_F(ArgsAgentIndex, IsBuiltAgainOnRestoreFromTheStore) {
     ASSERT_NE(s, nullptr);
     ASSERT_EQ(s->agents.size(), 2u);
     ASSERT_TRUE(s->agentIndexConsistent());
+    EXPECT_TRUE(s->assignableConsistent());
+    EXPECT_EQ(s->assignable.size(), 1u) << "the stage that was running waits for an agent";
     EXPECT_TRUE(s->available.empty()) << "restored agents are offline until they register again";
 
     out.clear();
@@ -162,6 +164,7 @@ TEST_F(ArgsAgentIndex, IsBuiltAgainOnRestoreFromTheStore) {
     ASSERT_EQ(assignments(out).size(), 1u);
     EXPECT_EQ(assignments(out)[0].agentId, "b");
     ASSERT_TRUE(s->agentIndexConsistent());
+    EXPECT_TRUE(s->assignable.empty());
     EXPECT_TRUE(s->available.empty()) << "b is at its capacity";
 
     out.clear();

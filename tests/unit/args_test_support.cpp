@@ -117,6 +117,14 @@ void ArgsTest::TearDown() {
     EXPECT_TRUE(state().agentIndexConsistent()) << "the session's index of agents that can take work is out of step";
 }
 
+void ArgsTest::expectAssignableConsistent() {
+    if (!coord_) return;
+    const args::Session* s = coord_->findSession(session);
+    if (s) {
+        EXPECT_TRUE(s->assignableConsistent()) << "the session's tasks waiting for an agent are out of step, now " << now;
+    }
+}
+
 Message ArgsTest::message(MessageType type, const std::string& payloadJson, const std::string& sessionId) {
     Message m;
     m.id = "m" + std::to_string(++ids_);
@@ -130,6 +138,7 @@ Message ArgsTest::message(MessageType type, const std::string& payloadJson, cons
 Result ArgsTest::handle(Owner from, const Message& msg, Outputs* out) {
     Outputs produced;
     Result r = coord().handle(from, msg, now, produced);
+    expectAssignableConsistent();
     log.insert(log.end(), produced.begin(), produced.end());
     if (out) *out = std::move(produced);
     return r;
@@ -208,6 +217,7 @@ Outputs ArgsTest::advance(std::int64_t ms, std::vector<std::string>* closed) {
     now += ms;
     Outputs out;
     coord().tick(now, out, closed);
+    expectAssignableConsistent();
     log.insert(log.end(), out.begin(), out.end());
     return out;
 }
@@ -215,6 +225,7 @@ Outputs ArgsTest::advance(std::int64_t ms, std::vector<std::string>* closed) {
 Outputs ArgsTest::gone(Owner owner) {
     Outputs out;
     coord().ownerGone(owner, now, out);
+    expectAssignableConsistent();
     log.insert(log.end(), out.begin(), out.end());
     return out;
 }

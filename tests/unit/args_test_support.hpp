@@ -144,6 +144,9 @@ protected:
     /// No agent of the session holds more tasks than it may, and the load
     /// the coordinator keeps equals the stages it has running.
     void expectLoadConsistent();
+    /// Session::assignableConsistent() on `session`, when it exists; after
+    /// every handle(), advance() and gone().
+    void expectAssignableConsistent();
 
 private:
     std::unique_ptr<Coordinator> coord_;

@@ -77,6 +77,7 @@ std::size_t Coordinator::restore(const store::Snapshot& kept, std::int64_t now) 
             continue;
         }
         s.openTasks.insert(queuePlace(task));
+        s.noteStages(task);
         bool started = std::any_of(task.stages.begin(), task.stages.end(),
                                    [](const Stage& st) { return st.state != StageState::Waiting; });
         if (!started) s.awaitingDependencies.insert(queuePlace(task));

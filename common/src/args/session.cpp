@@ -1,7 +1,17 @@
-// The session's index of the agents that can take work (session.hpp).
+// The session's indexes: the agents that can take work and the tasks
+// waiting for one (session.hpp).
 #include "brolostack/args/session.hpp"
 
+#include <algorithm>
+
 namespace brolostack::args {
+
+namespace {
+bool waitsForAgent(const Task& t) {
+    return !t.finished() &&
+           std::any_of(t.stages.begin(), t.stages.end(), [](const Stage& st) { return st.state == StageState::Ready; });
+}
+}  // namespace
 
 bool canTakeWork(const AgentState& a) {
     const std::string& status = a.info.status;
@@ -63,6 +73,21 @@ bool Session::agentIndexConsistent() const {
     for (const auto& [cap, n] : perCapability)
         if (available.withCapability(cap)->size() != n) return false;
     return true;
+}
+
+void Session::noteStages(const Task& t) {
+    if (waitsForAgent(t)) assignable.insert(queuePlace(t));
+    else assignable.erase(queuePlace(t));
+}
+
+bool Session::assignableConsistent() const {
+    std::size_t waiting = 0;
+    for (const auto& [id, t] : tasks) {
+        if (!waitsForAgent(t)) continue;
+        if (!assignable.count(queuePlace(t))) return false;
+        ++waiting;
+    }
+    return assignable.size() == waiting;
 }
 
 }  // namespace brolostack::args

@@ -259,6 +259,7 @@ void TaskScheduler::resolveDependents(Session& s, std::int64_t now, Outputs& out
             } else if (allDone) {
                 s.awaitingDependencies.erase(place);
                 makeReady(t, now);
+                s.noteStages(t);
                 changes_.touch(s, t);
             }
         }
@@ -266,17 +267,15 @@ void TaskScheduler::resolveDependents(Session& s, std::int64_t now, Outputs& out
 }
 
 void TaskScheduler::schedule(Session& s, std::int64_t now, Outputs& out) {
-    // In scheduling order. Once every agent is busy no further task can be
-    // placed: stop there rather than search the agents for each task of a
-    // long queue on every event.
+    // The tasks waiting for an agent, in scheduling order. Once every agent
+    // is busy no further task can be placed: stop there rather than search
+    // the agents for each task of a long queue on every event.
     bool free = anyAgentFree(s);
-    for (auto place = s.openTasks.begin(); free && place != s.openTasks.end();) {
+    for (auto place = s.assignable.begin(); free && place != s.assignable.end();) {
         auto task = s.tasks.find(place->taskId);
-        ++place;  // assigning never finishes a task, but stay off the element in use
+        ++place;  // assigning takes the task out of `assignable`: stay off its element
         if (task == s.tasks.end()) continue;
-        Task& t = task->second;
-        bool ready = std::any_of(t.stages.begin(), t.stages.end(), [](const Stage& st) { return st.state == StageState::Ready; });
-        if (ready && assignTask(s, t, now, out)) free = anyAgentFree(s);
+        if (assignTask(s, task->second, now, out)) free = anyAgentFree(s);
     }
 }
 
@@ -379,6 +378,7 @@ void TaskScheduler::commitAssignment(Session& s, Task& t, const std::vector<std:
         m.metadata.maxRetries = t.maxRetries;
         out.push_back({Routed::Route::ToAgent, agent.owner, false, std::move(m)});
     }
+    s.noteStages(t);
 }
 
 void TaskScheduler::releaseAgent(Session& s, const std::string& agentId, std::int64_t now) {
@@ -511,6 +511,7 @@ void TaskScheduler::stageDone(Session& s, Task& t, std::size_t stage, const std:
             next.state = StageState::Ready;
             next.readySince = now;
             next.inputJson = resultJson;
+            s.noteStages(t);
         } else {
             done = true;
             t.resultJson = resultJson;
@@ -574,6 +575,7 @@ void TaskScheduler::requeueStage(Session& s, Task& t, std::size_t stage, const c
     st.state = StageState::Ready;
     st.readySince = now;
     st.progress = 0;
+    s.noteStages(t);
     schedule(s, now, out);
 }
 
@@ -583,6 +585,7 @@ void TaskScheduler::finishTask(Session& s, Task& t, TaskState state, const std::
     changes_.touch(s);
     changes_.touch(s, t);
     s.openTasks.erase(queuePlace(t));
+    s.assignable.erase(queuePlace(t));
     s.awaitingDependencies.erase(queuePlace(t));
     t.state = state;
     t.finishedAt = now;

@@ -167,6 +167,10 @@ struct Session {
     /// The unfinished tasks in scheduling order: events walk these rather
     /// than every task kept.
     std::set<QueuePlace> openTasks;
+    /// The unfinished tasks with a stage ready for an agent, in scheduling
+    /// order: what scheduling walks, rather than every running task
+    /// (noteStages keeps it).
+    std::set<QueuePlace> assignable;
     /// The tasks still waiting for their dependencies.
     std::set<QueuePlace> awaitingDependencies;
     /// Finished tasks by when they are to be forgotten (retention), soonest first.
@@ -197,6 +201,13 @@ struct Session {
         available.remove(it->first, it->second);
         agents.erase(it);
     }
+    /// Puts `t` in `assignable` or takes it out, after its stages or its
+    /// state changed.
+    void noteStages(const Task& t);
+    /// Whether `assignable` holds exactly the unfinished tasks with a ready
+    /// stage: for tests.
+    bool assignableConsistent() const;
+
     /// Builds `available` anew from `agents` (after a restore).
     void reindexAgents();
     /// Whether `available` holds exactly the agents that can take work, each
