@@ -83,9 +83,10 @@ for (const bin of [loaderBin, cServerBin]) {
 // What one run measures. Durations in seconds.
 const plan = opts.quick
   ? { mode: 'quick', rounds: 1, sizes: [100, 1000], duration: 1, warmup: 0.5, settle: 0.3, curveAt: 1000,
-    curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20 }
+    curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20, agentsPerConnection: [1, 10] }
   : { mode: 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 1.5, warmup: 0.5, settle: 0.3,
-    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 1.5, idle: [10000, 50000], hold: 1, agents: 1000 };
+    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 1.5, idle: [10000, 50000], hold: 1, agents: 1000,
+    agentsPerConnection: [1, 50] };
 if (opts.rounds) plan.rounds = Number(opts.rounds);
 // Publishes in flight while flat out: about 64k deliveries queued, enough to
 // keep every server measured busy without unbounded queues.
@@ -288,19 +289,25 @@ async function idleRun(name, count, round) {
 
 // ARGS (our protocol only): plan.agents agents in one session (1,000, or 20
 // quick) with 4 task slots each, one submitter keeping ARGS_WINDOW tasks in
-// flight (more would only queue: every announcement reaches every agent).
+// flight (more would only queue: every announcement reaches every member
+// connection). Two shapes: one connection per agent, and worker processes
+// hosting plan.agentsPerConnection[1] agents each (a backend's usual shape),
+// where the session has that many times fewer members to announce to.
 const ARGS_WINDOW = 80;
 async function argsTasks(round) {
-  const server = await SERVERS.ours.start();
-  try {
-    const a = await load(server, 'brolostack', ['--scenario', 'args', '--agents', plan.agents, '--agent-capacity', 4,
-      '--window', ARGS_WINDOW, '--source-addresses', 2,
-      '--duration', plan.duration, '--warmup', plan.warmup], 60);
-    runs.push({ round, server: 'ours', ...a });
-    report('ours', 'ARGS tasks', a.failure ?? `${fmtRate(a.tasks_per_s)} tasks/s, assignment p50 ${fmtMs(a.assign_latency_ms?.p50)} ms ` +
-      `p99 ${fmtMs(a.assign_latency_ms?.p99)} ms${a.errors?.total ? `, ${a.errors.total} errors` : ''}`);
-  } finally {
-    await server.stop();
+  for (const perConnection of plan.agentsPerConnection) {
+    const server = await SERVERS.ours.start();
+    try {
+      const a = await load(server, 'brolostack', ['--scenario', 'args', '--agents', plan.agents,
+        '--agents-per-connection', perConnection, '--agent-capacity', 4,
+        '--window', ARGS_WINDOW, '--source-addresses', 2,
+        '--duration', plan.duration, '--warmup', plan.warmup], 60);
+      runs.push({ round, server: 'ours', agents_per_connection: perConnection, ...a });
+      report('ours', `ARGS ${perConnection}/conn`, a.failure ?? `${fmtRate(a.tasks_per_s)} tasks/s, assignment p50 ${fmtMs(a.assign_latency_ms?.p50)} ms ` +
+        `p99 ${fmtMs(a.assign_latency_ms?.p99)} ms${a.errors?.total ? `, ${a.errors.total} errors` : ''}`);
+    } finally {
+      await server.stop();
+    }
   }
 }
 
@@ -368,11 +375,16 @@ function summarize() {
         errors: is.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
     }
   }
-  const as = of('ours', 'args');
-  const args = { rounds: as.length, tasks_per_s: median(as.map((r) => r.tasks_per_s)),
-    assign_p50: median(as.map((r) => r.assign_latency_ms?.p50)), assign_p99: median(as.map((r) => r.assign_latency_ms?.p99)),
-    task_p50: median(as.map((r) => r.latency_ms?.p50)), task_p99: median(as.map((r) => r.latency_ms?.p99)),
-    errors: as.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
+  const args = plan.agentsPerConnection.map((perConnection) => {
+    const as = of('ours', 'args', (r) => r.agents_per_connection === perConnection);
+    return { agents: plan.agents, agents_per_connection: perConnection, connections: Math.ceil(plan.agents / perConnection),
+      rounds: as.length, tasks_per_s: median(as.map((r) => r.tasks_per_s)),
+      assign_p50: median(as.map((r) => r.assign_latency_ms?.p50)), assign_p99: median(as.map((r) => r.assign_latency_ms?.p99)),
+      task_p50: median(as.map((r) => r.latency_ms?.p50)), task_p99: median(as.map((r) => r.latency_ms?.p99)),
+      server_us_per_task: median(as.map((r) => r.server_cpu_s / (r.tasks_per_s * r.seconds) * 1e6)),
+      loader_share: median(as.map((r) => r.phase_loader_cpu_s / r.seconds)),
+      errors: as.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
+  });
   return { fanout: fan, echo, idle, args };
 }
 
@@ -450,11 +462,18 @@ function markdown(result) {
     }
   }
   lines.push('');
-  if (ours && sum.args.rounds) {
-    const a = sum.args;
+  if (ours && sum.args.some((a) => a.rounds)) {
     lines.push(`## ARGS tasks (ours only: ${plan.agents.toLocaleString('en-US')} agents in one session x 4 slots, ${ARGS_WINDOW} tasks in flight)`, '');
-    lines.push(`${fmtRate(a.tasks_per_s)} tasks/s completed; assignment latency p50 ${fmtMs(a.assign_p50)} ms, p99 ${fmtMs(a.assign_p99)} ms; ` +
-      `start to completion p50 ${fmtMs(a.task_p50)} ms, p99 ${fmtMs(a.task_p99)} ms; ${a.errors} errors.`, '');
+    lines.push('Every task is announced to every member connection of the session (start, assignment, completion: PROTOCOL.md section 7), so the connections the agents sit on set the cost.', '');
+    lines.push('| agents per connection | connections | tasks/s | assignment p50 / p99 ms | start to completion p50 / p99 ms | server µs CPU/task | loader | errors |');
+    lines.push('|---|---|---|---|---|---|---|---|');
+    for (const a of sum.args) {
+      if (!a.rounds) continue;
+      lines.push(`| ${a.agents_per_connection} | ${a.connections.toLocaleString('en-US')} | ${fmtRate(a.tasks_per_s)} | ` +
+        `${fmtMs(a.assign_p50)} / ${fmtMs(a.assign_p99)} | ${fmtMs(a.task_p50)} / ${fmtMs(a.task_p99)} | ` +
+        `${fmtNum(a.server_us_per_task, 0)} | ${a.loader_share == null ? 'n/a' : `${Math.round(100 * a.loader_share)}%`} | ${a.errors} |`);
+    }
+    lines.push('');
   }
   lines.push('## Setup, errors and noise', '');
   lines.push(...head(['', ...serverNames.map(label)]));
