@@ -472,7 +472,7 @@ function markdown(result) {
   lines.push('');
   if (ours && sum.args.some((a) => a.rounds)) {
     lines.push(`## ARGS tasks (ours only: ${plan.agents.toLocaleString('en-US')} agents in one session x 4 slots, ${ARGS_WINDOW} tasks in flight)`, '');
-    lines.push('Every task is announced to every member connection of the session (start, assignment, completion: PROTOCOL.md section 7), so the connections the agents sit on set the cost.', '');
+    lines.push('Every task is announced to every member connection of the session (start, assignment, stage completion, completion: PROTOCOL.md section 7), so the connections the agents sit on set the cost.', '');
     lines.push('| agents per connection | connections | tasks/s | assignment p50 / p99 ms | start to completion p50 / p99 ms | server µs CPU/task | loader | errors |');
     lines.push('|---|---|---|---|---|---|---|---|');
     for (const a of sum.args) {
