@@ -40,7 +40,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runLoader } from './loader.mjs';
-import { fmtMs, fmtNum, fmtRate, machine } from './report.mjs';
+import { fmtMs, fmtNum, fmtPct, fmtRate, machine } from './report.mjs';
 import { startServer, stopAllServers, repoRoot } from '../tests/integration/support/server.mjs';
 import { startRedis, stopAllRedis } from '../tests/integration/support/redis.mjs';
 
@@ -359,7 +359,6 @@ function summarize(cores) {
 // ---------------------------------------------------------------- formatting
 
 
-function pct(v) { return v == null ? 'n/a' : `${Math.round(100 * v)}%`; }
 
 function loadAverage() { return os.loadavg().map((v) => +v.toFixed(2)); }
 
@@ -388,7 +387,7 @@ function markdown(result) {
   }
   const others = median(Object.values(s.fanout).map((f) => f.cpu_share_others));
   if (others != null && others > 0.2) {
-    lines.push(`**Busy machine:** other processes used a median ${pct(others)} of the ${m.cores} cores during the ` +
+    lines.push(`**Busy machine:** other processes used a median ${fmtPct(others)} of the ${m.cores} cores during the ` +
       'measured fan-out phases (/proc/stat minus our processes): our processes got what was left, so throughput ' +
       'varies from round to round with the neighbours, and p99 latencies include waits for a core. The CPU cost per ' +
       'delivery and per publish (below) is the steadier figure.', '');
@@ -406,7 +405,7 @@ function markdown(result) {
     lines.push(`| ${c.label} | ${fmtRate(f.deliveries_per_s)} | ${f.per_node_deliveries_per_s.map(fmtRate).join(' + ')} | ` +
       `${fmtRate(f.publishes_per_s)} | ${fmtMs(f.publish_rtt_ms.p50)} / ${fmtMs(f.publish_rtt_ms.p99)} | ` +
       `${fmtMs(f.latency_ms.p50)} / ${fmtMs(f.latency_ms.p99)} | ${f.cpu_s.nodes.map((v) => fmtNum(v)).join(' + ')} / ` +
-      `${f.cpu_s.redis == null ? '-' : fmtNum(f.cpu_s.redis)} / ${fmtNum(f.cpu_s.loader)} | ${pct(f.cpu_share_of_machine)} + ${pct(f.cpu_share_others)} |`);
+      `${f.cpu_s.redis == null ? '-' : fmtNum(f.cpu_s.redis)} / ${fmtNum(f.cpu_s.loader)} | ${fmtPct(f.cpu_share_of_machine)} + ${fmtPct(f.cpu_share_others)} |`);
   }
   lines.push('');
   lines.push('End-to-end latency per node, p50 / p99 ms (node 1 has the publisher), and what the work cost: the nodes\' ' +
@@ -430,7 +429,7 @@ function markdown(result) {
     lines.push(`| ${c.label} | ${fmtRate(h.publishes_per_s)} | ${fmtMs(h.publish_rtt_ms.p50)} / ${fmtMs(h.publish_rtt_ms.p99)} | ` +
       `${fmtMs(h.latency_ms.p50)} / ${fmtMs(h.latency_ms.p99)} | ${fmtNum(h.cpu_us_per_message.node, 1)} | ` +
       `${h.cpu_us_per_message.redis == null ? '-' : fmtNum(h.cpu_us_per_message.redis, 1)} | ${fmtNum(h.cpu_us_per_message.loader, 1)} | ` +
-      `${pct(h.cpu_share_of_machine)} + ${pct(h.cpu_share_others)} |`);
+      `${fmtPct(h.cpu_share_of_machine)} + ${fmtPct(h.cpu_share_others)} |`);
   }
   const hl = s.hop['hop-local'];
   const hr = s.hop['hop-redis'];

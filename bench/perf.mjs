@@ -44,7 +44,7 @@ import { parseArgs } from 'node:util';
 import { startServer, stopAllServers, repoRoot } from '../tests/integration/support/server.mjs';
 import { cpuSeconds } from '../tests/integration/support/proc.mjs';
 import { runLoader } from './loader.mjs';
-import { fmtMs, fmtNum, fmtRate, machine } from './report.mjs';
+import { fmtMs, fmtNum, fmtPct, fmtRate, machine } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: opts } = parseArgs({
@@ -433,7 +433,7 @@ function markdown(result) {
   for (const size of plan.sizes) {
     const row = sum.fanout[size];
     const cell = (s) => row[s].deliveries_per_s == null ? `n/a${row[s].incomplete.length ? ` (${row[s].incomplete[0]})` : ''}`
-      : `${fmtRate(row[s].deliveries_per_s)} (loader ${Math.round(100 * row[s].loader_cpu_share)}%, ` +
+      : `${fmtRate(row[s].deliveries_per_s)} (loader ${fmtPct(row[s].loader_cpu_share)}, ` +
         `server ${fmtNum(row[s].server_us_per_delivery, 2)} µs CPU/delivery)`;
     lines.push(`| ${size.toLocaleString('en-US')} | ${serverNames.map(cell).join(' | ')}` +
       `${ours ? ` | ${anchors.map((a) => ratio(row.ours.deliveries_per_s, row[a].deliveries_per_s)).join(' | ')}` : ''} |`);
@@ -446,7 +446,7 @@ function markdown(result) {
     const cell = (s) => {
       const p = row[s].paced[0.5];
       return p?.p99 == null ? 'n/a' : `${fmtMs(p.p50)} / ${fmtMs(p.p99)} / ${fmtMs(p.p999)} @ ${fmtRate(p.deliveries_per_s)}/s ` +
-        `(loader ${Math.round(100 * p.loader_cpu_share)}%)`;
+        `(loader ${fmtPct(p.loader_cpu_share)})`;
     };
     lines.push(`| ${size.toLocaleString('en-US')} | ${serverNames.map(cell).join(' | ')}` +
       `${ours ? ` | ${anchors.map((a) => ratio(row.ours.paced[0.5]?.p99, row[a].paced[0.5]?.p99)).join(' | ')}` : ''} |`);
@@ -479,7 +479,7 @@ function markdown(result) {
       if (!a.rounds) continue;
       lines.push(`| ${a.agents_per_connection} | ${a.connections.toLocaleString('en-US')} | ${fmtRate(a.tasks_per_s)} | ` +
         `${fmtMs(a.assign_p50)} / ${fmtMs(a.assign_p99)} | ${fmtMs(a.task_p50)} / ${fmtMs(a.task_p99)} | ` +
-        `${fmtNum(a.server_us_per_task, 0)} | ${a.loader_share == null ? 'n/a' : `${Math.round(100 * a.loader_share)}%`} | ${a.errors} |`);
+        `${fmtNum(a.server_us_per_task, 0)} | ${fmtPct(a.loader_share)} | ${a.errors} |`);
     }
     lines.push('');
   }
@@ -502,7 +502,7 @@ function markdown(result) {
   lines.push(`| errors (all runs) | ${serverNames.map(errs).join(' | ')} |`);
   const foreign = median(runs.filter((r) => r.foreign_cpu_s != null && r.wall_s).map((r) => r.foreign_cpu_s / r.wall_s));
   lines.push('');
-  lines.push(`Other CPU use during the runs: a median ${Math.round(100 * (foreign ?? 0))}% of one core (machine-wide busy time ` +
+  lines.push(`Other CPU use during the runs: a median ${fmtPct(foreign ?? 0)} of one core (machine-wide busy time ` +
     'from /proc/stat minus the server\'s and the loader\'s: other processes, and kernel work charged to neither; near 0 on an ' +
     'idle machine). Much more than that means the figures were taken on a busy machine.');
   if (result.notes.length) lines.push('', ...result.notes.map((n) => `- ${n}`));

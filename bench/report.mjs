@@ -4,6 +4,8 @@ import os from 'node:os';
 
 export function fmtNum(v, digits = 2) { return v == null ? 'n/a' : Number(v).toFixed(digits); }
 export function fmtMs(v) { return v == null ? 'n/a' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0); }
+/** A share (0.42) as a percentage ("42%"). */
+export function fmtPct(v) { return v == null ? 'n/a' : `${Math.round(100 * v)}%`; }
 export function fmtRate(v) {
   if (v == null) return 'n/a';
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;

@@ -79,15 +79,16 @@ public:
     }
 
 private:
-    // The value of the first "op" key, or nullptr.
-    static const char* opOf(const char* t, std::size_t n) {
-        static constexpr char kOp[] = "\"op\":\"";
+    // The value of the "op" key in the frame's first bytes, or nullptr.
+    const char* opOf(const char* t, std::size_t n) {
         std::size_t head = n < 64 ? n : 64;
-        const char* hit = findText(t, head, {kOp, sizeof kOp - 1});
+        const char* hit = opKey_.find(t, head);
         if (!hit) return nullptr;
-        const char* v = hit + sizeof kOp - 1;
+        const char* v = hit + opKey_.key().size();
         return (t + n - v) >= 8 ? v : nullptr;
     }
+
+    KeyFinder opKey_{"\"op\":\""};  // at the same place in every frame: the server writes it first
 
     char scratch_[65536];
 };

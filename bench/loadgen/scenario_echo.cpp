@@ -41,7 +41,7 @@ public:
     }
 
     void onDelivery(Connection& c, const char* t, std::size_t n) override {
-        std::int64_t now = nowNs();
+        std::int64_t now = net_->readAt();  // when it arrived, as in fanout
         std::int64_t sent = stamps_.read(t, n);
         if (measuring_ && sent > 0) {
             latency_.record(now - sent);

@@ -120,6 +120,34 @@ TEST_F(WSMultiagentTest, CanceledTaskIsTakenBackFromItsInProcessAgent) {
     EXPECT_TRUE(session.cancelTask("nope"));
 }
 
+TEST_F(WSMultiagentTest, HeldAssignmentStaysCancelableWhileHundredsOfOthersComeAndGo) {
+    // The server forgets finished assignments from time to time (when their
+    // map has doubled); one held all along must still be taken back.
+    auto& server = start();
+    auto session = server.createSession("many");
+    Mailbox<std::pair<std::string, brolostack::TaskReporter>> assigned;
+    ASSERT_EQ(session.registerAgent({"busy", "worker", {"work"}, 8},
+                                    [&](const brolostack::Assignment& a, brolostack::TaskReporter r) {
+                                        assigned.put({a.taskId, r});
+                                    }),
+              std::nullopt);
+    ASSERT_EQ(session.startTask(R"({"id":"kept","requirements":{"capabilities":["work"]}})").index(), 0u);
+    auto kept = assigned.take();
+    ASSERT_TRUE(kept);
+    ASSERT_EQ(kept->first, "kept");
+    for (int i = 0; i < 300; ++i) {
+        std::string id = "short-" + std::to_string(i);
+        ASSERT_EQ(session.startTask(R"({"id":")" + id + R"(","requirements":{"capabilities":["work"]}})").index(), 0u);
+        auto done = assigned.take();
+        ASSERT_TRUE(done);
+        ASSERT_EQ(done->first, id);
+        ASSERT_EQ(done->second.complete("1"), std::nullopt);
+    }
+    EXPECT_FALSE(kept->second.canceled());
+    EXPECT_EQ(session.cancelTask("kept"), std::nullopt);
+    EXPECT_TRUE(eventually([&] { return kept->second.canceled(); })) << "the reporter held all along is told";
+}
+
 TEST_F(WSMultiagentTest, StageThatTimesOutIsTakenBackAndRetriedElsewhere) {
     auto& server = start();
     auto session = server.createSession("timeout");

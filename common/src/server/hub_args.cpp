@@ -277,10 +277,7 @@ void Hub::broadcastHere(const std::string& room, const std::string& msgJson, std
 
 void Hub::sendToMembersHere(const std::string& room, const SharedFrame& frame, std::optional<ConnId> skip, bool binary,
                             bool droppable, Outbox& out) {
-    const rooms::Room* r = rooms_.find(room);
-    if (!r) return;
-    for (ConnId memberId : r->memberIds)
-        if (memberId != skip) sendToMember(memberId, frame, out, binary, droppable);
+    if (const rooms::Room* r = rooms_.find(room)) sendToMembers(r->memberIds, skip.value_or(0), frame, out, binary, droppable);
 }
 
 void Hub::announce(const std::string& sessionId, const std::string& msgJson, std::int64_t now, Outbox& out) {

@@ -23,6 +23,12 @@ void Hub::sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, boo
     queueSend(member, frame, out, binary, droppable);
 }
 
+void Hub::sendToMembers(const std::vector<ConnId>& members, ConnId skip, const SharedFrame& frame, Outbox& out,
+                        bool binary, bool droppable) {
+    for (ConnId member : members)
+        if (member != skip) sendToMember(member, frame, out, binary, droppable);
+}
+
 void Hub::queueSend(ConnId conn, const SharedFrame& frame, Outbox& out, bool binary, bool droppable) {
     ++counters_.messagesOut;
     counters_.bytesOut += frame->size();

@@ -18,8 +18,7 @@ rooms::Participant Hub::participantOf(const Connection& c) const {
 
 rooms::Deliver Hub::deliverTo(Outbox& out) {
     return [this, &out](const std::vector<rooms::MemberId>& members, rooms::MemberId skip, const SharedFrame& frame) {
-        for (rooms::MemberId member : members)
-            if (member != skip) sendToMember(member, frame, out);
+        sendToMembers(members, skip, frame, out);
     };
 }
 

@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
+#include <vector>
 
 namespace brolostack::server {
 
@@ -437,6 +438,10 @@ private:
     /// member is an open connection of this hub): a broadcast's cost per
     /// receiver.
     void sendToMember(ConnId member, const SharedFrame& frame, Outbox& out, bool binary = false, bool droppable = false);
+    /// sendToMember for each of `members` but `skip` (0: none): what every
+    /// broadcast to a room's members here comes down to.
+    void sendToMembers(const std::vector<ConnId>& members, ConnId skip, const SharedFrame& frame, Outbox& out,
+                       bool binary = false, bool droppable = false);
     /// Queues the frame, joining the Send just queued when it has the same frame.
     void queueSend(ConnId conn, const SharedFrame& frame, Outbox& out, bool binary, bool droppable);
     void closeWith(Connection& c, std::uint16_t code, std::string reason, Outbox& out);
