@@ -86,7 +86,7 @@ const plan = opts.quick
   ? { mode: 'quick', rounds: 1, sizes: [100, 1000], duration: 1, warmup: 0.5, settle: 0.3, curveAt: 1000,
     curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20, agentsPerConnection: [1, 10] }
   : { mode: 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 1.5, warmup: 0.5, settle: 0.3,
-    curveAt: 1000, curve: [0.25, 0.5, 0.75], echo: 1.5, idle: [10000, 50000], hold: 1, agents: 1000,
+    curveAt: 1000, curve: [0.05, 0.25, 0.5, 0.75], echo: 1.5, idle: [10000, 50000], hold: 1, agents: 1000,
     agentsPerConnection: [1, 50] };
 if (opts.rounds) plan.rounds = Number(opts.rounds);
 // Rooms this big are measured in the first round only: filling one takes
@@ -363,6 +363,8 @@ function summarize() {
             p50: median(ps.map((p) => p.latency_ms.p50)), p99: median(ps.map((p) => p.latency_ms.p99)),
             p999: median(ps.map((p) => p.latency_ms.p999)),
             loader_cpu_share: median(ps.map((p) => p.loader_cpu_s / p.seconds)),
+            server_cpu_share: median(ps.map((p) => p.server_cpu_s / p.seconds)),
+            server_us_per_delivery: median(ps.map((p) => 1e6 * p.server_cpu_s / (p.deliveries_per_s * p.seconds))),
           }];
         })),
       };
@@ -450,6 +452,22 @@ function markdown(result) {
     };
     lines.push(`| ${size.toLocaleString('en-US')} | ${serverNames.map(cell).join(' | ')}` +
       `${ours ? ` | ${anchors.map((a) => ratio(row.ours.paced[0.5]?.p99, row[a].paced[0.5]?.p99)).join(' | ')}` : ''} |`);
+  }
+  if (plan.curve.length > 1) {
+    lines.push('');
+    lines.push(`## Fan-out to ${plan.curveAt.toLocaleString('en-US')} subscribers across load: p99 ms, server CPU`, '');
+    lines.push('Paced at shares of each server\'s own peak. "server" is its CPU share during the phase and its CPU time per delivery: ' +
+      'a delivery costs more at light load (fewer frames per write), so a server can be busy at a small share of its peak.', '');
+    lines.push(...head(['share of peak', ...serverNames.map(label)]));
+    const row = sum.fanout[plan.curveAt];
+    for (const f of plan.curve) {
+      const cell = (s) => {
+        const p = row[s].paced[f];
+        return p?.p99 == null ? 'n/a' : `${fmtMs(p.p99)} @ ${fmtRate(p.deliveries_per_s)}/s ` +
+          `(server ${fmtPct(p.server_cpu_share)}, ${fmtNum(p.server_us_per_delivery, 2)} µs/delivery)`;
+      };
+      lines.push(`| ${fmtPct(f)} | ${serverNames.map(cell).join(' | ')} |`);
+    }
   }
   lines.push('');
   lines.push('## Echo: one message in flight between two members (latency ms per hop)', '');

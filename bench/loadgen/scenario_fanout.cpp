@@ -40,6 +40,8 @@ enum Role : std::uint8_t { kSubscriber = 0, kPublisher = 1 };
 constexpr std::size_t kMaxTargets = 16;
 // Send times of the publishes in flight, by ref (more than any window).
 constexpr std::size_t kSentRing = 1u << 18;
+// Between phases, the longest wait for the last phase's deliveries.
+constexpr double kMaxDrainSeconds = 5;
 
 struct Phase {
     const char* mode = "flat";
@@ -354,10 +356,13 @@ private:
         return n;
     }
 
-    // Between phases: lets what is in flight arrive.
+    // Between phases: what is in flight arrives first (a server that queued
+    // a second of deliveries flat out would otherwise hand its backlog to the
+    // next, lightly loaded phase), then a pause of --settle seconds.
     void settle() {
+        std::int64_t drainEnd = nowNs() + secondsToNs(std::max(options_.settle, kMaxDrainSeconds));
+        while (nowNs() < drainEnd && completed() < sent_) net_->poll(5000000);
         std::int64_t end = nowNs() + secondsToNs(options_.settle);
-        while (nowNs() < end && completed() < sent_) net_->poll(5000000);
         while (nowNs() < end) net_->poll(end - nowNs());
     }
 
