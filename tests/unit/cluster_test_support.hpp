@@ -104,6 +104,7 @@ protected:
     std::uint64_t ref = 0;
     int epochs = 0;
     SessionRecords sessions;
+    std::map<std::size_t, int> leadAsks;  // node -> times it asked the broker who leads a session
 
     void SetUp() override {
         brolostack::config::Settings settings;
@@ -147,6 +148,7 @@ protected:
     void sessionRequest(std::size_t n, const BrokerRequest& r) {
         switch (r.kind) {
         case BrokerRequest::Kind::LeadSession: {
+            ++leadAsks[n];
             if (brokerDown) {
                 auto error = brolostack::protocol::makeError(brolostack::protocol::ErrorCode::Unavailable, "down");
                 pending.push_back([this, n, session = r.session, error] {

@@ -147,6 +147,48 @@ TEST_F(ClusterArgsTest, AMessageForADeadLeaderWaitsUntilAnotherNodeLeads) {
     EXPECT_EQ(str(second.back()["msg"]["payload"]["input"]), R"({"r":2})");
 }
 
+TEST_F(ClusterArgsTest, ANodeForgetsTheSessionsItNoLongerNeedsAndKeepsThoseItHasMembersIn) {
+    ConnId submitter = connect(0), asker = connect(1), watcher = connect(2);
+    expectOk(0, submitter, "start-task", R"({"sessionId":"s1","id":"t1","requirements":{"agentTypes":["w"]}})");
+    expectOk(0, submitter, "start-task", R"({"sessionId":"s2","id":"t2","requirements":{"agentTypes":["w"]}})");
+    expectOk(2, watcher, "join-session", R"("s1")");
+    // Node 1 asks node 0 about both once, then needs them no more.
+    sendEvent(1, asker, "sync", R"({"sessionId":"s1"})");
+    sendEvent(1, asker, "sync", R"({"sessionId":"s2"})");
+    settle();
+    ASSERT_EQ(leaderOf("s1"), nodes[0].hub->nodeId());
+    ASSERT_EQ(leaderOf("s2"), nodes[0].hub->nodeId());
+
+    // Two prunes: the first finds what the nodes know of s1 and s2 used, the second forgets it.
+    const std::int64_t step = 20000;  // below the heartbeat: the connections stay
+    for (std::int64_t passed = 0; passed <= 2 * brolostack::server::SessionLeads::kPruneEveryMs; passed += step) {
+        now += step;
+        for (auto [n, conn] : {std::pair<std::size_t, ConnId>{0, submitter}, {1, asker}, {2, watcher}})
+            sendText(n, conn, R"({"op":"ping","ts":1})");
+        for (std::size_t n = 0; n < nodes.size(); ++n) run(n, [&](Outbox& o) { nodes[n].hub->tick(now, o); });
+        settle();
+    }
+
+    // The leader's node dies. Node 2 has members in s1 and takes its lead at
+    // once; it forgot s2, and node 1 forgot both: they ask nothing.
+    const int asksOf1 = leadAsks[1], asksOf2 = leadAsks[2];
+    kill(0);
+    settle();
+    EXPECT_EQ(leadAsks[2], asksOf2 + 1);
+    EXPECT_EQ(leadAsks[1], asksOf1);
+    EXPECT_EQ(leaderOf("s1"), nodes[2].hub->nodeId());
+
+    // s2, led by nobody now, is asked for anew at its next message and rebuilt.
+    std::uint64_t r = sendEvent(1, asker, "sync", R"({"sessionId":"s2"})");
+    settle();
+    EXPECT_EQ(leadAsks[1], asksOf1 + 1);
+    EXPECT_EQ(leaderOf("s2"), nodes[1].hub->nodeId());
+    auto a = answer(1, asker, r);
+    ASSERT_TRUE(a);
+    EXPECT_TRUE((*a)["ok"].IsTrue()) << str(*a);
+    EXPECT_STREQ((*a)["data"]["tasks"][0]["id"].GetString(), "t2") << str(*a);
+}
+
 TEST_F(ClusterArgsTest, AClosedConnectionsAgentsGoOfflineAtTheLeader) {
     ConnId submitter = connect(0), agent = connect(1);
     expectOk(0, submitter, "join-session", R"("s1")");

@@ -374,6 +374,13 @@ void Hub::tickSessions(std::int64_t now, Outbox& out) {
             settle(ask, leaderUnreachable(), now, out);
         }
     }
+    // A node with members in a session keeps it, as one with agents there
+    // does: when its leader's node dies, it asks for the lead at once, so
+    // the session's timers and announcements go on without a new message.
+    leads_.prune(now, [this](const std::string& session) {
+        const rooms::Room* room = rooms_.find(sessionRoomOf(session));
+        return room && !room->members.empty();
+    });
 }
 
 void Hub::sessionsOfClosed(ConnId conn, Outbox& out) {

@@ -12,6 +12,27 @@ bool SessionLeads::leads(const std::string& session) const {
     return l && l->state == State::Mine;
 }
 
+std::size_t SessionLeads::prune(std::int64_t now, const std::function<bool(const std::string&)>& wantedHere) {
+    if (now - lastPrune_ < kPruneEveryMs) return 0;
+    lastPrune_ = now;
+    std::set<std::string> asking;  // sessions with an ask out at their leader
+    for (const auto& [number, out] : asks_) asking.insert(out.ask.msg.sessionId);
+    std::size_t forgotten = 0;
+    for (auto it = leads_.begin(); it != leads_.end();) {
+        const auto& [session, l] = *it;
+        const bool needed = l.used || l.state == State::Mine || l.state == State::Asking || !l.waiting.empty() ||
+                            asking.count(session) || registrations_.count(session) || wantedHere(session);
+        it->second.used = false;
+        if (needed) {
+            ++it;
+        } else {
+            it = leads_.erase(it);
+            ++forgotten;
+        }
+    }
+    return forgotten;
+}
+
 std::vector<std::string> SessionLeads::sessionsIn(State state, const std::string* leader) const {
     std::vector<std::string> sessions;
     for (const auto& [session, l] : leads_)

@@ -50,16 +50,31 @@ public:
         State state = State::Unknown;
         std::string leader;        // Theirs, Blocked: the node named last
         std::deque<Ask> waiting;   // oldest first
+        bool used = true;          // looked up through lead() since the last prune
     };
 
     /// Owners from here up to Hub::kFirstLocalOwner stand for other nodes' connections.
     static constexpr args::Owner kFirstProxyOwner = args::Owner{1} << 61;
     static bool isProxy(args::Owner owner) { return owner >= kFirstProxyOwner && owner < (args::Owner{1} << 62); }
 
-    Lead& lead(const std::string& session) { return leads_[session]; }
+    /// The session's lead, made when unknown; counts as a use (see prune).
+    Lead& lead(const std::string& session) {
+        Lead& l = leads_[session];
+        l.used = true;
+        return l;
+    }
     const Lead* find(const std::string& session) const;
     bool leads(const std::string& session) const;
     void forget(const std::string& session) { leads_.erase(session); }
+    /// Forgets, once per kPruneEveryMs, what this node knows of sessions it
+    /// neither leads nor needs: not used since the last prune, no message
+    /// waiting or being asked for the leader, no agent registered by a
+    /// connection here, and not `wantedHere` (the hub: members here). Every
+    /// node hears of every session that gets a leader, so without this each
+    /// would keep an entry per session the cluster ever had. A session it
+    /// needs again is asked for anew. Returns how many were forgotten.
+    std::size_t prune(std::int64_t now, const std::function<bool(const std::string&)>& wantedHere);
+    static constexpr std::int64_t kPruneEveryMs = 60000;
     /// The sessions in `state` (with `leader`, when given).
     std::vector<std::string> sessionsIn(State state, const std::string* leader = nullptr) const;
 
@@ -106,6 +121,7 @@ private:
     std::vector<Ask> dropAsksIf(Drop drop);
 
     std::unordered_map<std::string, Lead> leads_;
+    std::int64_t lastPrune_ = 0;
     std::map<std::uint64_t, Out> asks_;
     std::uint64_t lastAsk_ = 0;
     std::unordered_map<ConnId, std::set<std::string>> askedBy_;
