@@ -81,13 +81,21 @@ for (const bin of [loaderBin, cServerBin]) {
   }
 }
 
+// The ARGS scenario's shapes: one connection per agent, watching the
+// session (every announcement reaches it) or not (it left the session's
+// room once registered, and gets only its own assignments); and worker
+// processes hosting `hosted` agents each (a backend's usual shape).
+function argsShapes(hosted) {
+  return [{ perConnection: 1, watching: true }, { perConnection: 1, watching: false }, { perConnection: hosted, watching: true }];
+}
+
 // What one run measures. Durations in seconds.
 const plan = opts.quick
   ? { mode: 'quick', rounds: 1, sizes: [100, 1000], duration: 1, warmup: 0.5, settle: 0.3, curveAt: 1000,
-    curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20, agentsPerConnection: [1, 10] }
+    curve: [0.5], echo: 1, idle: [2000], hold: 0.5, agents: 20, argsShapes: argsShapes(10) }
   : { mode: 'standard', rounds: 3, sizes: [100, 1000, 10000], duration: 1.5, warmup: 0.5, settle: 0.3,
     curveAt: 1000, curve: [0.05, 0.25, 0.5, 0.75], echo: 1.5, idle: [10000, 50000], hold: 1, agents: 1000,
-    agentsPerConnection: [1, 50] };
+    argsShapes: argsShapes(50) };
 if (opts.rounds) plan.rounds = Number(opts.rounds);
 // Rooms this big are measured in the first round only: filling one takes
 // 25-45 s on our server alone (N²/2 presence frames, PROTOCOL.md section 5),
@@ -298,20 +306,19 @@ async function idleRun(name, count, round) {
 // ARGS (our protocol only): plan.agents agents in one session (1,000, or 20
 // quick) with 4 task slots each, one submitter keeping ARGS_WINDOW tasks in
 // flight (more would only queue: every announcement reaches every member
-// connection). Two shapes: one connection per agent, and worker processes
-// hosting plan.agentsPerConnection[1] agents each (a backend's usual shape),
-// where the session has that many times fewer members to announce to.
+// connection), in each of plan.argsShapes.
 const ARGS_WINDOW = 80;
+const shapeName = (shape) => `${shape.perConnection}/conn${shape.watching ? '' : ', not watching'}`;
 async function argsTasks(round) {
-  for (const perConnection of plan.agentsPerConnection) {
+  for (const shape of plan.argsShapes) {
     const server = await SERVERS.ours.start();
     try {
       const a = await load(server, 'brolostack', ['--scenario', 'args', '--agents', plan.agents,
-        '--agents-per-connection', perConnection, '--agent-capacity', 4,
-        '--window', ARGS_WINDOW, '--source-addresses', 2,
+        '--agents-per-connection', shape.perConnection, ...(shape.watching ? [] : ['--agents-leave-session']),
+        '--agent-capacity', 4, '--window', ARGS_WINDOW, '--source-addresses', 2,
         '--duration', plan.duration, '--warmup', plan.warmup], 60);
-      runs.push({ round, server: 'ours', agents_per_connection: perConnection, ...a });
-      report('ours', `ARGS ${perConnection}/conn`, a.failure ?? `${fmtRate(a.tasks_per_s)} tasks/s, assignment p50 ${fmtMs(a.assign_latency_ms?.p50)} ms ` +
+      runs.push({ round, server: 'ours', args_shape: shapeName(shape), ...a });
+      report('ours', `ARGS ${shapeName(shape)}`, a.failure ?? `${fmtRate(a.tasks_per_s)} tasks/s, assignment p50 ${fmtMs(a.assign_latency_ms?.p50)} ms ` +
         `p99 ${fmtMs(a.assign_latency_ms?.p99)} ms${a.errors?.total ? `, ${a.errors.total} errors` : ''}`);
     } finally {
       await server.stop();
@@ -385,9 +392,10 @@ function summarize() {
         errors: is.reduce((n, r) => n + (r.errors?.total ?? 0), 0) };
     }
   }
-  const args = plan.agentsPerConnection.map((perConnection) => {
-    const as = of('ours', 'args', (r) => r.agents_per_connection === perConnection);
-    return { agents: plan.agents, agents_per_connection: perConnection, connections: Math.ceil(plan.agents / perConnection),
+  const args = plan.argsShapes.map((shape) => {
+    const as = of('ours', 'args', (r) => r.args_shape === shapeName(shape));
+    return { agents: plan.agents, agents_per_connection: shape.perConnection, watching: shape.watching,
+      connections: Math.ceil(plan.agents / shape.perConnection),
       rounds: as.length, tasks_per_s: median(as.map((r) => r.tasks_per_s)),
       assign_p50: median(as.map((r) => r.assign_latency_ms?.p50)), assign_p99: median(as.map((r) => r.assign_latency_ms?.p99)),
       task_p50: median(as.map((r) => r.latency_ms?.p50)), task_p99: median(as.map((r) => r.latency_ms?.p99)),
@@ -490,12 +498,14 @@ function markdown(result) {
   lines.push('');
   if (ours && sum.args.some((a) => a.rounds)) {
     lines.push(`## ARGS tasks (ours only: ${plan.agents.toLocaleString('en-US')} agents in one session x 4 slots, ${ARGS_WINDOW} tasks in flight)`, '');
-    lines.push('Every task is announced to every member connection of the session (start, assignment, stage completion, completion: PROTOCOL.md section 7), so the connections the agents sit on set the cost.', '');
-    lines.push('| agents per connection | connections | tasks/s | assignment p50 / p99 ms | start to completion p50 / p99 ms | server µs CPU/task | loader | errors |');
-    lines.push('|---|---|---|---|---|---|---|---|');
+    lines.push('Every task is announced to every member connection of the session (start, assignment, stage completion, completion: PROTOCOL.md section 7), ' +
+      'so the connections that watch the session set the cost. An agent\'s connection that left the session\'s room after registering ' +
+      '("watching: no") gets only its own assignments and cancels, sent to it directly.', '');
+    lines.push('| agents per connection | connections | watching | tasks/s | assignment p50 / p99 ms | start to completion p50 / p99 ms | server µs CPU/task | loader | errors |');
+    lines.push('|---|---|---|---|---|---|---|---|---|');
     for (const a of sum.args) {
       if (!a.rounds) continue;
-      lines.push(`| ${a.agents_per_connection} | ${a.connections.toLocaleString('en-US')} | ${fmtRate(a.tasks_per_s)} | ` +
+      lines.push(`| ${a.agents_per_connection} | ${a.connections.toLocaleString('en-US')} | ${a.watching ? 'yes' : 'no'} | ${fmtRate(a.tasks_per_s)} | ` +
         `${fmtMs(a.assign_p50)} / ${fmtMs(a.assign_p99)} | ${fmtMs(a.task_p50)} / ${fmtMs(a.task_p99)} | ` +
         `${fmtNum(a.server_us_per_task, 0)} | ${fmtPct(a.loader_share)} | ${a.errors} |`);
     }

@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
                    "args: agents each connection registers (a worker process hosting several)")
         ->check(CLI::Range(1, 10000));
     app.add_option("--agent-capacity", o.agentCapacity, "args: maxConcurrentTasks of each agent");
+    app.add_flag("--agents-leave-session", o.agentsLeaveSession,
+                 "args: agent connections leave the session once registered (they then get only their own assignments)");
     app.add_option("--server-pid", o.serverPid, "server pid, for its RSS and CPU");
     app.add_option("--watch-pids", o.watchPids, "fanout: pids whose CPU seconds each phase reports")->delimiter(',');
     app.add_option("--source-addresses", o.sourceAddresses, "connect from 127.0.0.1 .. 127.0.0.N")

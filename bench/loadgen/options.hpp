@@ -37,6 +37,7 @@ struct Options {
     int agents = 20;
     int agentsPerConnection = 1;
     int agentCapacity = 4;   // maxConcurrentTasks of each agent
+    bool agentsLeaveSession = false;  // agent connections leave the session's room once registered
 
     // connections
     int serverPid = 0;       // for RSS and CPU readings of the server

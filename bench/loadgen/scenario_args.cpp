@@ -10,6 +10,10 @@
 //
 // Session announcements reach every member connection, so each connection
 // reads every TASK_ASSIGN and answers those for its own agents (by agentId).
+// With --agents-leave-session, each agent connection leaves the session's
+// room once its agents are registered: the server then sends it only its
+// agents' assignments and cancels, directly (the shape of workers that do
+// not watch the session), and the announcements reach the submitter alone.
 #include "clock.hpp"
 #include "scenario.hpp"
 
@@ -42,6 +46,7 @@ public:
         std::int64_t t0 = nowNs();
         const int connections = agentConnections();
         unanswered_.assign(static_cast<std::size_t>(connections) + 1, 0);
+        leaveRef_.assign(static_cast<std::size_t>(connections) + 1, 0);
         net.open(connections, kAgent, 64 * 1024);
         net.open(1, kSubmitter, 256 * 1024);
         submitter_ = static_cast<std::uint32_t>(net.size() - 1);
@@ -65,9 +70,11 @@ public:
         double rate = seconds > 0 ? static_cast<double>(completed_ - done0) / seconds : 0;
         char b[512];
         std::snprintf(b, sizeof b,
-                      "\"agents\":%d,\"agent_connections\":%d,\"agent_capacity\":%d,\"window\":%llu,\"setup_s\":%s,"
+                      "\"agents\":%d,\"agent_connections\":%d,\"agent_capacity\":%d,\"agents_leave_session\":%s,"
+                      "\"window\":%llu,\"setup_s\":%s,"
                       "\"seconds\":%s,\"tasks_per_s\":%s,\"server_cpu_s\":%s,\"phase_loader_cpu_s\":%s,",
-                      options_.agents, connections, options_.agentCapacity, static_cast<unsigned long long>(window),
+                      options_.agents, connections, options_.agentCapacity, options_.agentsLeaveSession ? "true" : "false",
+                      static_cast<unsigned long long>(window),
                       jsonNumber(setup).c_str(), jsonNumber(seconds).c_str(), jsonNumber(rate).c_str(),
                       jsonNumber(serverCpu).c_str(), jsonNumber(loaderCpu).c_str());
         return std::string(b) + "\"assign_latency_ms\":" + latencyJson(assign_) +
@@ -99,13 +106,24 @@ public:
     }
 
     void onReply(Connection& c, std::uint32_t ref, bool ok) override {
-        if (c.joined || ref < c.joinRef || ref >= c.joinRef + static_cast<std::uint32_t>(std::max(1, agentsOn(c))))
-            return;
+        if (c.joined) return;
+        std::uint32_t& leaveRef = leaveRef_[c.index];
+        const bool registration =
+            leaveRef == 0 && ref >= c.joinRef && ref < c.joinRef + static_cast<std::uint32_t>(std::max(1, agentsOn(c)));
+        if (!registration && (leaveRef == 0 || ref != leaveRef)) return;
         if (!ok) {
             net_->fail(c, Failure::Error);  // settled by onClosed
             return;
         }
-        if (--unanswered_[c.index] > 0) return;
+        if (registration && --unanswered_[c.index] > 0) return;
+        if (registration && c.role == kAgent && options_.agentsLeaveSession) {
+            leaveRef = c.nextRef++;
+            int n = std::snprintf(buf_, sizeof buf_,
+                                  "{\"op\":\"send\",\"ref\":%u,\"event\":\"leave-session\",\"data\":\"%s\"}", leaveRef,
+                                  options_.room.c_str());
+            net_->sendText(c, buf_, static_cast<std::size_t>(n));
+            return;
+        }
         ++settled_;
         c.joined = true;
         if (c.role == kAgent) registered_ += agentsOn(c);
@@ -183,6 +201,7 @@ private:
     std::uint32_t submitter_ = 0;
     int settled_ = 0, registered_ = 0;  // connections whose registrations (or join) were answered; agents registered
     std::vector<int> unanswered_;       // by connection: registrations (or the join) not answered yet
+    std::vector<std::uint32_t> leaveRef_;  // by connection: its leave-session's ref, once sent
     std::uint64_t started_ = 0, completed_ = 0;
     bool measuring_ = false;
     Histogram assign_, complete_;
