@@ -6,9 +6,10 @@
 //             ws         bench/anchors/ws-broadcast-server.mjs (the `ws` package, broadcast to the others)
 //             c          bench/anchors/c-fanout-server.c (epoll + raw frames: the ceiling)
 //   scenarios fan-out at 100, 1,000 and 10,000 subscribers, flat out (peak deliveries/s), then paced
-//             at half of that server's own peak (p50/p99/p999; at 1,000 also at 1/4 and 3/4 for the
-//             latency plot); echo (ping-pong, one message in flight); idle connections (server RSS per
-//             connection, connect rate).
+//             at half of that server's own peak (p50/p99/p999; at 1,000 also at 5%, 1/4 and 3/4 for the
+//             latency plot and the "across load" table); echo (ping-pong, one message in flight); idle
+//             connections (server RSS per connection, connect rate); ours only, ARGS tasks through
+//             1,000 agents in one session (argsShapes below).
 //
 // Each server runs pinned to core 0, the loader to core 1, a fresh server per
 // fan-out size. Rounds interleave the servers (the order reverses every
