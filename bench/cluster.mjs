@@ -358,8 +358,6 @@ function summarize(cores) {
 
 // ---------------------------------------------------------------- formatting
 
-
-
 function loadAverage() { return os.loadavg().map((v) => +v.toFixed(2)); }
 
 

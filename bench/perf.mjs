@@ -340,6 +340,17 @@ const median = (xs) => {
 };
 const pacedAt = (r, fraction) => r.phases?.find((p) => p.mode === 'paced' && Math.abs(p.fraction - fraction) < 1e-9);
 
+// What fan-out phases (one per round) cost the loader and the server, as
+// medians. The server's CPU time per delivery is its cost whatever the
+// loader's share: a saturated loader caps deliveries/s, not this.
+function cpuOf(phases) {
+  return {
+    loader_cpu_share: median(phases.map((p) => p.loader_cpu_s / p.seconds)),
+    server_cpu_share: median(phases.map((p) => p.server_cpu_s / p.seconds)),
+    server_us_per_delivery: median(phases.map((p) => 1e6 * p.server_cpu_s / (p.deliveries_per_s * p.seconds))),
+  };
+}
+
 function summarize() {
   const of = (server, scenario, pred = () => true) =>
     runs.filter((r) => r.server === server && r.scenario === scenario && !r.failure && !r.skipped && pred(r));
@@ -357,11 +368,7 @@ function summarize() {
         setup_s: median(rs.map((r) => r.setup_s + r.quiesce_s)),
         deliveries_per_s: median(rs.map((r) => r.deliveries_per_s)),
         flat_latency_ms: { p50: median(rs.map((r) => r.latency_ms?.p50)), p99: median(rs.map((r) => r.latency_ms?.p99)) },
-        loader_cpu_share: median(rs.map((r) => r.phases?.[0]?.loader_cpu_s / r.phases?.[0]?.seconds)),
-        server_cpu_share: median(rs.map((r) => r.phases?.[0]?.server_cpu_s / r.phases?.[0]?.seconds)),
-        // The server's CPU time per delivery flat out: its cost, whatever
-        // the loader's share (a saturated loader caps deliveries/s, not this).
-        server_us_per_delivery: median(rs.map((r) => 1e6 * r.phases?.[0]?.server_cpu_s / (r.phases?.[0]?.deliveries_per_s * r.phases?.[0]?.seconds))),
+        ...cpuOf(rs.map((r) => r.phases?.[0]).filter(Boolean)),
         errors: rs.reduce((n, r) => n + (r.errors?.total ?? 0), 0),
         close_codes: mergeCounts(rs.map((r) => r.errors?.close_codes)),
         paced: Object.fromEntries(fractions.map((f) => {
@@ -370,9 +377,7 @@ function summarize() {
             deliveries_per_s: median(ps.map((p) => p.deliveries_per_s)),
             p50: median(ps.map((p) => p.latency_ms.p50)), p99: median(ps.map((p) => p.latency_ms.p99)),
             p999: median(ps.map((p) => p.latency_ms.p999)),
-            loader_cpu_share: median(ps.map((p) => p.loader_cpu_s / p.seconds)),
-            server_cpu_share: median(ps.map((p) => p.server_cpu_s / p.seconds)),
-            server_us_per_delivery: median(ps.map((p) => 1e6 * p.server_cpu_s / (p.deliveries_per_s * p.seconds))),
+            ...cpuOf(ps),
           }];
         })),
       };

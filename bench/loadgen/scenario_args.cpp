@@ -107,20 +107,22 @@ public:
 
     void onReply(Connection& c, std::uint32_t ref, bool ok) override {
         if (c.joined) return;
-        std::uint32_t& leaveRef = leaveRef_[c.index];
-        const bool registration =
-            leaveRef == 0 && ref >= c.joinRef && ref < c.joinRef + static_cast<std::uint32_t>(std::max(1, agentsOn(c)));
-        if (!registration && (leaveRef == 0 || ref != leaveRef)) return;
+        // First the registrations (or the submitter's join), then, with
+        // --agents-leave-session, the agent connection's leave-session.
+        const bool leaving = leaveRef_[c.index] != 0;
+        const bool expected = leaving ? ref == leaveRef_[c.index]
+                                      : ref >= c.joinRef && ref < c.joinRef + static_cast<std::uint32_t>(std::max(1, agentsOn(c)));
+        if (!expected) return;
         if (!ok) {
             net_->fail(c, Failure::Error);  // settled by onClosed
             return;
         }
-        if (registration && --unanswered_[c.index] > 0) return;
-        if (registration && c.role == kAgent && options_.agentsLeaveSession) {
-            leaveRef = c.nextRef++;
+        if (!leaving && --unanswered_[c.index] > 0) return;
+        if (!leaving && c.role == kAgent && options_.agentsLeaveSession) {
+            leaveRef_[c.index] = c.nextRef++;
             int n = std::snprintf(buf_, sizeof buf_,
-                                  "{\"op\":\"send\",\"ref\":%u,\"event\":\"leave-session\",\"data\":\"%s\"}", leaveRef,
-                                  options_.room.c_str());
+                                  "{\"op\":\"send\",\"ref\":%u,\"event\":\"leave-session\",\"data\":\"%s\"}",
+                                  leaveRef_[c.index], options_.room.c_str());
             net_->sendText(c, buf_, static_cast<std::size_t>(n));
             return;
         }
